@@ -1,0 +1,208 @@
+// Runs the real program (index.ts) under the Pulumi SDK's mock runtime, the way the
+// language host does, and returns every registered resource with its inputs and
+// options. Used by the tests, `npm run render` and `npm run bench`.
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export const PROGRAM = path.join(PROJECT_ROOT, "index.ts");
+
+export interface RegisteredResource {
+    type: string;
+    name: string;
+    custom: boolean;
+    /** Inputs with secrets unwrapped to their values. */
+    inputs: Record<string, unknown>;
+    /** Dotted paths of inputs that arrived as Pulumi secrets ("" = the whole input). */
+    secretPaths: string[];
+    /** Resource options the program set (protect, dependsOn, ignoreChanges, ...). */
+    options: {
+        protect?: boolean;
+        deleteBeforeReplace?: boolean;
+        ignoreChanges?: string[];
+        replaceOnChanges?: string[];
+        additionalSecretOutputs?: string[];
+        dependsOn: string[];
+        parent?: string;
+    };
+}
+
+export interface ProgramRun {
+    resources: RegisteredResource[];
+    outputs: Record<string, unknown>;
+    error?: Error;
+    /** Messages the program logged through pulumi.log. */
+    logs: string[];
+}
+
+export interface RunOptions {
+    stack: string;
+    /** Config with full keys ("jenkins-ceph:mode") and string values, as the CLI passes it. */
+    config: Record<string, string>;
+    secretKeys?: string[];
+    preview?: boolean;
+    program?: string;
+    project?: string;
+}
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export function unwrapSecrets(
+    value: unknown,
+    at: string,
+    paths: string[],
+): unknown {
+    if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, paths));
+    if (value && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[pulumi.runtime.specialSigKey] === SECRET_SIG) {
+            paths.push(at);
+            return unwrapSecrets(obj.value, at, []);
+        }
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(obj)) {
+            out[k] = unwrapSecrets(v, at ? `${at}.${k}` : k, paths);
+        }
+        return out;
+    }
+    return value;
+}
+
+function clearProgramModules(): void {
+    for (const id of Object.keys(require.cache)) {
+        if (id.startsWith(PROJECT_ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) &&
+            !id.includes(`${path.sep}scripts${path.sep}`) && !id.includes(`${path.sep}test${path.sep}`)) {
+            delete require.cache[id];
+        }
+    }
+}
+
+function resourceName(r: pulumi.Resource | pulumi.Input<pulumi.Resource> | undefined): string {
+    const res = r as { __name?: string } | undefined;
+    return res?.__name ?? "<unknown>";
+}
+
+export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
+    const project = opts.project ?? "jenkins-ceph";
+    const byName = new Map<string, RegisteredResource>();
+    const order: RegisteredResource[] = [];
+    const logs: string[] = [];
+    const pendingOptions = new Map<string, RegisteredResource["options"]>();
+
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                const secretPaths: string[] = [];
+                const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
+                const key = `${args.type}::${args.name}`;
+                const rec: RegisteredResource = {
+                    type: args.type,
+                    name: args.name,
+                    custom: args.custom ?? true,
+                    inputs,
+                    secretPaths,
+                    options: pendingOptions.get(key) ?? { dependsOn: [] },
+                };
+                byName.set(key, rec);
+                order.push(rec);
+                return { id: args.custom === false ? undefined : `${args.name}-id`, state: args.inputs };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                return args.inputs;
+            },
+        },
+        project,
+        opts.stack,
+        opts.preview ?? false,
+    );
+    pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
+    clearProgramModules();
+
+    const origLog = { info: pulumi.log.info, warn: pulumi.log.warn, error: pulumi.log.error };
+    for (const level of ["info", "warn", "error"] as const) {
+        pulumi.log[level] = (msg: string) => {
+            logs.push(`${level}: ${msg}`);
+            return Promise.resolve();
+        };
+    }
+
+    let outputs: Record<string, unknown> = {};
+    let error: Error | undefined;
+    // The SDK re-rejects a failed program's stack promises after runInPulumiStack has
+    // rejected; the language host swallows those, so do the same for that one error.
+    const otherListeners = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    const seen: unknown[] = [];
+    const swallow = (reason: unknown) => {
+        if (reason === error || (error && reason instanceof Error && reason.message === error.message)) return;
+        seen.push(reason);
+    };
+    process.on("unhandledRejection", swallow);
+
+    try {
+        outputs =
+            ((await pulumi.runtime.runInPulumiStack(() => {
+                // Record each resource's options as the program sets them.
+                pulumi.runtime.registerStackTransformation((t) => {
+                    const o = t.opts as pulumi.CustomResourceOptions;
+                    const deps = o.dependsOn;
+                    const depList = (Array.isArray(deps) ? deps : deps ? [deps] : []) as pulumi.Resource[];
+                    pendingOptions.set(`${t.type}::${t.name}`, {
+                        protect: o.protect,
+                        deleteBeforeReplace: o.deleteBeforeReplace,
+                        ignoreChanges: o.ignoreChanges,
+                        replaceOnChanges: o.replaceOnChanges,
+                        additionalSecretOutputs: o.additionalSecretOutputs,
+                        dependsOn: depList.map(resourceName),
+                        parent: o.parent ? resourceName(o.parent) : undefined,
+                    });
+                    return undefined;
+                });
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                return Promise.resolve(require(opts.program ?? PROGRAM) as unknown);
+            })) as Record<string, unknown> | undefined) ?? {};
+        outputs = (await resolveOutputs(outputs)) as Record<string, unknown>;
+    } catch (e) {
+        error = e instanceof Error ? e : new Error(String(e));
+    }
+    await pulumi.runtime.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    process.removeListener("unhandledRejection", swallow);
+    for (const l of otherListeners) process.on("unhandledRejection", l);
+    if (seen.length > 0 && !error) error = seen[0] instanceof Error ? seen[0] : new Error(String(seen[0]));
+    Object.assign(pulumi.log, origLog);
+    return { resources: order, outputs, error, logs };
+}
+
+async function resolveOutputs(v: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(v)) {
+        // promise() resolves unknowns (preview) to undefined instead of never running.
+        return (v as unknown as { promise(): Promise<unknown> }).promise();
+    }
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) out[k] = await resolveOutputs(x);
+        return out;
+    }
+    return v;
+}
+
+/** Config for runProgram from a stack file's `config:` map (values as the CLI passes them). */
+export function configFromStackFile(
+    project: string,
+    config: Record<string, unknown>,
+    secretStandIn: (key: string) => string,
+): { config: Record<string, string>; secretKeys: string[] } {
+    const out: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [k, v] of Object.entries(config ?? {})) {
+        const full = k.includes(":") ? k : `${project}:${k}`;
+        if (v && typeof v === "object" && "secure" in (v as object)) {
+            out[full] = secretStandIn(full);
+            secretKeys.push(full);
+        } else {
+            out[full] = typeof v === "string" ? v : JSON.stringify(v);
+        }
+    }
+    return { config: out, secretKeys };
+}

@@ -1,0 +1,106 @@
+// Value checks shared by the settings schema. Each returns a reason (no example):
+// the schema adds the key and an example of a right value.
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const HOSTNAME = /^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+// Ceph pool, image and client names: keep to characters every tool quotes the same way.
+const CEPH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+export function dnsLabel(v: string): string | undefined {
+    if (v.length > 63) return `"${v}" is longer than 63 characters`;
+    if (!DNS1123_LABEL.test(v)) return `"${v}" is not a DNS-1123 label (lower case a-z, 0-9 and "-")`;
+    return undefined;
+}
+
+export function dnsSubdomain(v: string): string | undefined {
+    if (v.length > 253) return `"${v}" is longer than 253 characters`;
+    if (!DNS1123_SUBDOMAIN.test(v)) {
+        return `"${v}" is not a DNS-1123 subdomain (lower case a-z, 0-9, "-" and ".")`;
+    }
+    return undefined;
+}
+
+export function cephName(v: string): string | undefined {
+    if (v.length === 0) return "is empty";
+    if (!CEPH_NAME.test(v)) return `"${v}" has characters outside A-Z a-z 0-9 _ . -`;
+    return undefined;
+}
+
+export function cephUser(v: string): string | undefined {
+    if (/^client\./.test(v)) return `"${v}" starts with "client.": give the id alone`;
+    return cephName(v);
+}
+
+export function tcpPort(v: number): string | undefined {
+    return Number.isInteger(v) && v >= 1 && v <= 65535 ? undefined : `${v} is not a port (1-65535)`;
+}
+
+export function host(v: string): string | undefined {
+    if (v.startsWith("[") && v.endsWith("]")) {
+        return /^\[[0-9A-Fa-f:.]+\]$/.test(v) && v.includes(":")
+            ? undefined
+            : `"${v}" is not a bracketed IPv6 address`;
+    }
+    if (v.includes(":")) return `"${v}" looks like IPv6: put it in brackets`;
+    const ip = IPV4.exec(v);
+    if (ip) {
+        return ip.slice(1).every((o) => Number(o) <= 255) ? undefined : `"${v}" is not an IPv4 address`;
+    }
+    if (/^[0-9.]+$/.test(v)) return `"${v}" is not an IPv4 address`;
+    if (v.length > 253 || !HOSTNAME.test(v)) return `"${v}" is not a host name`;
+    return undefined;
+}
+
+/** A Ceph monitor as `host:port`, `[v6]:port`; the port is required. */
+export function monitor(v: string): string | undefined {
+    const m = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(v);
+    if (!m) {
+        if ((v.match(/:/g) ?? []).length > 1 && !v.startsWith("[")) {
+            return `"${v}" is an IPv6 address without brackets`;
+        }
+        return `"${v}" is not host:port`;
+    }
+    return host(m[1]) ?? tcpPort(Number(m[2]));
+}
+
+export function labelKey(k: string): string | undefined {
+    const parts = k.split("/");
+    if (parts.length > 2) return `"${k}" has more than one "/"`;
+    const name = parts[parts.length - 1];
+    if (parts.length === 2) {
+        const prefixError = dnsSubdomain(parts[0]);
+        if (prefixError) return `label key prefix ${prefixError}`;
+    }
+    if (name.length === 0 || name.length > 63 || !LABEL_VALUE.test(name)) {
+        return `"${k}" is not a label key`;
+    }
+    return undefined;
+}
+
+export function labelValue(v: string): string | undefined {
+    return v.length <= 63 && LABEL_VALUE.test(v) ? undefined : `"${v}" is not a label value`;
+}
+
+/** Container images must carry a pinned tag or digest: `latest` and no tag are silent upgrades. */
+export function pinnedImage(v: string): string | undefined {
+    if (/\s/.test(v) || v.length === 0) return `"${v}" is not an image reference`;
+    if (/@sha256:[0-9a-f]{64}$/.test(v)) return undefined;
+    const lastSlash = v.lastIndexOf("/");
+    const colon = v.indexOf(":", lastSlash + 1);
+    if (colon < 0) return `"${v}" has no tag, which means latest`;
+    const tag = v.slice(colon + 1);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) return `"${v}" has a malformed tag`;
+    if (tag === "latest") return `"${v}" uses the latest tag`;
+    return undefined;
+}
+
+/** Base64 of a cephx key: 2 type + 8 created + 2 length + 16 secret bytes = 28 bytes. */
+export function cephKey(v: string): string | undefined {
+    if (!/^[A-Za-z0-9+/]{38}==$/.test(v.trim())) {
+        return "is not a cephx key (40 base64 characters ending in ==, as `ceph auth get-key` prints)";
+    }
+    return undefined;
+}

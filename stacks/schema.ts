@@ -1,0 +1,199 @@
+// The shape of each structured stack setting, with defaults. Every message says what is
+// wrong; settings.ts adds the full key and an example of a right value.
+import { z } from "zod";
+import * as rules from "./rules";
+import { parseStorageQuantity } from "./quantity";
+
+type Check<T> = (v: T) => string | undefined;
+
+function checked<T extends z.ZodType>(schema: T, check: Check<z.output<T>>) {
+    return schema.superRefine((v, ctx) => {
+        const reason = check(v);
+        if (reason) ctx.addIssue({ code: "custom", message: reason });
+    });
+}
+
+const str = (check: Check<string>) => checked(z.string(), check);
+
+const quantity = str((v) => {
+    if (v.startsWith("-")) return `"${v}" is negative`;
+    const q = parseStorageQuantity(v);
+    return "error" in q ? q.error : undefined;
+});
+const cpu = str((v) =>
+    /^([0-9]+m|[0-9]+(\.[0-9]+)?)$/.test(v) && !/^0+(\.0+)?m?$/.test(v)
+        ? undefined
+        : `"${v}" is not a CPU quantity`,
+);
+
+export const IMAGE_FEATURES = [
+    "layering",
+    "exclusive-lock",
+    "object-map",
+    "fast-diff",
+    "deep-flatten",
+    "journaling",
+] as const;
+
+const imageFeatures = str((v) => {
+    const list = v.split(",").map((f) => f.trim());
+    const unknown = list.filter((f) => !(IMAGE_FEATURES as readonly string[]).includes(f));
+    if (unknown.length) return `unknown rbd image feature(s) ${unknown.join(", ")}`;
+    const needs: [string, string][] = [
+        ["object-map", "exclusive-lock"],
+        ["fast-diff", "object-map"],
+        ["journaling", "exclusive-lock"],
+    ];
+    for (const [f, dep] of needs) {
+        if (list.includes(f) && !list.includes(dep)) return `feature ${f} needs ${dep}`;
+    }
+    return undefined;
+});
+
+export const cephSchema = z
+    .object({
+        provisioner: z.enum(["csi", "in-tree"]).default("csi"),
+        monitors: z.array(str(rules.monitor)).optional(),
+        pool: str(rules.cephName),
+        user: str(rules.cephUser),
+        adminId: str(rules.cephUser).default("admin"),
+        clusterId: str(rules.cephName).optional(),
+        csiDriver: str(rules.dnsSubdomain).default("rbd.csi.ceph.com"),
+        storageClassName: str(rules.dnsSubdomain).default("ceph"),
+        fsType: z.enum(["ext4", "xfs"]).default("ext4"),
+        imageFeatures: imageFeatures.default("layering"),
+        timeoutSeconds: z.number().int().min(1).max(600).default(20),
+    })
+    .strict();
+
+export const volumeSchema = z
+    .object({
+        size: quantity.default("100Gi"),
+        accessMode: z
+            .enum(["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"])
+            .default("ReadWriteOnce"),
+        reclaimPolicy: z.enum(["Retain", "Delete"]).default("Retain"),
+        image: str(rules.cephName).default("jenkins"),
+        pvName: str(rules.dnsSubdomain).default("jenkins"),
+        claimName: str(rules.dnsSubdomain).default("jenkins"),
+        deleteImageOnDestroy: z.boolean().default(false),
+        protect: z.boolean().optional(),
+    })
+    .strict();
+
+const resourcesSchema = z
+    .object({
+        requests: z
+            .object({ cpu: cpu.default("500m"), memory: quantity.default("4Gi") })
+            .strict()
+            .default({ cpu: "500m", memory: "4Gi" }),
+        limits: z
+            .object({ cpu: cpu.default("2"), memory: quantity.default("4Gi") })
+            .strict()
+            .default({ cpu: "2", memory: "4Gi" }),
+    })
+    .strict();
+
+export const jenkinsSchema = z
+    .object({
+        namespace: str(rules.dnsLabel).default("ci-infra"),
+        name: str(rules.dnsLabel).default("jenkins"),
+        image: str(rules.pinnedImage).default("jenkins/jenkins:2.568.2-jdk21"),
+        nodeAffinity: z
+            .record(str(rules.labelKey), str(rules.labelValue))
+            .default({ "cicd-services": "enabled" }),
+        javaOpts: z.string().default(""),
+        replaceDefaultJavaOpts: z.boolean().default(false),
+        jenkinsOpts: z.string().default(""),
+        timezone: str((v) =>
+            /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(v)
+                ? undefined
+                : `"${v}" is not a time zone name`,
+        ).default("Asia/Seoul"),
+        resources: resourcesSchema.default({
+            requests: { cpu: "500m", memory: "4Gi" },
+            limits: { cpu: "2", memory: "4Gi" },
+        }),
+        infra: z
+            .object({
+                shareProcessNamespace: z.boolean().default(true),
+                sidecar: z.boolean().default(true),
+                image: str(rules.pinnedImage).default("registry.k8s.io/pause:3.10.1"),
+            })
+            .strict()
+            .default({
+                shareProcessNamespace: true,
+                sidecar: true,
+                image: "registry.k8s.io/pause:3.10.1",
+            }),
+        podSecurity: z.enum(["restricted", "baseline", "privileged"]).default("restricted"),
+        ingress: z
+            .object({
+                host: str(rules.dnsSubdomain),
+                className: str(rules.dnsSubdomain).optional(),
+                tlsSecretName: str(rules.dnsSubdomain).optional(),
+            })
+            .strict()
+            .optional(),
+        agents: z
+            .object({ enabled: z.boolean().default(false) })
+            .strict()
+            .default({ enabled: false }),
+    })
+    .strict();
+
+export const rbdHostSchema = z
+    .object({
+        host: str(rules.host),
+        port: z.number().int().min(1).max(65535).default(22),
+        user: str((v) =>
+            /^[a-z_][a-z0-9_-]*[$]?$/.test(v) ? undefined : `"${v}" is not a user name`,
+        ),
+    })
+    .strict();
+
+export const modeSchema = z.enum(["dynamic", "static"]);
+
+/** Examples for the error messages, by setting path (most specific first). */
+export const EXAMPLES: [RegExp, string][] = [
+    [/^mode$/, "dynamic (or static)"],
+    [/^ceph$/, '{"monitors": ["10.0.0.1:6789"], "pool": "kubes", "user": "kube", "clusterId": "<fsid>"}'],
+    [/^ceph\.provisioner$/, "csi (or in-tree, for Kubernetes up to 1.30)"],
+    [/^ceph\.monitors/, '["192.168.30.23:6789", "[2001:db8::1]:3300"]'],
+    [/^ceph\.pool$/, "kubes"],
+    [/^ceph\.(user|adminId)$/, "kube (the id without client.)"],
+    [/^ceph\.clusterId$/, "the cluster fsid from `ceph fsid`, or the Rook namespace"],
+    [/^ceph\.csiDriver$/, "rbd.csi.ceph.com (Rook: rook-ceph.rbd.csi.ceph.com)"],
+    [/^ceph\.storageClassName$/, "ceph"],
+    [/^ceph\.fsType$/, "ext4 (or xfs)"],
+    [/^ceph\.imageFeatures$/, "layering"],
+    [/^ceph\.timeoutSeconds$/, "20"],
+    [/^volume\.size$/, "100Gi"],
+    [/^volume\.accessMode$/, "ReadWriteOnce"],
+    [/^volume\.reclaimPolicy$/, "Retain"],
+    [/^volume\.(image|pvName|claimName)$/, "jenkins"],
+    [/^volume\.(deleteImageOnDestroy|protect)$/, "false"],
+    [/^jenkins\.namespace$/, "ci-infra"],
+    [/^jenkins\.name$/, "jenkins"],
+    [/^jenkins\.image$/, "jenkins/jenkins:2.568.2-jdk21"],
+    [/^jenkins\.nodeAffinity/, '{"cicd-services": "enabled"} (or {} for any node)'],
+    [/^jenkins\.javaOpts$/, "-XX:+UnlockDiagnosticVMOptions -XX:G1SummarizeRSetStatsPeriod=1"],
+    [/^jenkins\.timezone$/, "Asia/Seoul"],
+    [/^jenkins\.resources.*cpu$/, "500m"],
+    [/^jenkins\.resources/, '{"requests": {"memory": "4Gi"}, "limits": {"memory": "4Gi"}}'],
+    [/^jenkins\.infra\.image$/, "registry.k8s.io/pause:3.10.1"],
+    [/^jenkins\.infra/, "true"],
+    [/^jenkins\.podSecurity$/, "restricted (or baseline)"],
+    [/^jenkins\.ingress/, '{"host": "jenkins.example.com", "className": "nginx"}'],
+    [/^jenkins\.agents/, '{"enabled": true}'],
+    [/^rbdHost\.host$/, "ceph-admin.example.com"],
+    [/^rbdHost\.port$/, "22"],
+    [/^rbdHost\.user$/, "ceph-admin"],
+    [/^rbdHost$/, '{"host": "ceph-admin.example.com", "user": "ceph-admin"}'],
+    [/^(cephUserKey|cephAdminKey)$/, "AQD...== (from `ceph auth get-key client.kube`)"],
+    [/^rbdHostKey$/, "the private key file: pulumi config set --secret rbdHostKey < ~/.ssh/id_ed25519"],
+];
+
+export function exampleFor(path: string): string | undefined {
+    return EXAMPLES.find(([re]) => re.test(path))?.[1];
+}

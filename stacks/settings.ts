@@ -1,0 +1,368 @@
+// Stack config -> one typed, validated Settings object. Every problem of a config is
+// collected and reported together, before the program registers any resource.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import * as rules from "./rules";
+import {
+    cephSchema,
+    exampleFor,
+    jenkinsSchema,
+    modeSchema,
+    rbdHostSchema,
+    volumeSchema,
+} from "./schema";
+import { MIB, parseStorageQuantity } from "./quantity";
+import { defaultJavaOpts, heapFlagBytes, javaOptsOrderErrors, splitOpts } from "./javaOpts";
+
+/** Config as the language host hands it over: full keys, string values, which are secret. */
+export interface RawStackConfig {
+    project: string;
+    stack: string;
+    values: Readonly<Record<string, string>>;
+    secretKeys: ReadonlySet<string>;
+}
+
+export type CephSettings = z.output<typeof cephSchema> & { monitors: string[] };
+export type VolumeSettings = z.output<typeof volumeSchema> & {
+    /** Exact size in MiB (static volumes must be whole MiB; dynamic ones are rounded up). */
+    sizeMiB: bigint;
+    protect: boolean;
+};
+export type JenkinsSettings = z.output<typeof jenkinsSchema> & {
+    /** JAVA_OPTS as the container gets it: defaults (unless replaced) then the stack's. */
+    javaOptsResolved: string;
+};
+
+export interface Settings {
+    project: string;
+    stack: string;
+    mode: z.output<typeof modeSchema>;
+    ceph: CephSettings;
+    volume: VolumeSettings;
+    jenkins: JenkinsSettings;
+    /** Where `rbd` runs in static mode; undefined = on the machine running Pulumi. */
+    rbdHost?: z.output<typeof rbdHostSchema> & { privateKey: pulumi.Output<string> };
+    cephUserKey: pulumi.Output<string>;
+    cephAdminKey?: pulumi.Output<string>;
+}
+
+export class ConfigError extends Error {
+    constructor(public readonly problems: string[]) {
+        super(
+            `The stack configuration has ${problems.length} problem(s); nothing was changed:\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+const OBJECT_KEYS = ["ceph", "volume", "jenkins", "rbdHost"] as const;
+const SECRET_KEYS = ["cephUserKey", "cephAdminKey", "rbdHostKey"] as const;
+const KNOWN_KEYS = new Set<string>(["mode", ...OBJECT_KEYS, ...SECRET_KEYS]);
+
+class Problems {
+    readonly list: string[] = [];
+    constructor(private readonly project: string) {}
+
+    add(path: string, reason: string, example = exampleFor(path)): void {
+        const ex = example ? ` Example: ${example}` : "";
+        this.list.push(`${this.project}:${path}: ${reason}.${ex}`);
+    }
+
+    fromZod(prefix: string, error: z.ZodError): void {
+        for (const issue of error.issues) {
+            const path = issue.path.reduce<string>(
+                (p, seg) => (typeof seg === "number" ? `${p}[${seg}]` : `${p}.${String(seg)}`),
+                prefix,
+            );
+            if (issue.code === "unrecognized_keys") {
+                for (const key of issue.keys) {
+                    const known = knownFields(prefix, issue.path);
+                    const guess = closest(key, known);
+                    this.add(
+                        `${path}.${key}`,
+                        `unknown setting${guess ? ` (did you mean "${guess}"?)` : ""}; known: ${known.join(", ")}`,
+                        guess ? `"${guess}"` : undefined,
+                    );
+                }
+                continue;
+            }
+            this.add(path, zodReason(issue));
+        }
+    }
+}
+
+function zodReason(issue: z.core.$ZodIssue): string {
+    switch (issue.code) {
+        case "invalid_type":
+            return issue.input === undefined ? "is required" : `expected ${issue.expected}`;
+        case "invalid_value":
+            return `must be one of ${issue.values.map(String).join(", ")}`;
+        case "too_small":
+        case "too_big":
+            return `is out of range (${issue.message})`;
+        default:
+            return issue.message;
+    }
+}
+
+function knownFields(prefix: string, path: PropertyKey[]): string[] {
+    const root: Record<string, z.ZodType> = {
+        ceph: cephSchema,
+        volume: volumeSchema,
+        jenkins: jenkinsSchema,
+        rbdHost: rbdHostSchema,
+    };
+    let schema: z.ZodType | undefined = root[prefix];
+    for (const seg of path) {
+        schema = unwrap(schema);
+        if (schema instanceof z.ZodObject) schema = schema.shape[String(seg)] as z.ZodType;
+    }
+    schema = unwrap(schema);
+    return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
+    let cur = s;
+    while (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional) {
+        cur = cur.unwrap() as z.ZodType;
+    }
+    return cur;
+}
+
+/** The known name within edit distance 2, for "did you mean". */
+export function closest(word: string, candidates: string[]): string | undefined {
+    const dist = (a: string, b: string): number => {
+        const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+        for (let j = 1; j <= b.length; j++) d[0][j] = j;
+        for (let i = 1; i <= a.length; i++) {
+            for (let j = 1; j <= b.length; j++) {
+                const cost = a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1;
+                d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            }
+        }
+        return d[a.length][b.length];
+    };
+    const scored = candidates.map((c) => ({ c, d: dist(word, c) })).sort((x, y) => x.d - y.d);
+    return scored.length && scored[0].d <= 2 ? scored[0].c : undefined;
+}
+
+function parseObject(
+    problems: Problems,
+    raw: RawStackConfig,
+    key: string,
+): unknown {
+    const text = raw.values[`${raw.project}:${key}`];
+    if (text === undefined) return undefined;
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        problems.add(key, "is not a structured value (set it as YAML in the stack file, or with --path)");
+        return null;
+    }
+}
+
+function parseWith<T extends z.ZodType>(
+    problems: Problems,
+    key: string,
+    schema: T,
+    value: unknown,
+): z.output<T> | undefined {
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    problems.fromZod(key, r.error);
+    return undefined;
+}
+
+/** A secret setting: must be stored encrypted; the value is never put in a message. */
+function secretValue(
+    problems: Problems,
+    raw: RawStackConfig,
+    key: string,
+    check: (v: string) => string | undefined,
+): string | undefined {
+    const full = `${raw.project}:${key}`;
+    const v = raw.values[full];
+    if (v === undefined) return undefined;
+    if (!raw.secretKeys.has(full)) {
+        problems.add(
+            key,
+            "is stored in plaintext; it must be a secret",
+            `pulumi config set --secret ${key} <value>`,
+        );
+        return undefined;
+    }
+    const reason = check(v);
+    if (reason) {
+        problems.add(key, reason);
+        return undefined;
+    }
+    return v.trim() + (key === "rbdHostKey" ? "\n" : "");
+}
+
+function sshKey(v: string): string | undefined {
+    return /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v)
+        ? undefined
+        : "is not a PEM or OpenSSH private key";
+}
+
+export function parseSettings(raw: RawStackConfig): Settings {
+    const problems = new Problems(raw.project);
+    const prefix = `${raw.project}:`;
+
+    for (const full of Object.keys(raw.values)) {
+        if (!full.startsWith(prefix)) continue;
+        const key = full.slice(prefix.length);
+        if (!KNOWN_KEYS.has(key)) {
+            const guess = closest(key, [...KNOWN_KEYS]);
+            problems.add(
+                key,
+                `unknown setting${guess ? ` (did you mean "${guess}"?)` : ""}; known: ${[...KNOWN_KEYS].join(", ")}`,
+                guess ? `${raw.project}:${guess}` : undefined,
+            );
+        }
+    }
+
+    const modeRaw = raw.values[`${prefix}mode`];
+    const mode = modeRaw === undefined
+        ? (problems.add("mode", "is required"), undefined)
+        : parseWith(problems, "mode", modeSchema, modeRaw);
+
+    const cephIn = parseObject(problems, raw, "ceph");
+    const ceph = cephIn === undefined
+        ? (problems.add("ceph", "is required"), undefined)
+        : parseWith(problems, "ceph", cephSchema, cephIn);
+    const volume = parseWith(problems, "volume", volumeSchema, parseObject(problems, raw, "volume") ?? {});
+    const jenkins = parseWith(
+        problems,
+        "jenkins",
+        jenkinsSchema,
+        parseObject(problems, raw, "jenkins") ?? {},
+    );
+    const rbdHostIn = parseObject(problems, raw, "rbdHost");
+    const rbdHost = rbdHostIn === undefined ? undefined : parseWith(problems, "rbdHost", rbdHostSchema, rbdHostIn);
+
+    const userKey = secretValue(problems, raw, "cephUserKey", rules.cephKey);
+    const adminKey = secretValue(problems, raw, "cephAdminKey", rules.cephKey);
+    const hostKey = secretValue(problems, raw, "rbdHostKey", sshKey);
+    const hostKeySet = raw.values[`${prefix}rbdHostKey`] !== undefined;
+    if (raw.values[`${prefix}cephUserKey`] === undefined) {
+        problems.add("cephUserKey", "is required (the key of the Ceph user in ceph.user)",
+            "pulumi config set --secret cephUserKey \"$(ceph auth get-key client.kube)\"");
+    }
+
+    if (ceph) {
+        const csi = ceph.provisioner === "csi";
+        if (csi && !ceph.clusterId) problems.add("ceph.clusterId", "is required with the csi provisioner");
+        if (!csi && raw.values[`${prefix}cephAdminKey`] === undefined && mode === "dynamic") {
+            problems.add(
+                "cephAdminKey",
+                "is required with the in-tree provisioner in dynamic mode (it creates rbd images as ceph.adminId)",
+                "pulumi config set --secret cephAdminKey \"$(ceph auth get-key client.admin)\"",
+            );
+        }
+        if (!csi && ceph.imageFeatures !== "layering") {
+            problems.add("ceph.imageFeatures", "the in-tree provisioner supports only layering");
+        }
+        const needsMonitors = !csi || mode === "static";
+        if (ceph.monitors === undefined && needsMonitors) {
+            problems.add(
+                "ceph.monitors",
+                `is required ${csi ? "in static mode (rbd runs against them)" : "with the in-tree provisioner"}`,
+            );
+        } else if (ceph.monitors !== undefined && ceph.monitors.length === 0) {
+            problems.add("ceph.monitors", "is empty");
+        }
+    }
+
+    if (volume) {
+        if (volume.accessMode === "ReadWriteMany" || volume.accessMode === "ReadOnlyMany") {
+            problems.add(
+                "volume.accessMode",
+                `${volume.accessMode} is not possible for an RBD filesystem volume: an rbd image with a ` +
+                    "filesystem can be mounted read-write by one node only (Kubernetes lists RBD as RWO/ROX, " +
+                    "ceph-csi refuses multi-node modes unless volumeMode is Block), and a Jenkins home must " +
+                    "be writable; Jenkins runs one replica with the Recreate strategy, so ReadWriteOnce is right",
+                "ReadWriteOnce",
+            );
+        }
+        if (mode === "static") {
+            const q = parseStorageQuantity(volume.size);
+            if ("bytes" in q && q.bytes % MIB !== 0n) {
+                problems.add("volume.size", `"${volume.size}" is not a whole number of MiB, which rbd needs`);
+            }
+        }
+        if (volume.deleteImageOnDestroy && mode === "dynamic") {
+            problems.add(
+                "volume.deleteImageOnDestroy",
+                "applies to static mode only; in dynamic mode volume.reclaimPolicy decides",
+                "false",
+            );
+        }
+    }
+
+    if (rbdHost && !hostKeySet) {
+        problems.add("rbdHostKey", "is required when rbdHost is set (the SSH private key for it)");
+    }
+    if (hostKeySet && rbdHostIn === undefined) {
+        problems.add("rbdHostKey", "is set but rbdHost is not", undefined);
+    }
+
+    let javaOptsResolved = "";
+    if (jenkins) {
+        const tokens = [
+            ...(jenkins.replaceDefaultJavaOpts ? [] : defaultJavaOpts(jenkins.timezone)),
+            ...splitOpts(jenkins.javaOpts),
+        ];
+        for (const e of javaOptsOrderErrors(tokens)) problems.add("jenkins.javaOpts", e);
+        const { requests, limits } = jenkins.resources;
+        const reqMem = parseStorageQuantity(requests.memory);
+        const limMem = parseStorageQuantity(limits.memory);
+        if ("bytes" in reqMem && "bytes" in limMem) {
+            if (reqMem.bytes !== limMem.bytes) {
+                problems.add(
+                    "jenkins.resources.requests.memory",
+                    `must equal limits.memory (${limits.memory}): the heap is sized from the limit, and a ` +
+                        "smaller request lets the node overcommit and OOM-kill Jenkins",
+                    limits.memory,
+                );
+            }
+            for (const h of heapFlagBytes(tokens)) {
+                if (h.bytes >= limMem.bytes) {
+                    problems.add(
+                        "jenkins.javaOpts",
+                        `${h.flag} does not fit the memory limit ${limits.memory}; prefer -XX:MaxRAMPercentage`,
+                    );
+                }
+            }
+        }
+        javaOptsResolved = tokens.join(" ");
+    }
+
+    if (problems.list.length > 0 || !mode || !ceph || !volume || !jenkins || !userKey) {
+        throw new ConfigError(problems.list);
+    }
+
+    return {
+        project: raw.project,
+        stack: raw.stack,
+        mode,
+        ceph: { ...ceph, monitors: ceph.monitors ?? [] },
+        volume: {
+            ...volume,
+            sizeMiB: sizeInMiB(volume.size),
+            protect: volume.protect ?? raw.stack !== "dev",
+        },
+        jenkins: { ...jenkins, javaOptsResolved },
+        rbdHost:
+            rbdHost && hostKey ? { ...rbdHost, privateKey: pulumi.secret(hostKey) } : undefined,
+        cephUserKey: pulumi.secret(userKey),
+        cephAdminKey: adminKey ? pulumi.secret(adminKey) : undefined,
+    };
+}
+
+function sizeInMiB(size: string): bigint {
+    const q = parseStorageQuantity(size);
+    if (!("bytes" in q)) throw new Error(`unreachable: ${size} validated`);
+    return (q.bytes + MIB - 1n) / MIB;
+}

@@ -1,0 +1,52 @@
+// Stack configs for the tests: a valid base per mode/provisioner, and distinctive fake keys
+// (valid cephx shape) so a leak is easy to find.
+import { RunOptions } from "../scripts/mockRuntime";
+
+export const FAKE_USER_KEY = "AQBuserKEYuserKEYuserKEYuserKEYuserKEY==";
+export const FAKE_ADMIN_KEY = "AQBadminKEYadminKEYadminKEYadminKEYadm==";
+export const FAKE_SSH_KEY =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAFAKESSHKEYFAKESSHKEYFAKESSHKEY\n-----END OPENSSH PRIVATE KEY-----";
+
+export type Mode = "dynamic" | "static";
+export type Provisioner = "csi" | "in-tree";
+
+export interface StackInput {
+    stack?: string;
+    values: Record<string, unknown>;
+    secrets?: Record<string, string>;
+}
+
+export function baseStack(mode: Mode, provisioner: Provisioner): StackInput {
+    const ceph: Record<string, unknown> = {
+        provisioner,
+        monitors: ["192.168.30.23:6789", "192.168.30.24:6789", "192.168.30.25:6789"],
+        pool: "kubes",
+        user: "kube",
+    };
+    if (provisioner === "csi") ceph.clusterId = "b9127830-b0cc-4e34-aa47-9d1a2e9949a8";
+    const secrets: Record<string, string> = { cephUserKey: FAKE_USER_KEY };
+    if (provisioner === "in-tree") secrets.cephAdminKey = FAKE_ADMIN_KEY;
+    return { stack: "test", values: { mode, ceph }, secrets };
+}
+
+/** As the CLI hands config to the program: full keys, JSON for objects. */
+export function toRunOptions(input: StackInput, project = "jenkins-ceph"): RunOptions {
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [k, v] of Object.entries(input.values)) {
+        if (v === undefined) continue;
+        config[`${project}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    for (const [k, v] of Object.entries(input.secrets ?? {})) {
+        config[`${project}:${k}`] = v;
+        secretKeys.push(`${project}:${k}`);
+    }
+    return { stack: input.stack ?? "test", config, secretKeys };
+}
+
+export const COMBINATIONS: [Mode, Provisioner][] = [
+    ["dynamic", "csi"],
+    ["dynamic", "in-tree"],
+    ["static", "csi"],
+    ["static", "in-tree"],
+];
