@@ -72,7 +72,8 @@ const ceph = new CephStorage("ceph", {
     userId: settings.ceph.user,
     userKey: settings.cephUserKey,
     adminId: settings.ceph.adminId,
-    adminKey: settings.cephAdminKey,
+    // Only the in-tree provisioner creating images needs the admin key in the cluster.
+    adminKey: settings.mode === "dynamic" ? settings.cephAdminKey : undefined,
     clusterId: settings.ceph.clusterId,
     csiDriver: settings.ceph.csiDriver,
     storageClassName: settings.mode === "dynamic" ? settings.ceph.storageClassName : undefined,

@@ -1,0 +1,181 @@
+// Offline render: runs the real program under the SDK's mock runtime with a stack
+// file's config and writes every Kubernetes object it would create to
+// <out>/<stack>/manifests.yaml. No cluster, no Pulumi CLI, secrets redacted.
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { configFromStackFile, PROJECT_ROOT, RegisteredResource, runProgram } from "./mockRuntime";
+
+export const REDACTED = "<redacted>";
+
+// The cephx and SSH stand-ins have the right shape so validation passes; they are never written.
+const STAND_INS: Record<string, string> = {
+    cephUserKey: "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+    cephAdminKey: "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+    rbdHostKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nstand-in\n-----END OPENSSH PRIVATE KEY-----",
+};
+
+/** kubectl-apply order: what others refer to comes first. */
+const KIND_ORDER = [
+    "Namespace",
+    "Secret",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "Service",
+    "Deployment",
+    "Ingress",
+];
+
+export interface RenderResult {
+    manifests: Record<string, unknown>[];
+    others: RegisteredResource[];
+    notes: string[];
+    outputs: Record<string, unknown>;
+}
+
+function readYaml(file: string): Record<string, unknown> {
+    return (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
+}
+
+function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+    const parts = dotted.split(".").filter((p) => p.length > 0);
+    let cur: Record<string, unknown> = obj;
+    for (const p of parts.slice(0, -1)) {
+        if (!cur[p] || typeof cur[p] !== "object") return;
+        cur = cur[p] as Record<string, unknown>;
+    }
+    if (parts.length) cur[parts[parts.length - 1]] = value;
+}
+
+export function toManifest(r: RegisteredResource): Record<string, unknown> {
+    const m = structuredClone(r.inputs);
+    for (const p of r.secretPaths) setPath(m, p, REDACTED);
+    if (m.kind === "Secret") {
+        // Every value of a Secret is redacted, keys kept so references can be checked.
+        for (const field of ["stringData", "data"]) {
+            const keys = Object.keys((r.inputs[field] as Record<string, unknown> | undefined) ?? {});
+            if (keys.length) m[field] = Object.fromEntries(keys.map((k) => [k, REDACTED]));
+        }
+    }
+    return m;
+}
+
+export async function render(stack: string, root = PROJECT_ROOT): Promise<RenderResult> {
+    const project = readYaml(path.join(root, "Pulumi.yaml")).name as string;
+    const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(stackFile)) {
+        throw new Error(`no stack file ${path.basename(stackFile)} (stacks: ${listStacks(root).join(", ")})`);
+    }
+    const stackConfig = (readYaml(stackFile).config ?? {}) as Record<string, unknown>;
+    const { config, secretKeys } = configFromStackFile(project, stackConfig, (full) => {
+        return STAND_INS[full.slice(project.length + 1)] ?? "stand-in";
+    });
+    const notes: string[] = [];
+    for (const full of secretKeys) notes.push(`${full} is encrypted in the stack file: rendered with a stand-in`);
+
+    // Secrets a user sets with `pulumi config set --secret` are not in the file; render anyway.
+    const needed = ["cephUserKey"];
+    const ceph = JSON.parse(config[`${project}:ceph`] ?? "{}") as { provisioner?: string };
+    if (ceph.provisioner === "in-tree" && config[`${project}:mode`] === "dynamic") needed.push("cephAdminKey");
+    if (config[`${project}:rbdHost`] !== undefined) needed.push("rbdHostKey");
+    for (const key of needed) {
+        const full = `${project}:${key}`;
+        if (config[full] === undefined) {
+            config[full] = STAND_INS[key];
+            secretKeys.push(full);
+            notes.push(`${full} is not set in the stack file: rendered with a stand-in; set it with ` +
+                `\`pulumi config set --secret ${key} ...\` before pulumi up`);
+        }
+    }
+
+    const run = await runProgram({ stack, config, secretKeys, project });
+    if (run.error) throw run.error;
+    const kube = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+    const rank = (r: RegisteredResource) => {
+        const i = KIND_ORDER.indexOf(String(r.inputs.kind));
+        return i < 0 ? KIND_ORDER.length : i;
+    };
+    const ordered = kube.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i);
+    return {
+        manifests: ordered.map(({ r }) => toManifest(r)),
+        others: run.resources.filter((r) => r.custom && !r.type.startsWith("kubernetes:")),
+        notes,
+        outputs: run.outputs,
+    };
+}
+
+function listStacks(root: string): string[] {
+    return fs
+        .readdirSync(root)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined);
+}
+
+export function describeOther(r: RegisteredResource): string {
+    if (r.type === "command:local:Command" || r.type === "command:remote:Command") {
+        const create = String(r.inputs.create ?? "");
+        const v = (name: string) => new RegExp(`^${name}='?([^'\\n]*)'?$`, "m").exec(create)?.[1] ?? "?";
+        const where =
+            r.type === "command:remote:Command"
+                ? `over SSH on ${String((r.inputs.connection as { host?: string } | undefined)?.host)}`
+                : "on this machine";
+        return `rbd image ${v("RBD_POOL")}/${v("RBD_IMAGE")}, ${v("RBD_SIZE_MIB")} MiB, features ${v("RBD_FEATURES")}: created, adopted or grown (never shrunk) by rbd ${where}; on destroy ${v("RBD_DELETE") === "true" ? "DELETED" : "kept"}`;
+    }
+    return `${r.type} ${r.name}`;
+}
+
+function parseArgs(argv: string[]): { stack: string; out: string } {
+    let stack: string | undefined;
+    let out = "out";
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--stack" || a === "-s") stack = argv[++i];
+        else if (a.startsWith("--stack=")) stack = a.slice(8);
+        else if (a === "--out") out = argv[++i];
+        else if (a.startsWith("--out=")) out = a.slice(6);
+        else throw new Error(`unknown argument ${a}; usage: npm run render -- --stack <name> [--out <dir>]`);
+    }
+    if (!stack) throw new Error("usage: npm run render -- --stack <name> [--out <dir>]");
+    return { stack, out };
+}
+
+async function main(): Promise<number> {
+    let target: string | undefined;
+    try {
+        const { stack, out } = parseArgs(process.argv.slice(2));
+        target = path.resolve(out, stack, "manifests.yaml");
+        const result = await render(stack);
+        const body = result.manifests.map((m) => YAML.stringify(m, { lineWidth: 0 })).join("---\n");
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        const tmp = `${target}.tmp-${process.pid}`;
+        fs.writeFileSync(tmp, `# Rendered by jenkins-ceph for stack ${stack}; secrets redacted.\n${body}`);
+        fs.renameSync(tmp, target);
+
+        const lines = [`jenkins-ceph: stack ${stack}, mode ${String(result.outputs.mode)}`];
+        for (const m of result.manifests) {
+            const meta = m.metadata as { name?: string; namespace?: string };
+            lines.push(`  ${String(m.kind).padEnd(22)} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`);
+        }
+        for (const o of result.others) lines.push(`  ${"(pulumi resource)".padEnd(22)} ${describeOther(o)}`);
+        for (const n of result.notes) lines.push(`  note: ${n}`);
+        lines.push(`wrote ${result.manifests.length} objects to ${path.relative(process.cwd(), target)}`);
+        console.log(lines.join("\n"));
+        return 0;
+    } catch (e) {
+        if (target && fs.existsSync(target)) {
+            fs.rmSync(target);
+            console.error(`removed the stale ${target}: it no longer matches the config`);
+        }
+        console.error(`render failed: ${e instanceof Error ? e.message : String(e)}`);
+        return 1;
+    }
+}
+
+if (require.main === module) {
+    void main().then((code) => process.exit(code));
+}

@@ -1,0 +1,277 @@
+// The whole program under the mock runtime: what each mode and provisioner registers.
+import { strict as assert } from "assert";
+import { ProgramRun } from "../scripts/mockRuntime";
+import { baseStack, FAKE_ADMIN_KEY, FAKE_USER_KEY } from "./fixtures";
+import { Any, byKind, k8s, merge, one, runOk } from "./helpers";
+
+describe("program: dynamic mode, csi provisioner", () => {
+    let r: ProgramRun;
+    before(async () => {
+        r = await runOk(baseStack("dynamic", "csi"));
+    });
+
+    it("creates the csi Secret with userID/userKey in the Jenkins namespace", () => {
+        const s = one(r, "Secret").inputs as Any;
+        assert.equal(s.metadata.name, "ceph-secret-user");
+        assert.equal(s.metadata.namespace, "ci-infra");
+        assert.equal(s.type, "Opaque");
+        assert.deepEqual(s.stringData, { userID: "kube", userKey: FAKE_USER_KEY });
+    });
+
+    it("keeps the key a Pulumi secret", () => {
+        const s = one(r, "Secret");
+        assert.ok(
+            s.secretPaths.some((p) => p === "stringData" || p === "stringData.userKey"),
+            `secret paths: ${s.secretPaths.join(",")}`,
+        );
+    });
+
+    it("creates a StorageClass with every ceph-csi parameter", () => {
+        const sc = one(r, "StorageClass").inputs as Any;
+        assert.equal(sc.metadata.name, "ceph");
+        assert.equal(sc.provisioner, "rbd.csi.ceph.com");
+        assert.equal(sc.reclaimPolicy, "Retain");
+        assert.equal(sc.allowVolumeExpansion, true);
+        assert.deepEqual(sc.parameters, {
+            clusterID: "b9127830-b0cc-4e34-aa47-9d1a2e9949a8",
+            pool: "kubes",
+            imageFeatures: "layering",
+            "csi.storage.k8s.io/fstype": "ext4",
+            "csi.storage.k8s.io/provisioner-secret-name": "ceph-secret-user",
+            "csi.storage.k8s.io/provisioner-secret-namespace": "ci-infra",
+            "csi.storage.k8s.io/controller-expand-secret-name": "ceph-secret-user",
+            "csi.storage.k8s.io/controller-expand-secret-namespace": "ci-infra",
+            "csi.storage.k8s.io/node-stage-secret-name": "ceph-secret-user",
+            "csi.storage.k8s.io/node-stage-secret-namespace": "ci-infra",
+        });
+    });
+
+    it("claims 100Gi ReadWriteOnce on that class", () => {
+        const pvc = one(r, "PersistentVolumeClaim").inputs as Any;
+        assert.equal(pvc.metadata.name, "jenkins");
+        assert.equal(pvc.metadata.namespace, "ci-infra");
+        assert.equal(pvc.spec.storageClassName, "ceph");
+        assert.deepEqual(pvc.spec.accessModes, ["ReadWriteOnce"]);
+        assert.equal(pvc.spec.resources.requests.storage, "100Gi");
+        assert.equal(pvc.spec.volumeName, undefined);
+        assert.equal(byKind(r, "PersistentVolume").length, 0);
+    });
+
+    it("registers no rbd command in dynamic mode", () => {
+        assert.equal(r.resources.filter((x) => x.type.startsWith("command:")).length, 0);
+    });
+
+    it("makes the claim wait for the credentials and class, and the Deployment for the claim", () => {
+        const pvc = one(r, "PersistentVolumeClaim");
+        assert.deepEqual([...pvc.options.dependsOn].sort(), ["ceph", "ceph-secret-user"]);
+        assert.deepEqual(one(r, "Deployment").options.dependsOn, ["jenkins-home"]);
+    });
+
+    it("protects nothing in the dev stack but everything holding data elsewhere", async () => {
+        assert.equal(one(r, "PersistentVolumeClaim").options.protect, true, "stack 'test' is not dev");
+        const dev = await runOk({ ...baseStack("dynamic", "csi"), stack: "dev" });
+        assert.equal(one(dev, "PersistentVolumeClaim").options.protect, false);
+        const forced = await runOk({ ...merge(baseStack("dynamic", "csi"), "volume", { protect: true }), stack: "dev" });
+        assert.equal(one(forced, "PersistentVolumeClaim").options.protect, true);
+    });
+
+    it("exports namespace, claim, class, service and URL", () => {
+        assert.equal(r.outputs.namespace, "ci-infra");
+        assert.equal(r.outputs.pvcName, "jenkins");
+        assert.equal(r.outputs.storageClassName, "ceph");
+        assert.equal(r.outputs.serviceName, "jenkins");
+        assert.equal(r.outputs.url, "http://jenkins.ci-infra.svc.cluster.local:8080");
+        assert.match(
+            String(r.outputs.initialAdminPasswordCommand),
+            /^kubectl -n ci-infra exec deploy\/jenkins -c jenkins -- cat \/var\/jenkins_home\/secrets\/initialAdminPassword$/,
+        );
+    });
+
+    it("gives every Kubernetes object an explicit name and deleteBeforeReplace", () => {
+        for (const x of k8s(r)) {
+            assert.ok((x.inputs.metadata as Any)?.name, `${x.type} ${x.name} has no metadata.name`);
+            assert.equal(x.options.deleteBeforeReplace, true, `${x.type} ${x.name}`);
+        }
+    });
+
+    it("follows the csiDriver and storageClassName settings (Rook)", async () => {
+        const rook = await runOk(
+            merge(baseStack("dynamic", "csi"), "ceph", {
+                csiDriver: "rook-ceph.rbd.csi.ceph.com",
+                storageClassName: "ceph-rbd",
+                clusterId: "rook-ceph",
+                fsType: "xfs",
+            }),
+        );
+        const sc = one(rook, "StorageClass").inputs as Any;
+        assert.equal(sc.provisioner, "rook-ceph.rbd.csi.ceph.com");
+        assert.equal(sc.metadata.name, "ceph-rbd");
+        assert.equal(sc.parameters.clusterID, "rook-ceph");
+        assert.equal(sc.parameters["csi.storage.k8s.io/fstype"], "xfs");
+        assert.equal((one(rook, "PersistentVolumeClaim").inputs as Any).spec.storageClassName, "ceph-rbd");
+    });
+});
+
+describe("program: dynamic mode, in-tree provisioner", () => {
+    let r: ProgramRun;
+    before(async () => {
+        r = await runOk(baseStack("dynamic", "in-tree"));
+    });
+
+    it("creates user and admin Secrets of type kubernetes.io/rbd with key `key`", () => {
+        const user = one(r, "Secret", "ceph-secret-user").inputs as Any;
+        const admin = one(r, "Secret", "ceph-secret-admin").inputs as Any;
+        for (const s of [user, admin]) {
+            assert.equal(s.type, "kubernetes.io/rbd");
+            assert.equal(s.metadata.namespace, "ci-infra");
+        }
+        assert.deepEqual(user.stringData, { key: FAKE_USER_KEY });
+        assert.deepEqual(admin.stringData, { key: FAKE_ADMIN_KEY });
+    });
+
+    it("creates a kubernetes.io/rbd StorageClass with every in-tree parameter", () => {
+        const sc = one(r, "StorageClass").inputs as Any;
+        assert.equal(sc.provisioner, "kubernetes.io/rbd");
+        assert.deepEqual(sc.parameters, {
+            monitors: "192.168.30.23:6789,192.168.30.24:6789,192.168.30.25:6789",
+            adminId: "admin",
+            adminSecretName: "ceph-secret-admin",
+            adminSecretNamespace: "ci-infra",
+            pool: "kubes",
+            userId: "kube",
+            userSecretName: "ceph-secret-user",
+            userSecretNamespace: "ci-infra",
+            fsType: "ext4",
+            imageFormat: "2",
+            imageFeatures: "layering",
+        });
+        assert.equal(sc.allowVolumeExpansion, true);
+        assert.equal(sc.reclaimPolicy, "Retain");
+    });
+
+    it("takes reclaimPolicy and adminId from settings", async () => {
+        const d = await runOk(
+            merge(merge(baseStack("dynamic", "in-tree"), "volume", { reclaimPolicy: "Delete" }), "ceph", {
+                adminId: "k8s-admin",
+            }),
+        );
+        const sc = one(d, "StorageClass").inputs as Any;
+        assert.equal(sc.reclaimPolicy, "Delete");
+        assert.equal(sc.parameters.adminId, "k8s-admin");
+    });
+});
+
+describe("program: static mode", () => {
+    it("csi: rbd image, then a csi PV pre-bound to the claim exactly as ceph-csi documents", async () => {
+        const r = await runOk(baseStack("static", "csi"));
+        const pv = one(r, "PersistentVolume").inputs as Any;
+        assert.equal(pv.metadata.name, "jenkins");
+        assert.deepEqual(pv.metadata.labels, { app: "jenkins" });
+        assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
+        assert.equal(pv.spec.storageClassName, "");
+        assert.equal(pv.spec.volumeMode, "Filesystem");
+        assert.deepEqual(pv.spec.capacity, { storage: "100Gi" });
+        assert.deepEqual(pv.spec.claimRef, { namespace: "ci-infra", name: "jenkins" });
+        assert.deepEqual(pv.spec.csi, {
+            driver: "rbd.csi.ceph.com",
+            fsType: "ext4",
+            volumeHandle: "jenkins",
+            nodeStageSecretRef: { name: "ceph-secret-user", namespace: "ci-infra" },
+            volumeAttributes: {
+                clusterID: "b9127830-b0cc-4e34-aa47-9d1a2e9949a8",
+                pool: "kubes",
+                staticVolume: "true",
+                imageFeatures: "layering",
+            },
+        });
+        assert.equal(pv.spec.rbd, undefined);
+        const pvc = one(r, "PersistentVolumeClaim").inputs as Any;
+        assert.equal(pvc.spec.volumeName, "jenkins");
+        assert.equal(pvc.spec.storageClassName, "");
+        assert.equal(byKind(r, "StorageClass").length, 0, "static volumes need no StorageClass");
+    });
+
+    it("in-tree: PV with the rbd source the seed wrote, class from settings", async () => {
+        const r = await runOk(baseStack("static", "in-tree"));
+        const pv = one(r, "PersistentVolume").inputs as Any;
+        assert.deepEqual(pv.spec.rbd, {
+            monitors: ["192.168.30.23:6789", "192.168.30.24:6789", "192.168.30.25:6789"],
+            pool: "kubes",
+            image: "jenkins",
+            user: "kube",
+            secretRef: { name: "ceph-secret-user", namespace: "ci-infra" },
+            fsType: "ext4",
+        });
+        assert.equal(pv.spec.csi, undefined);
+        assert.equal(pv.spec.storageClassName, "ceph");
+        assert.equal((one(r, "PersistentVolumeClaim").inputs as Any).spec.storageClassName, "ceph");
+        assert.equal(byKind(r, "Secret").length, 1, "no admin secret needed for a static volume");
+    });
+
+    it("orders image -> PV -> PVC -> Deployment and protects all three outside dev", async () => {
+        const r = await runOk(baseStack("static", "csi"));
+        const pv = one(r, "PersistentVolume");
+        const pvc = one(r, "PersistentVolumeClaim");
+        assert.ok(pv.options.dependsOn.includes("jenkins-home-image"));
+        assert.deepEqual(pvc.options.dependsOn, ["jenkins-home-pv"]);
+        assert.deepEqual(one(r, "Deployment").options.dependsOn, ["jenkins-home"]);
+        const image = r.resources.find((x) => x.type === "jenkins-ceph:index:RbdImage");
+        for (const x of [pv, pvc, image]) assert.equal(x?.options.protect, true, x?.name);
+        assert.deepEqual(pvc.options.ignoreChanges, ["spec.resources.requests.storage"]);
+    });
+
+    it("runs rbd locally by default and over SSH with a secret key when rbdHost is set", async () => {
+        const local = await runOk(baseStack("static", "csi"));
+        const cmd = local.resources.find((x) => x.type === "command:local:Command");
+        assert.ok(cmd, "local command");
+        assert.deepEqual(cmd.inputs.interpreter, ["/bin/sh", "-c"]);
+        assert.deepEqual(cmd.inputs.triggers, ["kubes", "jenkins"]);
+        assert.ok(cmd.options.replaceOnChanges?.includes("triggers"));
+        assert.equal(cmd.inputs.stdin, FAKE_USER_KEY);
+        assert.ok(cmd.secretPaths.includes("stdin"));
+
+        const input = baseStack("static", "csi");
+        input.values.rbdHost = { host: "ceph-admin.example.com", user: "ceph" };
+        input.secrets = { ...input.secrets, rbdHostKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----" };
+        const remote = await runOk(input);
+        const rc = remote.resources.find((x) => x.type === "command:remote:Command");
+        assert.ok(rc, "remote command");
+        const conn = rc.inputs.connection as Any;
+        assert.equal(conn.host, "ceph-admin.example.com");
+        assert.equal(conn.port, 22);
+        assert.equal(conn.user, "ceph");
+        assert.ok(rc.secretPaths.some((p) => p === "connection" || p === "connection.privateKey"));
+        assert.equal(rc.inputs.create, cmd.inputs.create, "one script serves both");
+    });
+
+    it("converts sizes exactly and passes them to rbd in MiB", async () => {
+        const r = await runOk(merge(baseStack("static", "csi"), "volume", { size: "1.5Ti" }));
+        const cmd = r.resources.find((x) => x.type === "command:local:Command");
+        assert.match(String(cmd?.inputs.create), /^RBD_SIZE_MIB=1572864$/m);
+        assert.equal((one(r, "PersistentVolume").inputs as Any).spec.capacity.storage, "1.5Ti");
+    });
+
+    it("keeps the image on destroy unless deleteImageOnDestroy is set", async () => {
+        const keep = await runOk(baseStack("static", "csi"));
+        const del = await runOk(merge(baseStack("static", "csi"), "volume", { deleteImageOnDestroy: true }));
+        const script = (x: ProgramRun) =>
+            String(x.resources.find((y) => y.type === "command:local:Command")?.inputs.delete);
+        assert.match(script(keep), /^RBD_DELETE=false$/m);
+        assert.match(script(del), /^RBD_DELETE=true$/m);
+    });
+
+    it("mode switch keeps data: the dynamic class retains, the static PV retains, the image is kept", async () => {
+        // dynamic -> static replaces the claim; its PV is Retain, so the old image stays.
+        const dyn = await runOk(baseStack("dynamic", "csi"));
+        assert.equal((one(dyn, "StorageClass").inputs as Any).reclaimPolicy, "Retain");
+        // static -> dynamic drops the PV object (Retain: Kubernetes never deletes the image)
+        // and the RbdImage, whose delete leaves the image in place.
+        const st = await runOk(baseStack("static", "csi"));
+        assert.equal((one(st, "PersistentVolume").inputs as Any).spec.persistentVolumeReclaimPolicy, "Retain");
+        const cmd = st.resources.find((x) => x.type === "command:local:Command");
+        assert.doesNotMatch(String(cmd?.inputs.delete).split("\nfi\n")[0], /rbdc rm/);
+        // Both modes name the claim resource the same, so a switch is one replacement
+        // (deleteBeforeReplace), never two claims fighting over the name.
+        assert.equal(one(dyn, "PersistentVolumeClaim").name, one(st, "PersistentVolumeClaim").name);
+    });
+});
