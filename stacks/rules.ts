@@ -56,6 +56,7 @@ export function host(v: string): string | undefined {
 
 /** A Ceph monitor as `host:port`, `[v6]:port`; the port is required. */
 export function monitor(v: string): string | undefined {
+    if (v.includes("://")) return `"${v}" has a URL scheme; give host:port`;
     const m = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(v);
     if (!m) {
         if ((v.match(/:/g) ?? []).length > 1 && !v.startsWith("[")) {

@@ -69,9 +69,17 @@ export const cephSchema = z
 export const volumeSchema = z
     .object({
         size: quantity.default("100Gi"),
-        accessMode: z
-            .enum(["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"])
-            .default("ReadWriteOnce"),
+        accessMode: checked(
+            z.enum(["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"]),
+            (v) =>
+                v === "ReadWriteMany" || v === "ReadOnlyMany"
+                    ? `${v} is not possible for an RBD filesystem volume: an rbd image with a ` +
+                      "filesystem can be mounted read-write by one node only (Kubernetes lists RBD as " +
+                      "RWO/ROX, ceph-csi refuses multi-node modes unless volumeMode is Block), and a " +
+                      "Jenkins home must be writable; Jenkins runs one replica with the Recreate " +
+                      "strategy, so ReadWriteOnce is right"
+                    : undefined,
+        ).default("ReadWriteOnce"),
         reclaimPolicy: z.enum(["Retain", "Delete"]).default("Retain"),
         image: str(rules.cephName).default("jenkins"),
         pvName: str(rules.dnsSubdomain).default("jenkins"),

@@ -96,6 +96,8 @@ function zodReason(issue: z.core.$ZodIssue): string {
     switch (issue.code) {
         case "invalid_type":
             return issue.input === undefined ? "is required" : `expected ${issue.expected}`;
+        case "invalid_key":
+            return issue.issues.map((i) => i.message).join("; ");
         case "invalid_value":
             return `must be one of ${issue.values.map(String).join(", ")}`;
         case "too_small":
@@ -168,7 +170,8 @@ function parseWith<T extends z.ZodType>(
     schema: T,
     value: unknown,
 ): z.output<T> | undefined {
-    const r = schema.safeParse(value);
+    // reportInput lets a wrong type be told from a missing value; no secret passes here.
+    const r = schema.safeParse(value, { reportInput: true });
     if (r.success) return r.data;
     problems.fromZod(key, r.error);
     return undefined;
@@ -276,21 +279,18 @@ export function parseSettings(raw: RawStackConfig): Settings {
     }
 
     if (volume) {
-        if (volume.accessMode === "ReadWriteMany" || volume.accessMode === "ReadOnlyMany") {
-            problems.add(
-                "volume.accessMode",
-                `${volume.accessMode} is not possible for an RBD filesystem volume: an rbd image with a ` +
-                    "filesystem can be mounted read-write by one node only (Kubernetes lists RBD as RWO/ROX, " +
-                    "ceph-csi refuses multi-node modes unless volumeMode is Block), and a Jenkins home must " +
-                    "be writable; Jenkins runs one replica with the Recreate strategy, so ReadWriteOnce is right",
-                "ReadWriteOnce",
-            );
-        }
         if (mode === "static") {
             const q = parseStorageQuantity(volume.size);
             if ("bytes" in q && q.bytes % MIB !== 0n) {
                 problems.add("volume.size", `"${volume.size}" is not a whole number of MiB, which rbd needs`);
             }
+        }
+        if (volume.reclaimPolicy === "Delete" && mode === "static") {
+            problems.add(
+                "volume.reclaimPolicy",
+                "static PVs are always Retain (ceph-csi requires it); use volume.deleteImageOnDestroy to remove the image on destroy",
+                "Retain",
+            );
         }
         if (volume.deleteImageOnDestroy && mode === "dynamic") {
             problems.add(
