@@ -56,11 +56,17 @@ rbdc() {
 explain() {
     rc=$1
     what=$2
-    err=$(tr '\\n' ' ' < "$tmp/err")
+    if grep -qE "failed to decode key|keyring not found" "$tmp/err"; then rc=22; fi
+    # rbd echoes an undecodable key in its errors: drop every line that holds the key.
+    err=$(grep -vF -f "$tmp/key" "$tmp/err" | tr '\\n' ' ')
     case $rc in
     13) die "$what failed: authentication refused for client.$RBD_USER (wrong key in jenkins-ceph:cephUserKey, or unknown user) [rbd exit 13]" ;;
-    110|124) die "$what failed: no answer from the monitors $RBD_MONITORS within \${RBD_TIMEOUT}s (are they up and reachable from $(hostname)?) [rbd exit $rc]" ;;
-    1) die "$what failed: permission denied; client.$RBD_USER needs caps mon 'profile rbd' osd 'profile rbd pool=$RBD_POOL' [rbd exit 1] $err" ;;
+    22) die "$what failed: the key in jenkins-ceph:cephUserKey is not a usable cephx key [rbd exit 22]" ;;
+    110|124) die "$what failed: no answer from the monitors $RBD_MONITORS within \${RBD_TIMEOUT}s (are they up and reachable from $(hostname)? on ports other than 3300/6789 a refused key also looks like this) [rbd exit $rc]" ;;
+    1) case $err in *"couldn't connect to the cluster"*)
+        die "$what failed: client.$RBD_USER could not authenticate (the key in jenkins-ceph:cephUserKey was refused) [rbd exit 1]" ;;
+       esac
+       die "$what failed: permission denied; client.$RBD_USER needs caps mon 'profile rbd' osd 'profile rbd pool=$RBD_POOL' [rbd exit 1] $err" ;;
     2) case $err in
         *"opening pool"*) die "$what failed: pool '$RBD_POOL' does not exist (create it: ceph osd pool create $RBD_POOL; rbd pool init $RBD_POOL) [rbd exit 2]" ;;
         *) die "$what failed: $err [rbd exit 2]" ;;

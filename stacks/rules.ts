@@ -98,10 +98,12 @@ export function pinnedImage(v: string): string | undefined {
     return undefined;
 }
 
-/** Base64 of a cephx key: 2 type + 8 created + 2 length + 16 secret bytes = 28 bytes. */
+/** Base64 of a cephx key: u16 type (1 = AES), 8 bytes created, u16 length 16, 16 secret bytes. */
 export function cephKey(v: string): string | undefined {
-    if (!/^[A-Za-z0-9+/]{38}==$/.test(v.trim())) {
-        return "is not a cephx key (40 base64 characters ending in ==, as `ceph auth get-key` prints)";
+    const text = v.trim();
+    const bytes = /^[A-Za-z0-9+/]{38}==$/.test(text) ? Buffer.from(text, "base64") : undefined;
+    if (!bytes || bytes.length !== 28 || bytes.readUInt16LE(0) !== 1 || bytes.readUInt16LE(10) !== 16) {
+        return "is not a cephx key (40 base64 characters starting AQ, as `ceph auth get-key` prints)";
     }
     return undefined;
 }

@@ -2,8 +2,18 @@
 // (valid cephx shape) so a leak is easy to find.
 import { RunOptions } from "../scripts/mockRuntime";
 
-export const FAKE_USER_KEY = "AQBuserKEYuserKEYuserKEYuserKEYuserKEY==";
-export const FAKE_ADMIN_KEY = "AQBadminKEYadminKEYadminKEYadminKEYadm==";
+/** A well-formed cephx key whose secret bytes spell `label` (16 characters). */
+export function fakeCephKey(label: string): string {
+    const b = Buffer.alloc(28);
+    b.writeUInt16LE(1, 0);
+    b.writeUInt32LE(0x6a000000, 2);
+    b.writeUInt16LE(16, 10);
+    Buffer.from(label.padEnd(16, "!").slice(0, 16)).copy(b, 12);
+    return b.toString("base64");
+}
+
+export const FAKE_USER_KEY = fakeCephKey("jenkinsCephUSER!");
+export const FAKE_ADMIN_KEY = fakeCephKey("jenkinsCephADMIN");
 export const FAKE_SSH_KEY =
     "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAFAKESSHKEYFAKESSHKEYFAKESSHKEY\n-----END OPENSSH PRIVATE KEY-----";
 

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# A throwaway single-node Ceph cluster on 127.0.0.1 for the tests (see CEPH-FIXTURE.md):
+# one mon, one memstore OSD, cephx on, pool `kubes`, user client.kube with rbd caps.
+# Everything lives in DIR; nothing touches /etc/ceph or /var/lib/ceph.
+#
+#   cluster.sh start DIR V2PORT V1PORT   -> prints KEY=<client.kube key> when ready
+#   cluster.sh stop DIR                  -> stops every daemon started from DIR
+#   cluster.sh stop-mon DIR | start-mon DIR
+set -euo pipefail
+
+cmd=$1
+dir=$2
+conf="$dir/ceph.conf"
+T=20
+
+admin() { timeout $((T + 10)) ceph -c "$conf" --connect-timeout "$T" "$@"; }
+
+# pids of our daemons: only processes whose command line names our conf.
+pids_of() {
+    local name=$1
+    for pidfile in "$dir"/run/"$name"*.pid; do
+        [ -f "$pidfile" ] || continue
+        local pid
+        pid=$(cat "$pidfile")
+        if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$conf"; then
+            echo "$pid"
+        fi
+    done
+}
+
+stop_daemon() {
+    local name=$1 pid
+    for pid in $(pids_of "$name"); do
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+}
+
+start_mon() {
+    ceph-mon -c "$conf" -i a
+    for _ in $(seq 1 100); do
+        if admin mon stat >/dev/null 2>&1; then return 0; fi
+        sleep 0.2
+    done
+    echo "mon did not come up; log:" >&2
+    tail -20 "$dir/log/mon.a.log" >&2 || true
+    return 1
+}
+
+case $cmd in
+start)
+    v2=$3
+    v1=$4
+    mkdir -p "$dir"/{run,log,mon,osd}
+    fsid=$(cat /proc/sys/kernel/random/uuid)
+    cat > "$conf" <<EOF
+[global]
+fsid = $fsid
+mon host = [v2:127.0.0.1:$v2,v1:127.0.0.1:$v1]
+public addr = 127.0.0.1
+cluster addr = 127.0.0.1
+ms bind ipv6 = false
+auth cluster required = cephx
+auth service required = cephx
+auth client required = cephx
+auth allow insecure global id reclaim = false
+osd objectstore = memstore
+memstore device bytes = 2147483648
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+mon allow pool size one = true
+mon warn on pool no redundancy = false
+mon allow pool delete = true
+osd crush chooseleaf type = 0
+osd min pg log entries = 100
+osd max pg log entries = 500
+osd pg log dups tracked = 500
+run dir = $dir/run
+pid file = $dir/run/\$name.pid
+log file = $dir/log/\$name.log
+admin socket = $dir/run/\$name.asok
+[mon]
+mon data = $dir/mon
+keyring = $dir/mon.keyring
+[osd]
+osd data = $dir/osd
+keyring = $dir/osd/keyring
+[client]
+keyring = $dir/admin.keyring
+admin socket =
+log file = /dev/null
+EOF
+    ceph-authtool --create-keyring "$dir/mon.keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+    ceph-authtool --create-keyring "$dir/admin.keyring" --gen-key -n client.admin \
+        --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' >/dev/null
+    ceph-authtool "$dir/mon.keyring" --import-keyring "$dir/admin.keyring" >/dev/null
+    monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$v2,v1:127.0.0.1:$v1]" "$dir/monmap" >/dev/null
+    ceph-mon -c "$conf" --mkfs -i a --monmap "$dir/monmap" --keyring "$dir/mon.keyring"
+    start_mon
+
+    uuid=$(cat /proc/sys/kernel/random/uuid)
+    secret=$(ceph-authtool --gen-print-key)
+    printf '{"cephx_secret": "%s"}' "$secret" > "$dir/osd.json"
+    id=$(admin osd new "$uuid" -i "$dir/osd.json")
+    rm -f "$dir/osd.json"
+    # ceph-osd --mkfs --key does not write the keyring file itself (CEPH-FIXTURE.md gotcha 1).
+    printf '[osd.%s]\n\tkey = %s\n' "$id" "$secret" > "$dir/osd/keyring"
+    ceph-osd -c "$conf" -i "$id" --mkfs --key "$secret" --osd-uuid "$uuid" >/dev/null 2>&1
+    ceph-osd -c "$conf" -i "$id"
+    for _ in $(seq 1 150); do
+        if admin osd stat 2>/dev/null | grep -q "1 up"; then break; fi
+        sleep 0.2
+    done
+    admin osd stat | grep -q "1 up" || { echo "osd did not come up" >&2; exit 1; }
+
+    admin osd pool create kubes 8 8 >/dev/null 2>&1
+    timeout 60 rbd -c "$conf" pool init kubes
+    admin auth get-or-create client.kube mon 'profile rbd' osd 'profile rbd pool=kubes' >/dev/null
+    echo "KEY=$(admin auth get-key client.kube)"
+    ;;
+stop)
+    stop_daemon osd
+    stop_daemon mon
+    ;;
+stop-mon)
+    stop_daemon mon
+    ;;
+start-mon)
+    start_mon
+    ;;
+*)
+    echo "usage: $0 start DIR V2PORT V1PORT | stop DIR | stop-mon DIR | start-mon DIR" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,88 @@
+// Node wrapper around cluster.sh: start a throwaway Ceph cluster on free loopback
+// ports, run admin commands against it, and always stop it.
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+
+const SCRIPT = path.join(__dirname, "cluster.sh");
+export const CEPH_BINARIES = ["ceph-mon", "ceph-osd", "ceph", "rbd", "ceph-authtool", "monmaptool"];
+
+export function missingCephBinaries(): string[] {
+    return CEPH_BINARIES.filter((b) => spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0);
+}
+
+async function freePort(wanted = 0): Promise<number | undefined> {
+    return new Promise((resolve) => {
+        const srv = net.createServer();
+        srv.once("error", () => resolve(undefined));
+        srv.listen(wanted, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+export class CephCluster {
+    private constructor(
+        readonly dir: string,
+        /** Monitor address as a user would write it (msgr v1 port, plain host:port). */
+        readonly monitor: string,
+        /** client.kube's key, as `ceph auth get-key` prints it. */
+        readonly userKey: string,
+        readonly startSeconds: number,
+        /** Whether the mon got 3300/6789; see start(). */
+        readonly standardPorts: boolean,
+    ) {}
+
+    static async start(): Promise<CephCluster> {
+        // Short path: unix socket paths are limited to ~107 characters.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cfx."));
+        // Ceph's standard ports when free: a plain host:port on any other port makes the
+        // client try both protocols, and a refused key then looks like a timeout.
+        let [v2, v1] = [await freePort(3300), await freePort(6789)];
+        const standardPorts = v2 !== undefined && v1 !== undefined;
+        if (!standardPorts) [v2, v1] = [await freePort(), await freePort()];
+        const t0 = Date.now();
+        const r = spawnSync(SCRIPT, ["start", dir, String(v2), String(v1)], { encoding: "utf8", timeout: 120_000 });
+        const key = /^KEY=(\S+)$/m.exec(r.stdout ?? "")?.[1];
+        if (r.status !== 0 || !key) {
+            spawnSync(SCRIPT, ["stop", dir]);
+            throw new Error(`ceph cluster failed to start (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+        }
+        return new CephCluster(dir, `127.0.0.1:${v1}`, key, (Date.now() - t0) / 1000, standardPorts);
+    }
+
+    /** Run `rbd` as client.admin with the cluster's conf; returns exit code and output. */
+    rbdAdmin(args: string[]): { status: number | null; stdout: string; stderr: string } {
+        const r = spawnSync("rbd", ["-c", path.join(this.dir, "ceph.conf"), ...args], {
+            encoding: "utf8",
+            timeout: 60_000,
+        });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    }
+
+    /** Image size in bytes, or undefined when the image does not exist. */
+    imageSize(pool: string, image: string): number | undefined {
+        const r = this.rbdAdmin(["info", "--format", "json", `${pool}/${image}`]);
+        if (r.status === 2) return undefined;
+        if (r.status !== 0) throw new Error(`rbd info failed: ${r.stderr}`);
+        return (JSON.parse(r.stdout) as { size: number }).size;
+    }
+
+    stopMon(): void {
+        execFileSync(SCRIPT, ["stop-mon", this.dir]);
+    }
+
+    startMon(): void {
+        execFileSync(SCRIPT, ["start-mon", this.dir], { timeout: 60_000 });
+    }
+
+    stop(): number {
+        const t0 = Date.now();
+        spawnSync(SCRIPT, ["stop", this.dir], { timeout: 60_000 });
+        fs.rmSync(this.dir, { recursive: true, force: true });
+        return (Date.now() - t0) / 1000;
+    }
+}
