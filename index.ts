@@ -17,7 +17,11 @@ function load(): Settings {
     }
 }
 
-function volumeArgs(s: Settings, ceph: CephStorage, namespace: pulumi.Input<string>): JenkinsVolumeArgs {
+function volumeArgs(
+    s: Settings,
+    ceph: CephStorage,
+    namespace: pulumi.Input<string>,
+): JenkinsVolumeArgs {
     const common = {
         namespace,
         claimName: s.volume.claimName,

@@ -114,9 +114,7 @@ export class CephStorage extends pulumi.ComponentResource {
         super("jenkins-ceph:index:CephStorage", name, {}, opts);
         const child = { parent: this, deleteBeforeReplace: true };
 
-        const secrets = cephSecretArgs(args).map(
-            (s) => new Secret(s.name, s.args, child),
-        );
+        const secrets = cephSecretArgs(args).map((s) => new Secret(s.name, s.args, child));
         this.resources = [...secrets];
         this.userSecretName = secrets[0].metadata.name;
         this.secretNamespace = secrets[0].metadata.namespace;

@@ -29,7 +29,11 @@ export const AGENT_RULES = [
         resources: ["pods"],
         verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
     },
-    { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "delete", "get", "list", "patch", "update", "watch"] },
+    {
+        apiGroups: [""],
+        resources: ["pods/exec"],
+        verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
+    },
     { apiGroups: [""], resources: ["pods/log"], verbs: ["get", "list", "watch"] },
     { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
     { apiGroups: [""], resources: ["secrets"], verbs: ["get"] },
@@ -40,7 +44,9 @@ export function ingressArgs(args: IngressArgs, name: string, namespace: pulumi.I
         metadata: { name, namespace, labels: { ...APP_LABEL } },
         spec: {
             ingressClassName: args.className,
-            tls: args.tlsSecretName ? [{ hosts: [args.host], secretName: args.tlsSecretName }] : undefined,
+            tls: args.tlsSecretName
+                ? [{ hosts: [args.host], secretName: args.tlsSecretName }]
+                : undefined,
             rules: [
                 {
                     host: args.host,
@@ -90,7 +96,11 @@ export class Jenkins extends pulumi.ComponentResource {
                 `${name}-agents`,
                 {
                     metadata: { name: `${args.name}-agents`, namespace: ns },
-                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                    roleRef: {
+                        apiGroup: "rbac.authorization.k8s.io",
+                        kind: "Role",
+                        name: role.metadata.name,
+                    },
                     subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: ns }],
                 },
                 child,

@@ -41,10 +41,13 @@ export function restrictedContainerSecurity(runAsUser: number): inputs.core.v1.S
     };
 }
 
-function probe(
-    timing: Omit<inputs.core.v1.Probe, "httpGet">,
-): inputs.core.v1.Probe {
-    return { httpGet: { path: "/login", port: "http" }, timeoutSeconds: 5, periodSeconds: 10, ...timing };
+function probe(timing: Omit<inputs.core.v1.Probe, "httpGet">): inputs.core.v1.Probe {
+    return {
+        httpGet: { path: "/login", port: "http" },
+        timeoutSeconds: 5,
+        periodSeconds: 10,
+        ...timing,
+    };
 }
 
 export function jenkinsOptsResolved(jenkinsOpts: string): string {

@@ -47,11 +47,7 @@ export interface RunOptions {
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
-export function unwrapSecrets(
-    value: unknown,
-    at: string,
-    paths: string[],
-): unknown {
+export function unwrapSecrets(value: unknown, at: string, paths: string[]): unknown {
     if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, paths));
     if (value && typeof value === "object") {
         const obj = value as Record<string, unknown>;
@@ -70,8 +66,12 @@ export function unwrapSecrets(
 
 function clearProgramModules(): void {
     for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(PROJECT_ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) &&
-            !id.includes(`${path.sep}scripts${path.sep}`) && !id.includes(`${path.sep}test${path.sep}`)) {
+        if (
+            id.startsWith(PROJECT_ROOT) &&
+            !id.includes(`${path.sep}node_modules${path.sep}`) &&
+            !id.includes(`${path.sep}scripts${path.sep}`) &&
+            !id.includes(`${path.sep}test${path.sep}`)
+        ) {
             delete require.cache[id];
         }
     }
@@ -84,7 +84,6 @@ function resourceName(r: pulumi.Resource | pulumi.Input<pulumi.Resource> | undef
 
 export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     const project = opts.project ?? "jenkins-ceph";
-    const byName = new Map<string, RegisteredResource>();
     const order: RegisteredResource[] = [];
     const logs: string[] = [];
     const pendingOptions = new Map<string, RegisteredResource["options"]>();
@@ -93,7 +92,10 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const secretPaths: string[] = [];
-                const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
+                const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<
+                    string,
+                    unknown
+                >;
                 const key = `${args.type}::${args.name}`;
                 const rec: RegisteredResource = {
                     type: args.type,
@@ -103,12 +105,12 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
                     secretPaths,
                     options: pendingOptions.get(key) ?? { dependsOn: [] },
                 };
-                byName.set(key, rec);
                 order.push(rec);
-                return { id: args.custom === false ? undefined : `${args.name}-id`, state: args.inputs };
+                const state = args.inputs as Record<string, unknown>;
+                return { id: args.custom === false ? undefined : `${args.name}-id`, state };
             },
-            call(args: pulumi.runtime.MockCallArgs) {
-                return args.inputs;
+            call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+                return args.inputs as Record<string, unknown>;
             },
         },
         project,
@@ -134,19 +136,25 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     process.removeAllListeners("unhandledRejection");
     const seen: unknown[] = [];
     const swallow = (reason: unknown) => {
-        if (reason === error || (error && reason instanceof Error && reason.message === error.message)) return;
+        if (
+            reason === error ||
+            (error && reason instanceof Error && reason.message === error.message)
+        )
+            return;
         seen.push(reason);
     };
     process.on("unhandledRejection", swallow);
 
     try {
         outputs =
-            ((await pulumi.runtime.runInPulumiStack(() => {
+            (await pulumi.runtime.runInPulumiStack((): Promise<unknown> => {
                 // Record each resource's options as the program sets them.
                 pulumi.runtime.registerStackTransformation((t) => {
                     const o = t.opts as pulumi.CustomResourceOptions;
                     const deps = o.dependsOn;
-                    const depList = (Array.isArray(deps) ? deps : deps ? [deps] : []) as pulumi.Resource[];
+                    const depList = (
+                        Array.isArray(deps) ? deps : deps ? [deps] : []
+                    ) as pulumi.Resource[];
                     pendingOptions.set(`${t.type}::${t.name}`, {
                         protect: o.protect,
                         deleteBeforeReplace: o.deleteBeforeReplace,
@@ -160,7 +168,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
                 });
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
                 return Promise.resolve(require(opts.program ?? PROGRAM) as unknown);
-            })) as Record<string, unknown> | undefined) ?? {};
+            })) ?? {};
         outputs = (await resolveOutputs(outputs)) as Record<string, unknown>;
     } catch (e) {
         error = e instanceof Error ? e : new Error(String(e));
@@ -169,7 +177,8 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     await new Promise((resolve) => setTimeout(resolve, 0));
     process.removeListener("unhandledRejection", swallow);
     for (const l of otherListeners) process.on("unhandledRejection", l);
-    if (seen.length > 0 && !error) error = seen[0] instanceof Error ? seen[0] : new Error(String(seen[0]));
+    if (seen.length > 0 && !error)
+        error = seen[0] instanceof Error ? seen[0] : new Error(String(seen[0]));
     Object.assign(pulumi.log, origLog);
     return { resources: order, outputs, error, logs };
 }
@@ -197,7 +206,7 @@ export function configFromStackFile(
     const secretKeys: string[] = [];
     for (const [k, v] of Object.entries(config ?? {})) {
         const full = k.includes(":") ? k : `${project}:${k}`;
-        if (v && typeof v === "object" && "secure" in (v as object)) {
+        if (v && typeof v === "object" && "secure" in v) {
             out[full] = secretStandIn(full);
             secretKeys.push(full);
         } else {

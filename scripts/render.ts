@@ -58,7 +58,9 @@ export function toManifest(r: RegisteredResource): Record<string, unknown> {
     if (m.kind === "Secret") {
         // Every value of a Secret is redacted, keys kept so references can be checked.
         for (const field of ["stringData", "data"]) {
-            const keys = Object.keys((r.inputs[field] as Record<string, unknown> | undefined) ?? {});
+            const keys = Object.keys(
+                (r.inputs[field] as Record<string, unknown> | undefined) ?? {},
+            );
             if (keys.length) m[field] = Object.fromEntries(keys.map((k) => [k, REDACTED]));
         }
     }
@@ -69,27 +71,33 @@ export async function render(stack: string, root = PROJECT_ROOT): Promise<Render
     const project = readYaml(path.join(root, "Pulumi.yaml")).name as string;
     const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) {
-        throw new Error(`no stack file ${path.basename(stackFile)} (stacks: ${listStacks(root).join(", ")})`);
+        throw new Error(
+            `no stack file ${path.basename(stackFile)} (stacks: ${listStacks(root).join(", ")})`,
+        );
     }
     const stackConfig = (readYaml(stackFile).config ?? {}) as Record<string, unknown>;
     const { config, secretKeys } = configFromStackFile(project, stackConfig, (full) => {
         return STAND_INS[full.slice(project.length + 1)] ?? "stand-in";
     });
     const notes: string[] = [];
-    for (const full of secretKeys) notes.push(`${full} is encrypted in the stack file: rendered with a stand-in`);
+    for (const full of secretKeys)
+        notes.push(`${full} is encrypted in the stack file: rendered with a stand-in`);
 
     // Secrets a user sets with `pulumi config set --secret` are not in the file; render anyway.
     const needed = ["cephUserKey"];
     const ceph = JSON.parse(config[`${project}:ceph`] ?? "{}") as { provisioner?: string };
-    if (ceph.provisioner === "in-tree" && config[`${project}:mode`] === "dynamic") needed.push("cephAdminKey");
+    if (ceph.provisioner === "in-tree" && config[`${project}:mode`] === "dynamic")
+        needed.push("cephAdminKey");
     if (config[`${project}:rbdHost`] !== undefined) needed.push("rbdHostKey");
     for (const key of needed) {
         const full = `${project}:${key}`;
         if (config[full] === undefined) {
             config[full] = STAND_INS[key];
             secretKeys.push(full);
-            notes.push(`${full} is not set in the stack file: rendered with a stand-in; set it with ` +
-                `\`pulumi config set --secret ${key} ...\` before pulumi up`);
+            notes.push(
+                `${full} is not set in the stack file: rendered with a stand-in; set it with ` +
+                    `\`pulumi config set --secret ${key} ...\` before pulumi up`,
+            );
         }
     }
 
@@ -100,7 +108,9 @@ export async function render(stack: string, root = PROJECT_ROOT): Promise<Render
         const i = KIND_ORDER.indexOf(String(r.inputs.kind));
         return i < 0 ? KIND_ORDER.length : i;
     };
-    const ordered = kube.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i);
+    const ordered = kube
+        .map((r, i) => ({ r, i }))
+        .sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i);
     return {
         manifests: ordered.map(({ r }) => toManifest(r)),
         others: run.resources.filter((r) => r.custom && !r.type.startsWith("kubernetes:")),
@@ -118,8 +128,9 @@ function listStacks(root: string): string[] {
 
 export function describeOther(r: RegisteredResource): string {
     if (r.type === "command:local:Command" || r.type === "command:remote:Command") {
-        const create = String(r.inputs.create ?? "");
-        const v = (name: string) => new RegExp(`^${name}='?([^'\\n]*)'?$`, "m").exec(create)?.[1] ?? "?";
+        const create = typeof r.inputs.create === "string" ? r.inputs.create : "";
+        const v = (name: string) =>
+            new RegExp(`^${name}='?([^'\\n]*)'?$`, "m").exec(create)?.[1] ?? "?";
         const where =
             r.type === "command:remote:Command"
                 ? `over SSH on ${String((r.inputs.connection as { host?: string } | undefined)?.host)}`
@@ -138,7 +149,10 @@ function parseArgs(argv: string[]): { stack: string; out: string } {
         else if (a.startsWith("--stack=")) stack = a.slice(8);
         else if (a === "--out") out = argv[++i];
         else if (a.startsWith("--out=")) out = a.slice(6);
-        else throw new Error(`unknown argument ${a}; usage: npm run render -- --stack <name> [--out <dir>]`);
+        else
+            throw new Error(
+                `unknown argument ${a}; usage: npm run render -- --stack <name> [--out <dir>]`,
+            );
     }
     if (!stack) throw new Error("usage: npm run render -- --stack <name> [--out <dir>]");
     return { stack, out };
@@ -153,17 +167,25 @@ async function main(): Promise<number> {
         const body = result.manifests.map((m) => YAML.stringify(m, { lineWidth: 0 })).join("---\n");
         fs.mkdirSync(path.dirname(target), { recursive: true });
         const tmp = `${target}.tmp-${process.pid}`;
-        fs.writeFileSync(tmp, `# Rendered by jenkins-ceph for stack ${stack}; secrets redacted.\n${body}`);
+        fs.writeFileSync(
+            tmp,
+            `# Rendered by jenkins-ceph for stack ${stack}; secrets redacted.\n${body}`,
+        );
         fs.renameSync(tmp, target);
 
         const lines = [`jenkins-ceph: stack ${stack}, mode ${String(result.outputs.mode)}`];
         for (const m of result.manifests) {
             const meta = m.metadata as { name?: string; namespace?: string };
-            lines.push(`  ${String(m.kind).padEnd(22)} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`);
+            lines.push(
+                `  ${String(m.kind).padEnd(22)} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`,
+            );
         }
-        for (const o of result.others) lines.push(`  ${"(pulumi resource)".padEnd(22)} ${describeOther(o)}`);
+        for (const o of result.others)
+            lines.push(`  ${"(pulumi resource)".padEnd(22)} ${describeOther(o)}`);
         for (const n of result.notes) lines.push(`  note: ${n}`);
-        lines.push(`wrote ${result.manifests.length} objects to ${path.relative(process.cwd(), target)}`);
+        lines.push(
+            `wrote ${result.manifests.length} objects to ${path.relative(process.cwd(), target)}`,
+        );
         console.log(lines.join("\n"));
         return 0;
     } catch (e) {

@@ -32,7 +32,9 @@ export function javaOptsOrderErrors(tokens: string[]): string[] {
         const m = /^-XX:[+-]?([A-Za-z0-9_]+)/.exec(t);
         if (!m) continue;
         if (DIAGNOSTIC_FLAGS.has(m[1]) && !diagnostic) {
-            errors.push(`${t} is a diagnostic flag and must come after -XX:+UnlockDiagnosticVMOptions`);
+            errors.push(
+                `${t} is a diagnostic flag and must come after -XX:+UnlockDiagnosticVMOptions`,
+            );
         }
         if (EXPERIMENTAL_FLAGS.has(m[1]) && !experimental) {
             errors.push(

@@ -3,7 +3,8 @@
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const HOSTNAME = /^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+    /^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 // Ceph pool, image and client names: keep to characters every tool quotes the same way.
 const CEPH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -11,7 +12,8 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 export function dnsLabel(v: string): string | undefined {
     if (v.length > 63) return `"${v}" is longer than 63 characters`;
-    if (!DNS1123_LABEL.test(v)) return `"${v}" is not a DNS-1123 label (lower case a-z, 0-9 and "-")`;
+    if (!DNS1123_LABEL.test(v))
+        return `"${v}" is not a DNS-1123 label (lower case a-z, 0-9 and "-")`;
     return undefined;
 }
 
@@ -47,7 +49,9 @@ export function host(v: string): string | undefined {
     if (v.includes(":")) return `"${v}" looks like IPv6: put it in brackets`;
     const ip = IPV4.exec(v);
     if (ip) {
-        return ip.slice(1).every((o) => Number(o) <= 255) ? undefined : `"${v}" is not an IPv4 address`;
+        return ip.slice(1).every((o) => Number(o) <= 255)
+            ? undefined
+            : `"${v}" is not an IPv4 address`;
     }
     if (/^[0-9.]+$/.test(v)) return `"${v}" is not an IPv4 address`;
     if (v.length > 253 || !HOSTNAME.test(v)) return `"${v}" is not a host name`;
@@ -102,7 +106,12 @@ export function pinnedImage(v: string): string | undefined {
 export function cephKey(v: string): string | undefined {
     const text = v.trim();
     const bytes = /^[A-Za-z0-9+/]{38}==$/.test(text) ? Buffer.from(text, "base64") : undefined;
-    if (!bytes || bytes.length !== 28 || bytes.readUInt16LE(0) !== 1 || bytes.readUInt16LE(10) !== 16) {
+    if (
+        !bytes ||
+        bytes.length !== 28 ||
+        bytes.readUInt16LE(0) !== 1 ||
+        bytes.readUInt16LE(10) !== 16
+    ) {
         return "is not a cephx key (40 base64 characters starting AQ, as `ceph auth get-key` prints)";
     }
     return undefined;

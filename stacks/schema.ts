@@ -165,7 +165,10 @@ export const modeSchema = z.enum(["dynamic", "static"]);
 /** Examples for the error messages, by setting path (most specific first). */
 export const EXAMPLES: [RegExp, string][] = [
     [/^mode$/, "dynamic (or static)"],
-    [/^ceph$/, '{"monitors": ["10.0.0.1:6789"], "pool": "kubes", "user": "kube", "clusterId": "<fsid>"}'],
+    [
+        /^ceph$/,
+        '{"monitors": ["10.0.0.1:6789"], "pool": "kubes", "user": "kube", "clusterId": "<fsid>"}',
+    ],
     [/^ceph\.provisioner$/, "csi (or in-tree, for Kubernetes up to 1.30)"],
     [/^ceph\.monitors/, '["192.168.30.23:6789", "[2001:db8::1]:3300"]'],
     [/^ceph\.pool$/, "kubes"],
@@ -199,7 +202,10 @@ export const EXAMPLES: [RegExp, string][] = [
     [/^rbdHost\.user$/, "ceph-admin"],
     [/^rbdHost$/, '{"host": "ceph-admin.example.com", "user": "ceph-admin"}'],
     [/^(cephUserKey|cephAdminKey)$/, "AQD...== (from `ceph auth get-key client.kube`)"],
-    [/^rbdHostKey$/, "the private key file: pulumi config set --secret rbdHostKey < ~/.ssh/id_ed25519"],
+    [
+        /^rbdHostKey$/,
+        "the private key file: pulumi config set --secret rbdHostKey < ~/.ssh/id_ed25519",
+    ],
 ];
 
 export function exampleFor(path: string): string | undefined {

@@ -135,7 +135,10 @@ function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
 /** The known name within edit distance 2, for "did you mean". */
 export function closest(word: string, candidates: string[]): string | undefined {
     const dist = (a: string, b: string): number => {
-        const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+        const d = Array.from({ length: a.length + 1 }, (_, i) => [
+            i,
+            ...Array<number>(b.length).fill(0),
+        ]);
         for (let j = 1; j <= b.length; j++) d[0][j] = j;
         for (let i = 1; i <= a.length; i++) {
             for (let j = 1; j <= b.length; j++) {
@@ -149,17 +152,16 @@ export function closest(word: string, candidates: string[]): string | undefined 
     return scored.length && scored[0].d <= 2 ? scored[0].c : undefined;
 }
 
-function parseObject(
-    problems: Problems,
-    raw: RawStackConfig,
-    key: string,
-): unknown {
+function parseObject(problems: Problems, raw: RawStackConfig, key: string): unknown {
     const text = raw.values[`${raw.project}:${key}`];
     if (text === undefined) return undefined;
     try {
         return JSON.parse(text) as unknown;
     } catch {
-        problems.add(key, "is not a structured value (set it as YAML in the stack file, or with --path)");
+        problems.add(
+            key,
+            "is not a structured value (set it as YAML in the stack file, or with --path)",
+        );
         return null;
     }
 }
@@ -227,15 +229,22 @@ export function parseSettings(raw: RawStackConfig): Settings {
     }
 
     const modeRaw = raw.values[`${prefix}mode`];
-    const mode = modeRaw === undefined
-        ? (problems.add("mode", "is required"), undefined)
-        : parseWith(problems, "mode", modeSchema, modeRaw);
+    const mode =
+        modeRaw === undefined
+            ? (problems.add("mode", "is required"), undefined)
+            : parseWith(problems, "mode", modeSchema, modeRaw);
 
     const cephIn = parseObject(problems, raw, "ceph");
-    const ceph = cephIn === undefined
-        ? (problems.add("ceph", "is required"), undefined)
-        : parseWith(problems, "ceph", cephSchema, cephIn);
-    const volume = parseWith(problems, "volume", volumeSchema, parseObject(problems, raw, "volume") ?? {});
+    const ceph =
+        cephIn === undefined
+            ? (problems.add("ceph", "is required"), undefined)
+            : parseWith(problems, "ceph", cephSchema, cephIn);
+    const volume = parseWith(
+        problems,
+        "volume",
+        volumeSchema,
+        parseObject(problems, raw, "volume") ?? {},
+    );
     const jenkins = parseWith(
         problems,
         "jenkins",
@@ -243,25 +252,32 @@ export function parseSettings(raw: RawStackConfig): Settings {
         parseObject(problems, raw, "jenkins") ?? {},
     );
     const rbdHostIn = parseObject(problems, raw, "rbdHost");
-    const rbdHost = rbdHostIn === undefined ? undefined : parseWith(problems, "rbdHost", rbdHostSchema, rbdHostIn);
+    const rbdHost =
+        rbdHostIn === undefined
+            ? undefined
+            : parseWith(problems, "rbdHost", rbdHostSchema, rbdHostIn);
 
     const userKey = secretValue(problems, raw, "cephUserKey", rules.cephKey);
     const adminKey = secretValue(problems, raw, "cephAdminKey", rules.cephKey);
     const hostKey = secretValue(problems, raw, "rbdHostKey", sshKey);
     const hostKeySet = raw.values[`${prefix}rbdHostKey`] !== undefined;
     if (raw.values[`${prefix}cephUserKey`] === undefined) {
-        problems.add("cephUserKey", "is required (the key of the Ceph user in ceph.user)",
-            "pulumi config set --secret cephUserKey \"$(ceph auth get-key client.kube)\"");
+        problems.add(
+            "cephUserKey",
+            "is required (the key of the Ceph user in ceph.user)",
+            'pulumi config set --secret cephUserKey "$(ceph auth get-key client.kube)"',
+        );
     }
 
     if (ceph) {
         const csi = ceph.provisioner === "csi";
-        if (csi && !ceph.clusterId) problems.add("ceph.clusterId", "is required with the csi provisioner");
+        if (csi && !ceph.clusterId)
+            problems.add("ceph.clusterId", "is required with the csi provisioner");
         if (!csi && raw.values[`${prefix}cephAdminKey`] === undefined && mode === "dynamic") {
             problems.add(
                 "cephAdminKey",
                 "is required with the in-tree provisioner in dynamic mode (it creates rbd images as ceph.adminId)",
-                "pulumi config set --secret cephAdminKey \"$(ceph auth get-key client.admin)\"",
+                'pulumi config set --secret cephAdminKey "$(ceph auth get-key client.admin)"',
             );
         }
         if (!csi && ceph.imageFeatures !== "layering") {
@@ -282,7 +298,10 @@ export function parseSettings(raw: RawStackConfig): Settings {
         if (mode === "static") {
             const q = parseStorageQuantity(volume.size);
             if ("bytes" in q && q.bytes % MIB !== 0n) {
-                problems.add("volume.size", `"${volume.size}" is not a whole number of MiB, which rbd needs`);
+                problems.add(
+                    "volume.size",
+                    `"${volume.size}" is not a whole number of MiB, which rbd needs`,
+                );
             }
         }
         if (volume.reclaimPolicy === "Delete" && mode === "static") {

@@ -41,5 +41,4 @@ export function merge(input: StackInput, key: string, patch: Record<string, unkn
     return { ...input, values: { ...input.values, [key]: { ...cur, ...patch } } };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Any = any;

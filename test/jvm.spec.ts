@@ -29,15 +29,25 @@ async function generatedJavaOpts(jenkinsPatch: Record<string, unknown> = {}): Pr
 describe("JVM: JAVA_OPTS checked by a real java", function () {
     before(function () {
         if (!javaPresent) {
-            if (required) throw new Error("java is missing and CI/REQUIRE_JVM demands it (apt-get install openjdk-17-jre-headless)");
-            console.log("    SKIP: `java` not found; install openjdk-17-jre-headless to run the JVM checks");
+            if (required)
+                throw new Error(
+                    "java is missing and CI/REQUIRE_JVM demands it (apt-get install openjdk-17-jre-headless)",
+                );
+            console.log(
+                "    SKIP: `java` not found; install openjdk-17-jre-headless to run the JVM checks",
+            );
             this.skip();
         }
     });
 
     it("accepts the generated default JAVA_OPTS and applies heap percentages and time zone", async () => {
         const opts = await generatedJavaOpts();
-        const r = java([...splitOpts(opts), "-XX:+PrintFlagsFinal", "-XshowSettings:properties", "-version"]);
+        const r = java([
+            ...splitOpts(opts),
+            "-XX:+PrintFlagsFinal",
+            "-XshowSettings:properties",
+            "-version",
+        ]);
         assert.equal(r.status, 0, r.out);
         assert.match(r.out, /MaxRAMPercentage\s+= 75\.0/);
         assert.match(r.out, /InitialRAMPercentage\s+= 50\.0/);
@@ -54,7 +64,8 @@ describe("JVM: JAVA_OPTS checked by a real java", function () {
 
     it("accepts the seed's diagnostic flags added through settings", async () => {
         const opts = await generatedJavaOpts({
-            javaOpts: "-XX:+UnlockExperimentalVMOptions -XX:G1NewSizePercent=20 -XX:+UnlockDiagnosticVMOptions -XX:G1SummarizeRSetStatsPeriod=1",
+            javaOpts:
+                "-XX:+UnlockExperimentalVMOptions -XX:G1NewSizePercent=20 -XX:+UnlockDiagnosticVMOptions -XX:G1SummarizeRSetStatsPeriod=1",
         });
         const r = java([...splitOpts(opts), "-version"]);
         assert.equal(r.status, 0, r.out);

@@ -26,7 +26,16 @@ export function restrictedViolations(pod: Any): string[] {
     const psc = pod.securityContext ?? {};
     if (pod.hostNetwork || pod.hostPID || pod.hostIPC) out.push("Host Namespaces");
     for (const v of pod.volumes ?? []) {
-        const allowed = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+        const allowed = [
+            "configMap",
+            "csi",
+            "downwardAPI",
+            "emptyDir",
+            "ephemeral",
+            "persistentVolumeClaim",
+            "projected",
+            "secret",
+        ];
         const kinds = Object.keys(v).filter((k) => k !== "name");
         if (!kinds.every((k) => allowed.includes(k))) out.push(`Volume Types (${v.name})`);
     }
@@ -35,7 +44,10 @@ export function restrictedViolations(pod: Any): string[] {
         const sc = c.securityContext ?? {};
         if (sc.privileged) out.push(`Privileged Containers (${c.name})`);
         if (sc.allowPrivilegeEscalation !== false) out.push(`Privilege Escalation (${c.name})`);
-        if (!(sc.runAsNonRoot === true || (sc.runAsNonRoot === undefined && psc.runAsNonRoot === true))) {
+        if (!(
+            sc.runAsNonRoot === true ||
+            (sc.runAsNonRoot === undefined && psc.runAsNonRoot === true)
+        )) {
             out.push(`Running as Non-root (${c.name})`);
         }
         if ((sc.runAsUser ?? psc.runAsUser) === 0) out.push(`Running as Non-root user (${c.name})`);
@@ -43,7 +55,8 @@ export function restrictedViolations(pod: Any): string[] {
         if (!["RuntimeDefault", "Localhost"].includes(seccomp)) out.push(`Seccomp (${c.name})`);
         const caps = sc.capabilities ?? {};
         if (!(caps.drop ?? []).includes("ALL")) out.push(`Capabilities drop ALL (${c.name})`);
-        if ((caps.add ?? []).some((x: string) => x !== "NET_BIND_SERVICE")) out.push(`Capabilities add (${c.name})`);
+        if ((caps.add ?? []).some((x: string) => x !== "NET_BIND_SERVICE"))
+            out.push(`Capabilities add (${c.name})`);
         for (const p of c.ports ?? []) if (p.hostPort) out.push(`HostPorts (${c.name})`);
         if (sc.procMount && sc.procMount !== "Default") out.push(`/proc Mount Type (${c.name})`);
     }
@@ -68,13 +81,24 @@ describe("pod: the seed's Deployment, made current", () => {
     });
 
     it("keeps the seed's node affinity cicd-services In [enabled]", () => {
-        assert.deepEqual(podSpec(r).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution, {
-            nodeSelectorTerms: [{ matchExpressions: [{ key: "cicd-services", operator: "In", values: ["enabled"] }] }],
-        });
+        assert.deepEqual(
+            podSpec(r).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution,
+            {
+                nodeSelectorTerms: [
+                    {
+                        matchExpressions: [
+                            { key: "cicd-services", operator: "In", values: ["enabled"] },
+                        ],
+                    },
+                ],
+            },
+        );
     });
 
     it("drops the affinity when nodeAffinity is {}", async () => {
-        const any = await runOk(merge(baseStack("dynamic", "csi"), "jenkins", { nodeAffinity: {} }));
+        const any = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", { nodeAffinity: {} }),
+        );
         assert.equal(podSpec(any).affinity, undefined);
     });
 
@@ -120,12 +144,18 @@ describe("pod: the seed's Deployment, made current", () => {
         assert.equal(j.readinessProbe.successThreshold, 2);
         assert.equal(j.readinessProbe.failureThreshold, 5);
         assert.equal(j.livenessProbe.failureThreshold, 5);
-        assert.ok(j.startupProbe.failureThreshold * j.startupProbe.periodSeconds >= 300, "startup budget >= 5 min");
+        assert.ok(
+            j.startupProbe.failureThreshold * j.startupProbe.periodSeconds >= 300,
+            "startup budget >= 5 min",
+        );
     });
 
     it("sets memory request equal to limit and a long grace period", () => {
         const j = container(r, "jenkins");
-        assert.deepEqual(j.resources, { requests: { cpu: "500m", memory: "4Gi" }, limits: { cpu: "2", memory: "4Gi" } });
+        assert.deepEqual(j.resources, {
+            requests: { cpu: "500m", memory: "4Gi" },
+            limits: { cpu: "2", memory: "4Gi" },
+        });
         assert.ok(podSpec(r).terminationGracePeriodSeconds >= 60);
     });
 
@@ -140,10 +170,23 @@ describe("pod: the seed's Deployment, made current", () => {
     });
 
     it("extends or replaces the default JAVA_OPTS from settings", async () => {
-        const ext = await runOk(merge(baseStack("dynamic", "csi"), "jenkins", { javaOpts: "-Dhudson.footerURL=x", timezone: "UTC" }));
+        const ext = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", {
+                javaOpts: "-Dhudson.footerURL=x",
+                timezone: "UTC",
+            }),
+        );
         const e = env(container(ext, "jenkins"), "JAVA_OPTS") ?? "";
-        assert.match(e, /-XX:MaxRAMPercentage=75\.0 .*-Duser\.timezone=UTC.* -Dhudson\.footerURL=x$/);
-        const rep = await runOk(merge(baseStack("dynamic", "csi"), "jenkins", { javaOpts: "-Xmx2g", replaceDefaultJavaOpts: true }));
+        assert.match(
+            e,
+            /-XX:MaxRAMPercentage=75\.0 .*-Duser\.timezone=UTC.* -Dhudson\.footerURL=x$/,
+        );
+        const rep = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", {
+                javaOpts: "-Xmx2g",
+                replaceDefaultJavaOpts: true,
+            }),
+        );
         assert.equal(env(container(rep, "jenkins"), "JAVA_OPTS"), "-Xmx2g");
     });
 });
@@ -170,13 +213,28 @@ describe("pod: the pause infra", () => {
     it("follows jenkins.infra settings", async () => {
         const r = await runOk(
             merge(baseStack("dynamic", "csi"), "jenkins", {
-                infra: { shareProcessNamespace: false, sidecar: false, image: "registry.k8s.io/pause:3.10" },
+                infra: {
+                    shareProcessNamespace: false,
+                    sidecar: false,
+                    image: "registry.k8s.io/pause:3.10",
+                },
             }),
         );
         assert.equal(podSpec(r).shareProcessNamespace, false);
-        assert.equal(container(r, "jenkins").command, undefined, "tini stays PID 1 of its container");
-        assert.deepEqual(podSpec(r).containers.map((c: Any) => c.name), ["jenkins"]);
-        const img = await runOk(merge(baseStack("dynamic", "csi"), "jenkins", { infra: { image: "registry.k8s.io/pause:3.10" } }));
+        assert.equal(
+            container(r, "jenkins").command,
+            undefined,
+            "tini stays PID 1 of its container",
+        );
+        assert.deepEqual(
+            podSpec(r).containers.map((c: Any) => c.name),
+            ["jenkins"],
+        );
+        const img = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", {
+                infra: { image: "registry.k8s.io/pause:3.10" },
+            }),
+        );
         assert.equal(container(img, "infra").image, "registry.k8s.io/pause:3.10");
     });
 });
@@ -193,9 +251,25 @@ describe("pod: security", () => {
     }
 
     it("the check itself catches a breach", () => {
-        const bad = { containers: [{ name: "x", securityContext: { privileged: true, capabilities: { add: ["SYS_ADMIN"] } } }], hostPID: true };
+        const bad = {
+            containers: [
+                {
+                    name: "x",
+                    securityContext: { privileged: true, capabilities: { add: ["SYS_ADMIN"] } },
+                },
+            ],
+            hostPID: true,
+        };
         const v = restrictedViolations(bad);
-        for (const rule of ["Host Namespaces", "Privileged Containers (x)", "Privilege Escalation (x)", "Running as Non-root (x)", "Seccomp (x)", "Capabilities drop ALL (x)", "Capabilities add (x)"]) {
+        for (const rule of [
+            "Host Namespaces",
+            "Privileged Containers (x)",
+            "Privilege Escalation (x)",
+            "Running as Non-root (x)",
+            "Seccomp (x)",
+            "Capabilities drop ALL (x)",
+            "Capabilities add (x)",
+        ]) {
             assert.ok(v.includes(rule), `${rule} not caught: ${v.join(", ")}`);
         }
     });
@@ -204,8 +278,15 @@ describe("pod: security", () => {
         const r = await runOk(baseStack("dynamic", "csi"));
         const labels = (one(r, "Namespace").inputs as Any).metadata.labels;
         assert.equal(labels["pod-security.kubernetes.io/enforce"], "restricted");
-        const b = await runOk(merge(baseStack("dynamic", "csi"), "jenkins", { podSecurity: "baseline" }));
-        assert.equal((one(b, "Namespace").inputs as Any).metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
+        const b = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", { podSecurity: "baseline" }),
+        );
+        assert.equal(
+            (one(b, "Namespace").inputs as Any).metadata.labels[
+                "pod-security.kubernetes.io/enforce"
+            ],
+            "baseline",
+        );
     });
 
     it("mounts no service account token unless agents are enabled", async () => {
@@ -222,30 +303,48 @@ describe("pod: reachability", () => {
         const http = one(r, "Service", "jenkins").inputs as Any;
         const agent = one(r, "Service", "jenkins-agent").inputs as Any;
         assert.equal(http.spec.type, "ClusterIP");
-        assert.deepEqual(http.spec.ports, [{ name: "http", port: 8080, targetPort: "http", protocol: "TCP" }]);
-        assert.deepEqual(agent.spec.ports, [{ name: "jnlp", port: 50000, targetPort: "jnlp", protocol: "TCP" }]);
+        assert.deepEqual(http.spec.ports, [
+            { name: "http", port: 8080, targetPort: "http", protocol: "TCP" },
+        ]);
+        assert.deepEqual(agent.spec.ports, [
+            { name: "jnlp", port: 50000, targetPort: "jnlp", protocol: "TCP" },
+        ]);
         for (const s of [http, agent]) assert.deepEqual(s.spec.selector, { app: "jenkins" });
     });
 
     it("adds an Ingress with class and TLS from settings", async () => {
         const r = await runOk(
             merge(baseStack("dynamic", "csi"), "jenkins", {
-                ingress: { host: "jenkins.example.com", className: "nginx", tlsSecretName: "jenkins-tls" },
+                ingress: {
+                    host: "jenkins.example.com",
+                    className: "nginx",
+                    tlsSecretName: "jenkins-tls",
+                },
             }),
         );
         const ing = one(r, "Ingress").inputs as Any;
         assert.equal(ing.spec.ingressClassName, "nginx");
-        assert.deepEqual(ing.spec.tls, [{ hosts: ["jenkins.example.com"], secretName: "jenkins-tls" }]);
-        assert.deepEqual(ing.spec.rules[0].http.paths[0].backend, { service: { name: "jenkins", port: { name: "http" } } });
+        assert.deepEqual(ing.spec.tls, [
+            { hosts: ["jenkins.example.com"], secretName: "jenkins-tls" },
+        ]);
+        assert.deepEqual(ing.spec.rules[0].http.paths[0].backend, {
+            service: { name: "jenkins", port: { name: "http" } },
+        });
     });
 
     it("adds the agents' ServiceAccount, Role and RoleBinding when enabled", async () => {
-        const r = await runOk(merge(baseStack("static", "csi"), "jenkins", { agents: { enabled: true } }));
+        const r = await runOk(
+            merge(baseStack("static", "csi"), "jenkins", { agents: { enabled: true } }),
+        );
         const role = one(r, "Role").inputs as Any;
-        assert.ok(role.rules.some((x: Any) => x.resources.includes("pods") && x.verbs.includes("create")));
+        assert.ok(
+            role.rules.some((x: Any) => x.resources.includes("pods") && x.verbs.includes("create")),
+        );
         assert.ok(role.rules.some((x: Any) => x.resources.includes("pods/exec")));
         const rb = one(r, "RoleBinding").inputs as Any;
-        assert.deepEqual(rb.subjects, [{ kind: "ServiceAccount", name: "jenkins", namespace: "ci-infra" }]);
+        assert.deepEqual(rb.subjects, [
+            { kind: "ServiceAccount", name: "jenkins", namespace: "ci-infra" },
+        ]);
         assert.equal(rb.roleRef.name, "jenkins-agents");
         assert.equal(podSpec(r).serviceAccountName, "jenkins");
         assert.equal(podSpec(r).automountServiceAccountToken, true);

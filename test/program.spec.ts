@@ -68,10 +68,17 @@ describe("program: dynamic mode, csi provisioner", () => {
     });
 
     it("protects nothing in the dev stack but everything holding data elsewhere", async () => {
-        assert.equal(one(r, "PersistentVolumeClaim").options.protect, true, "stack 'test' is not dev");
+        assert.equal(
+            one(r, "PersistentVolumeClaim").options.protect,
+            true,
+            "stack 'test' is not dev",
+        );
         const dev = await runOk({ ...baseStack("dynamic", "csi"), stack: "dev" });
         assert.equal(one(dev, "PersistentVolumeClaim").options.protect, false);
-        const forced = await runOk({ ...merge(baseStack("dynamic", "csi"), "volume", { protect: true }), stack: "dev" });
+        const forced = await runOk({
+            ...merge(baseStack("dynamic", "csi"), "volume", { protect: true }),
+            stack: "dev",
+        });
         assert.equal(one(forced, "PersistentVolumeClaim").options.protect, true);
     });
 
@@ -108,7 +115,10 @@ describe("program: dynamic mode, csi provisioner", () => {
         assert.equal(sc.metadata.name, "ceph-rbd");
         assert.equal(sc.parameters.clusterID, "rook-ceph");
         assert.equal(sc.parameters["csi.storage.k8s.io/fstype"], "xfs");
-        assert.equal((one(rook, "PersistentVolumeClaim").inputs as Any).spec.storageClassName, "ceph-rbd");
+        assert.equal(
+            (one(rook, "PersistentVolumeClaim").inputs as Any).spec.storageClassName,
+            "ceph-rbd",
+        );
     });
 });
 
@@ -151,9 +161,13 @@ describe("program: dynamic mode, in-tree provisioner", () => {
 
     it("takes reclaimPolicy and adminId from settings", async () => {
         const d = await runOk(
-            merge(merge(baseStack("dynamic", "in-tree"), "volume", { reclaimPolicy: "Delete" }), "ceph", {
-                adminId: "k8s-admin",
-            }),
+            merge(
+                merge(baseStack("dynamic", "in-tree"), "volume", { reclaimPolicy: "Delete" }),
+                "ceph",
+                {
+                    adminId: "k8s-admin",
+                },
+            ),
         );
         const sc = one(d, "StorageClass").inputs as Any;
         assert.equal(sc.reclaimPolicy, "Delete");
@@ -232,7 +246,11 @@ describe("program: static mode", () => {
 
         const input = baseStack("static", "csi");
         input.values.rbdHost = { host: "ceph-admin.example.com", user: "ceph" };
-        input.secrets = { ...input.secrets, rbdHostKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----" };
+        input.secrets = {
+            ...input.secrets,
+            rbdHostKey:
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
+        };
         const remote = await runOk(input);
         const rc = remote.resources.find((x) => x.type === "command:remote:Command");
         assert.ok(rc, "remote command");
@@ -253,7 +271,9 @@ describe("program: static mode", () => {
 
     it("keeps the image on destroy unless deleteImageOnDestroy is set", async () => {
         const keep = await runOk(baseStack("static", "csi"));
-        const del = await runOk(merge(baseStack("static", "csi"), "volume", { deleteImageOnDestroy: true }));
+        const del = await runOk(
+            merge(baseStack("static", "csi"), "volume", { deleteImageOnDestroy: true }),
+        );
         const script = (x: ProgramRun) =>
             String(x.resources.find((y) => y.type === "command:local:Command")?.inputs.delete);
         assert.match(script(keep), /^RBD_DELETE=false$/m);
@@ -267,7 +287,10 @@ describe("program: static mode", () => {
         // static -> dynamic drops the PV object (Retain: Kubernetes never deletes the image)
         // and the RbdImage, whose delete leaves the image in place.
         const st = await runOk(baseStack("static", "csi"));
-        assert.equal((one(st, "PersistentVolume").inputs as Any).spec.persistentVolumeReclaimPolicy, "Retain");
+        assert.equal(
+            (one(st, "PersistentVolume").inputs as Any).spec.persistentVolumeReclaimPolicy,
+            "Retain",
+        );
         const cmd = st.resources.find((x) => x.type === "command:local:Command");
         assert.doesNotMatch(String(cmd?.inputs.delete).split("\nfi\n")[0], /rbdc rm/);
         // Both modes name the claim resource the same, so a switch is one replacement

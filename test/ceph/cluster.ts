@@ -45,13 +45,24 @@ export class CephCluster {
         const standardPorts = v2 !== undefined && v1 !== undefined;
         if (!standardPorts) [v2, v1] = [await freePort(), await freePort()];
         const t0 = Date.now();
-        const r = spawnSync(SCRIPT, ["start", dir, String(v2), String(v1)], { encoding: "utf8", timeout: 120_000 });
+        const r = spawnSync(SCRIPT, ["start", dir, String(v2), String(v1)], {
+            encoding: "utf8",
+            timeout: 120_000,
+        });
         const key = /^KEY=(\S+)$/m.exec(r.stdout ?? "")?.[1];
         if (r.status !== 0 || !key) {
             spawnSync(SCRIPT, ["stop", dir]);
-            throw new Error(`ceph cluster failed to start (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+            throw new Error(
+                `ceph cluster failed to start (exit ${r.status}):\n${r.stdout}\n${r.stderr}`,
+            );
         }
-        return new CephCluster(dir, `127.0.0.1:${v1}`, key, (Date.now() - t0) / 1000, standardPorts);
+        return new CephCluster(
+            dir,
+            `127.0.0.1:${v1}`,
+            key,
+            (Date.now() - t0) / 1000,
+            standardPorts,
+        );
     }
 
     /** Run `rbd` as client.admin with the cluster's conf; returns exit code and output. */

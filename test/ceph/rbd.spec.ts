@@ -31,7 +31,14 @@ interface Result {
 /** The command inputs the program registers for a static volume with these settings. */
 async function capture(
     cluster: CephCluster,
-    opts: { image: string; size: string; pool?: string; key?: string; deleteImageOnDestroy?: boolean; timeoutSeconds?: number },
+    opts: {
+        image: string;
+        size: string;
+        pool?: string;
+        key?: string;
+        deleteImageOnDestroy?: boolean;
+        timeoutSeconds?: number;
+    },
 ): Promise<Captured> {
     let input = merge(baseStack("static", "csi"), "ceph", {
         monitors: [cluster.monitor],
@@ -92,7 +99,8 @@ function rbdProcesses(): string[] {
     for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
         try {
             const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-            if (path.basename(argv[0]) === "rbd" && argv.includes("--keyfile")) out.push(argv.join(" "));
+            if (path.basename(argv[0]) === "rbd" && argv.includes("--keyfile"))
+                out.push(argv.join(" "));
         } catch {
             /* gone */
         }
@@ -125,7 +133,12 @@ describe("rbd scripts against a real Ceph cluster", function () {
         if (timings.length) console.log(`    timings: ${timings.join(", ")}`);
     });
 
-    async function step(name: string, c: Captured, script: string, during?: () => void): Promise<Result> {
+    async function step(
+        name: string,
+        c: Captured,
+        script: string,
+        during?: () => void,
+    ): Promise<Result> {
         const r = await runScript(c, script, tmp, during);
         timings.push(`${name} ${r.seconds.toFixed(2)}s`);
         return r;
@@ -137,7 +150,9 @@ describe("rbd scripts against a real Ceph cluster", function () {
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, /created with 1024 MiB \(features layering\)/);
         assert.equal(cluster!.imageSize("kubes", image), GiB);
-        const info = JSON.parse(cluster!.rbdAdmin(["info", "--format", "json", `kubes/${image}`]).stdout) as { features: string[]; format: number };
+        const info = JSON.parse(
+            cluster!.rbdAdmin(["info", "--format", "json", `kubes/${image}`]).stdout,
+        ) as { features: string[]; format: number };
         assert.deepEqual(info.features, ["layering"]);
         assert.equal(info.format, 2);
     });
@@ -162,7 +177,10 @@ describe("rbd scripts against a real Ceph cluster", function () {
         const c = await capture(cluster!, { image, size: "1Gi" });
         const r = await step("shrink (refused)", c, c.update);
         assert.notEqual(r.code, 0);
-        assert.match(r.stderr, /exists with 2048 MiB, more than the requested 1024 MiB; refusing to shrink/);
+        assert.match(
+            r.stderr,
+            /exists with 2048 MiB, more than the requested 1024 MiB; refusing to shrink/,
+        );
         assert.match(r.stderr, /volume\.size to at least 2048Mi/);
         assert.equal(cluster!.imageSize("kubes", image), 2 * GiB);
     });
@@ -185,10 +203,16 @@ describe("rbd scripts against a real Ceph cluster", function () {
 
     it("a wrong key fails fast with a clear message", async function () {
         if (!cluster!.standardPorts) {
-            console.log("    SKIP: ports 3300/6789 were busy; on other ports a refused key looks like a timeout");
+            console.log(
+                "    SKIP: ports 3300/6789 were busy; on other ports a refused key looks like a timeout",
+            );
             this.skip();
         }
-        const c = await capture(cluster!, { image, size: "1Gi", key: fakeCephKey("jenkinsCephWRONG") });
+        const c = await capture(cluster!, {
+            image,
+            size: "1Gi",
+            key: fakeCephKey("jenkinsCephWRONG"),
+        });
         const r = await step("wrong key", c, c.create);
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, /authentication refused for client\.kube \(wrong key/);
