@@ -10,8 +10,8 @@ export const REDACTED = "<redacted>";
 
 // The cephx and SSH stand-ins have the right shape so validation passes; they are never written.
 const STAND_INS: Record<string, string> = {
-    cephUserKey: "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
-    cephAdminKey: "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+    cephUserKey: "AQAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAA==",
+    cephAdminKey: "AQAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAA==",
     rbdHostKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nstand-in\n-----END OPENSSH PRIVATE KEY-----",
 };
 
