@@ -67,9 +67,12 @@ export function toManifest(r: RegisteredResource): Record<string, unknown> {
     return m;
 }
 
-export async function render(stack: string, root = PROJECT_ROOT): Promise<RenderResult> {
+export async function render(
+    stack: string,
+    root = PROJECT_ROOT,
+    stackFile = path.join(root, `Pulumi.${stack}.yaml`),
+): Promise<RenderResult> {
     const project = readYaml(path.join(root, "Pulumi.yaml")).name as string;
-    const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) {
         throw new Error(
             `no stack file ${path.basename(stackFile)} (stacks: ${listStacks(root).join(", ")})`,
@@ -140,8 +143,12 @@ export function describeOther(r: RegisteredResource): string {
     return `${r.type} ${r.name}`;
 }
 
-function parseArgs(argv: string[]): { stack: string; out: string } {
+const USAGE =
+    "usage: npm run render -- --stack <name> [--out <dir>] [--stack-file <Pulumi.<name>.yaml>]";
+
+function parseArgs(argv: string[]): { stack: string; out: string; stackFile?: string } {
     let stack: string | undefined;
+    let stackFile: string | undefined;
     let out = "out";
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
@@ -149,21 +156,19 @@ function parseArgs(argv: string[]): { stack: string; out: string } {
         else if (a.startsWith("--stack=")) stack = a.slice(8);
         else if (a === "--out") out = argv[++i];
         else if (a.startsWith("--out=")) out = a.slice(6);
-        else
-            throw new Error(
-                `unknown argument ${a}; usage: npm run render -- --stack <name> [--out <dir>]`,
-            );
+        else if (a === "--stack-file") stackFile = argv[++i];
+        else throw new Error(`unknown argument ${a}; ${USAGE}`);
     }
-    if (!stack) throw new Error("usage: npm run render -- --stack <name> [--out <dir>]");
-    return { stack, out };
+    if (!stack) throw new Error(USAGE);
+    return { stack, out, stackFile: stackFile && path.resolve(stackFile) };
 }
 
 async function main(): Promise<number> {
     let target: string | undefined;
     try {
-        const { stack, out } = parseArgs(process.argv.slice(2));
+        const { stack, out, stackFile } = parseArgs(process.argv.slice(2));
         target = path.resolve(out, stack, "manifests.yaml");
-        const result = await render(stack);
+        const result = await render(stack, PROJECT_ROOT, stackFile);
         const body = result.manifests.map((m) => YAML.stringify(m, { lineWidth: 0 })).join("---\n");
         fs.mkdirSync(path.dirname(target), { recursive: true });
         const tmp = `${target}.tmp-${process.pid}`;

@@ -1,0 +1,404 @@
+// Bad stack configs, one realistic mistake each: the input, the key the error must
+// name, and what the message must say. Used by the program and render suites.
+import { baseStack, FAKE_SSH_KEY, FAKE_USER_KEY, StackInput } from "./fixtures";
+import { merge } from "./helpers";
+
+export type Case = [title: string, input: () => StackInput, key: string, reason: RegExp];
+
+const csi = () => baseStack("dynamic", "csi");
+const staticCsi = () => baseStack("static", "csi");
+const ceph =
+    (patch: Record<string, unknown>, base = csi) =>
+    () =>
+        merge(base(), "ceph", patch);
+const volume =
+    (patch: Record<string, unknown>, base = csi) =>
+    () =>
+        merge(base(), "volume", patch);
+const jenkins = (patch: Record<string, unknown>) => () => merge(csi(), "jenkins", patch);
+const without =
+    (key: string, base = csi) =>
+    () => {
+        const i = base();
+        const values = { ...i.values };
+        delete values[key];
+        return { ...i, values };
+    };
+const cephWithout =
+    (field: string, base = csi) =>
+    () => {
+        const i = base();
+        const c = { ...(i.values.ceph as Record<string, unknown>) };
+        delete c[field];
+        return { ...i, values: { ...i.values, ceph: c } };
+    };
+const set =
+    (values: Record<string, unknown>, secrets?: Record<string, string>, base = csi) =>
+    () => {
+        const i = base();
+        return { ...i, values: { ...i.values, ...values }, secrets: { ...i.secrets, ...secrets } };
+    };
+const plainKey = () => {
+    const i = csi();
+    return { ...i, values: { ...i.values, cephUserKey: FAKE_USER_KEY }, secrets: {} };
+};
+
+export const BAD_CONFIGS: Case[] = [
+    ["mode missing", without("mode"), "jenkins-ceph:mode", /is required.*Example: dynamic/],
+    ["unknown mode", set({ mode: "hybrid" }), "jenkins-ceph:mode", /one of dynamic, static/],
+    ["ceph missing", without("ceph"), "jenkins-ceph:ceph", /is required.*Example: \{"monitors"/],
+    ["ceph not an object", set({ ceph: "kubes" }), "jenkins-ceph:ceph", /structured value/],
+    [
+        "unknown provisioner",
+        ceph({ provisioner: "rbd" }),
+        "jenkins-ceph:ceph.provisioner",
+        /one of csi, in-tree/,
+    ],
+    [
+        "monitors missing (in-tree)",
+        cephWithout("monitors", () => baseStack("dynamic", "in-tree")),
+        "jenkins-ceph:ceph.monitors",
+        /is required with the in-tree/,
+    ],
+    [
+        "monitors missing (static)",
+        cephWithout("monitors", staticCsi),
+        "jenkins-ceph:ceph.monitors",
+        /is required in static mode/,
+    ],
+    ["monitors empty", ceph({ monitors: [] }), "jenkins-ceph:ceph.monitors", /is empty/],
+    [
+        "monitor without port",
+        ceph({ monitors: ["192.168.30.23"] }),
+        "jenkins-ceph:ceph.monitors[0]",
+        /not host:port.*Example: \["192.168.30.23:6789"/,
+    ],
+    [
+        "monitor port 0",
+        ceph({ monitors: ["10.0.0.1:0"] }),
+        "jenkins-ceph:ceph.monitors[0]",
+        /0 is not a port/,
+    ],
+    [
+        "monitor port 70000",
+        ceph({ monitors: ["10.0.0.1:6789", "10.0.0.2:70000"] }),
+        "jenkins-ceph:ceph.monitors[1]",
+        /70000 is not a port/,
+    ],
+    [
+        "IPv6 without brackets",
+        ceph({ monitors: ["2001:db8::1:6789"] }),
+        "jenkins-ceph:ceph.monitors[0]",
+        /IPv6 address without brackets.*\[2001:db8::1\]:3300/,
+    ],
+    [
+        "bad IPv4",
+        ceph({ monitors: ["300.1.1.1:6789"] }),
+        "jenkins-ceph:ceph.monitors[0]",
+        /not an IPv4 address/,
+    ],
+    [
+        "monitor with scheme",
+        ceph({ monitors: ["http://mon1:6789"] }),
+        "jenkins-ceph:ceph.monitors[0]",
+        /URL scheme; give host:port/,
+    ],
+    [
+        "monitors as a string",
+        ceph({ monitors: "10.0.0.1:6789,10.0.0.2:6789" }),
+        "jenkins-ceph:ceph.monitors",
+        /expected array/,
+    ],
+    ["empty pool", ceph({ pool: "" }), "jenkins-ceph:ceph.pool", /is empty.*Example: kubes/],
+    [
+        "pool with slash",
+        ceph({ pool: "kubes/jenkins" }),
+        "jenkins-ceph:ceph.pool",
+        /characters outside/,
+    ],
+    ["pool missing", cephWithout("pool"), "jenkins-ceph:ceph.pool", /is required/],
+    [
+        "user with client. prefix",
+        ceph({ user: "client.kube" }),
+        "jenkins-ceph:ceph.user",
+        /starts with "client.".*Example: kube/,
+    ],
+    [
+        "adminId with client. prefix",
+        ceph({ adminId: "client.admin" }),
+        "jenkins-ceph:ceph.adminId",
+        /starts with "client."/,
+    ],
+    [
+        "csi without clusterId",
+        cephWithout("clusterId"),
+        "jenkins-ceph:ceph.clusterId",
+        /required with the csi provisioner.*fsid/,
+    ],
+    [
+        "bad csiDriver",
+        ceph({ csiDriver: "RBD_CSI" }),
+        "jenkins-ceph:ceph.csiDriver",
+        /DNS-1123 subdomain.*rook-ceph/,
+    ],
+    [
+        "bad storageClassName",
+        ceph({ storageClassName: "Ceph_RBD" }),
+        "jenkins-ceph:ceph.storageClassName",
+        /DNS-1123/,
+    ],
+    ["unknown fsType", ceph({ fsType: "btrfs" }), "jenkins-ceph:ceph.fsType", /one of ext4, xfs/],
+    [
+        "unknown image feature",
+        ceph({ imageFeatures: "layering,striping" }),
+        "jenkins-ceph:ceph.imageFeatures",
+        /unknown rbd image feature.*striping/,
+    ],
+    [
+        "object-map without exclusive-lock",
+        ceph({ imageFeatures: "layering,object-map" }),
+        "jenkins-ceph:ceph.imageFeatures",
+        /object-map needs exclusive-lock/,
+    ],
+    [
+        "in-tree with extra features",
+        () =>
+            merge(baseStack("dynamic", "in-tree"), "ceph", {
+                imageFeatures: "layering,exclusive-lock",
+            }),
+        "jenkins-ceph:ceph.imageFeatures",
+        /supports only layering/,
+    ],
+    [
+        "typo inside ceph",
+        ceph({ monitor: ["10.0.0.1:6789"] }),
+        "jenkins-ceph:ceph.monitor",
+        /unknown setting \(did you mean "monitors"\?\)/,
+    ],
+    ["timeout 0", ceph({ timeoutSeconds: 0 }), "jenkins-ceph:ceph.timeoutSeconds", /out of range/],
+    [
+        "size 100Gb",
+        volume({ size: "100Gb" }),
+        "jenkins-ceph:volume.size",
+        /not a Kubernetes quantity.*case-sensitive.*Example: 100Gi/,
+    ],
+    ["size 0", volume({ size: "0" }), "jenkins-ceph:volume.size", /not a positive size/],
+    ["size -1Gi", volume({ size: "-1Gi" }), "jenkins-ceph:volume.size", /negative/],
+    ["size a number", volume({ size: 100 }), "jenkins-ceph:volume.size", /expected string/],
+    [
+        "static size not whole MiB",
+        volume({ size: "100G" }, staticCsi),
+        "jenkins-ceph:volume.size",
+        /whole number of MiB/,
+    ],
+    [
+        "ReadWriteMany",
+        volume({ accessMode: "ReadWriteMany" }),
+        "jenkins-ceph:volume.accessMode",
+        /one node only.*ReadWriteOnce/,
+    ],
+    [
+        "ReadOnlyMany",
+        volume({ accessMode: "ReadOnlyMany" }),
+        "jenkins-ceph:volume.accessMode",
+        /not possible for an RBD filesystem volume/,
+    ],
+    [
+        "unknown access mode",
+        volume({ accessMode: "RWO" }),
+        "jenkins-ceph:volume.accessMode",
+        /one of ReadWriteOnce/,
+    ],
+    [
+        "unknown reclaim policy",
+        volume({ reclaimPolicy: "Recycle" }),
+        "jenkins-ceph:volume.reclaimPolicy",
+        /one of Retain, Delete/,
+    ],
+    [
+        "static with Delete",
+        volume({ reclaimPolicy: "Delete" }, staticCsi),
+        "jenkins-ceph:volume.reclaimPolicy",
+        /always Retain.*deleteImageOnDestroy/,
+    ],
+    [
+        "deleteImageOnDestroy in dynamic mode",
+        volume({ deleteImageOnDestroy: true }),
+        "jenkins-ceph:volume.deleteImageOnDestroy",
+        /static mode only/,
+    ],
+    [
+        "deleteImageOnDestroy as a string",
+        volume({ deleteImageOnDestroy: "yes" }, staticCsi),
+        "jenkins-ceph:volume.deleteImageOnDestroy",
+        /expected boolean/,
+    ],
+    [
+        "image name with @",
+        volume({ image: "jenkins@snap" }, staticCsi),
+        "jenkins-ceph:volume.image",
+        /characters outside/,
+    ],
+    [
+        "jenkins image latest",
+        jenkins({ image: "jenkins/jenkins:latest" }),
+        "jenkins-ceph:jenkins.image",
+        /latest tag.*Example: jenkins\/jenkins:2\./,
+    ],
+    [
+        "jenkins image without tag",
+        jenkins({ image: "jenkins/jenkins" }),
+        "jenkins-ceph:jenkins.image",
+        /no tag/,
+    ],
+    [
+        "namespace upper case",
+        jenkins({ namespace: "CI-Infra" }),
+        "jenkins-ceph:jenkins.namespace",
+        /DNS-1123 label.*Example: ci-infra/,
+    ],
+    [
+        "namespace too long",
+        jenkins({ namespace: "a".repeat(64) }),
+        "jenkins-ceph:jenkins.namespace",
+        /longer than 63/,
+    ],
+    [
+        "namespace with dot",
+        jenkins({ namespace: "ci.infra" }),
+        "jenkins-ceph:jenkins.namespace",
+        /DNS-1123 label/,
+    ],
+    [
+        "bad node label value",
+        jenkins({ nodeAffinity: { "cicd-services": "en abled" } }),
+        "jenkins-ceph:jenkins.nodeAffinity",
+        /not a label value/,
+    ],
+    [
+        "bad node label key",
+        jenkins({ nodeAffinity: { "a/b/c": "x" } }),
+        "jenkins-ceph:jenkins.nodeAffinity",
+        /more than one "\/"/,
+    ],
+    [
+        "diagnostic flag before unlock",
+        jenkins({ javaOpts: "-XX:G1SummarizeRSetStatsPeriod=1 -XX:+UnlockDiagnosticVMOptions" }),
+        "jenkins-ceph:jenkins.javaOpts",
+        /diagnostic flag and must come after -XX:\+UnlockDiagnosticVMOptions/,
+    ],
+    [
+        "experimental flag without unlock",
+        jenkins({ javaOpts: "-XX:G1NewSizePercent=20" }),
+        "jenkins-ceph:jenkins.javaOpts",
+        /experimental flag/,
+    ],
+    [
+        "-Xmx above the memory limit",
+        jenkins({ javaOpts: "-Xms8G -Xmx8G" }),
+        "jenkins-ceph:jenkins.javaOpts",
+        /-Xmx8G does not fit the memory limit 4Gi/,
+    ],
+    [
+        "memory request below limit",
+        jenkins({ resources: { requests: { memory: "2Gi" }, limits: { memory: "4Gi" } } }),
+        "jenkins-ceph:jenkins.resources.requests.memory",
+        /must equal limits.memory/,
+    ],
+    [
+        "bad cpu",
+        jenkins({ resources: { requests: { cpu: "half" } } }),
+        "jenkins-ceph:jenkins.resources.requests.cpu",
+        /not a CPU quantity.*Example: 500m/,
+    ],
+    [
+        "bad timezone",
+        jenkins({ timezone: "Asia Seoul" }),
+        "jenkins-ceph:jenkins.timezone",
+        /not a time zone/,
+    ],
+    [
+        "pause image latest",
+        jenkins({ infra: { image: "registry.k8s.io/pause:latest" } }),
+        "jenkins-ceph:jenkins.infra.image",
+        /latest/,
+    ],
+    [
+        "unknown podSecurity",
+        jenkins({ podSecurity: "strict" }),
+        "jenkins-ceph:jenkins.podSecurity",
+        /one of restricted, baseline, privileged/,
+    ],
+    [
+        "typo in jenkins",
+        jenkins({ namepsace: "ci" }),
+        "jenkins-ceph:jenkins.namepsace",
+        /did you mean "namespace"/,
+    ],
+    [
+        "unknown top-level key",
+        set({ volumes: { size: "10Gi" } }),
+        "jenkins-ceph:volumes",
+        /unknown setting \(did you mean "volume"\?\)/,
+    ],
+    [
+        "cephUserKey missing",
+        () => ({ ...csi(), secrets: {} }),
+        "jenkins-ceph:cephUserKey",
+        /is required.*ceph auth get-key/,
+    ],
+    [
+        "cephUserKey in plaintext",
+        plainKey,
+        "jenkins-ceph:cephUserKey",
+        /plaintext; it must be a secret.*pulumi config set --secret cephUserKey/,
+    ],
+    [
+        "cephUserKey malformed",
+        set({}, { cephUserKey: "not-a-key" }),
+        "jenkins-ceph:cephUserKey",
+        /not a cephx key/,
+    ],
+    [
+        "in-tree dynamic without admin key",
+        () => ({ ...baseStack("dynamic", "in-tree"), secrets: { cephUserKey: FAKE_USER_KEY } }),
+        "jenkins-ceph:cephAdminKey",
+        /required with the in-tree provisioner/,
+    ],
+    [
+        "rbdHost without key",
+        set({ rbdHost: { host: "ceph-admin", user: "ceph" } }, {}, staticCsi),
+        "jenkins-ceph:rbdHostKey",
+        /required when rbdHost is set/,
+    ],
+    [
+        "rbdHost bad port",
+        set(
+            { rbdHost: { host: "ceph-admin", user: "ceph", port: 0 } },
+            { rbdHostKey: FAKE_SSH_KEY },
+            staticCsi,
+        ),
+        "jenkins-ceph:rbdHost.port",
+        /out of range/,
+    ],
+    [
+        "rbdHostKey not a key",
+        set(
+            { rbdHost: { host: "ceph-admin", user: "ceph" } },
+            { rbdHostKey: "hunter2" },
+            staticCsi,
+        ),
+        "jenkins-ceph:rbdHostKey",
+        /not a PEM or OpenSSH private key/,
+    ],
+    [
+        "rbdHostKey in plaintext",
+        set(
+            { rbdHost: { host: "ceph-admin", user: "ceph" }, rbdHostKey: FAKE_SSH_KEY },
+            {},
+            staticCsi,
+        ),
+        "jenkins-ceph:rbdHostKey",
+        /plaintext/,
+    ],
+];
