@@ -8,9 +8,23 @@ export default tseslint.config(
     { ignores: ["node_modules/", "bin/", "out/", "eslint.config.mjs"] },
     ...tseslint.configs.recommendedTypeChecked,
     {
+        // launch.js is plain CommonJS by design (it must load without TypeScript).
+        files: ["launch.js"],
+        ...tseslint.configs.disableTypeChecked,
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: { require: "readonly", module: "writable", __dirname: "readonly" },
+        },
+        rules: {
+            ...tseslint.configs.disableTypeChecked.rules,
+            "@typescript-eslint/no-require-imports": "off",
+        },
+    },
+    {
         languageOptions: {
             parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
         },
+        files: ["**/*.ts"],
         plugins: { "@pulumi": pulumi },
         rules: {
             "@pulumi/no-output-in-template-literal": "error",

@@ -1,0 +1,36 @@
+// Entry point for the Pulumi language host (Pulumi.yaml `main`). Runs the program
+// precompiled in bin/ when it is newer than every TypeScript source (`npm ci` builds
+// it), so a preview does not pay for the TypeScript compiler; otherwise compiles the
+// sources in memory (transpile-only) so edited code is never run stale.
+// Type checking is `npm run lint` / `npm test`, not every preview.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+const SOURCES = ["index.ts", "components", "stacks"].map((p) => path.join(__dirname, p));
+const COMPILED = path.join(__dirname, "bin", "index.js");
+
+function newestMtime(p) {
+    const st = fs.statSync(p);
+    if (!st.isDirectory()) return p.endsWith(".ts") ? st.mtimeMs : 0;
+    return fs.readdirSync(p).reduce((m, f) => Math.max(m, newestMtime(path.join(p, f))), 0);
+}
+
+function compiledIsFresh() {
+    try {
+        const built = fs.statSync(COMPILED).mtimeMs;
+        return SOURCES.every((s) => newestMtime(s) <= built);
+    } catch {
+        return false;
+    }
+}
+
+if (compiledIsFresh()) {
+    module.exports = require(COMPILED);
+} else {
+    require("ts-node").register({
+        transpileOnly: true,
+        project: path.join(__dirname, "tsconfig.json"),
+    });
+    module.exports = require("./index.ts");
+}

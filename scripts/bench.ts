@@ -1,0 +1,127 @@
+// `npm run bench`: how long a user waits before the engine can diff anything, measured
+// as whole processes against the SDK's own floor, interleaved, plus registration scaling.
+// Prints figures; it is not a test. Last line is machine-readable.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { configFromStackFile } from "./mockRuntime";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const CHILD = path.join(__dirname, "benchChild.js");
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const STAND_IN_KEY = "AQAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAA==";
+
+interface Sample {
+    wallMs: number;
+    ms?: number;
+    resources?: number;
+    maxRssKb: number;
+}
+
+function sample(args: string[], env: Record<string, string> = {}): Sample {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+    });
+    const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) throw new Error(`${args.join(" ")} failed:\n${r.stderr}`);
+    const last = r.stdout.trim().split("\n").pop() ?? "{}";
+    return { wallMs, ...(JSON.parse(last) as Omit<Sample, "wallMs">) };
+}
+
+function stackEnv(stack: string): Record<string, string> {
+    const file = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config?: Record<string, unknown>;
+    };
+    const { config, secretKeys } = configFromStackFile(
+        "jenkins-ceph",
+        file.config ?? {},
+        () => STAND_IN_KEY,
+    );
+    config["jenkins-ceph:cephUserKey"] = STAND_IN_KEY;
+    secretKeys.push("jenkins-ceph:cephUserKey");
+    // As the language host passes config to the program.
+    return {
+        PULUMI_CONFIG: JSON.stringify(config),
+        PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(secretKeys),
+        BENCH_STACK: stack,
+    };
+}
+
+const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+
+function main(): void {
+    const floorArgs = [
+        "-e",
+        "require('@pulumi/pulumi');console.log(JSON.stringify({maxRssKb:process.resourceUsage().maxRSS}))",
+    ];
+    const program = (stack: string): [string[], Record<string, string>] => [
+        [CHILD, "program", path.join(ROOT, "launch.js")],
+        stackEnv(stack),
+    ];
+    const cases: Record<string, readonly [string[], Record<string, string>]> = {
+        "floor: require @pulumi/pulumi": [floorArgs, {}],
+        "dev (dynamic csi) as Pulumi loads it": program("dev"),
+        "prod (static csi) as Pulumi loads it": program("prod"),
+    };
+    const samples: Record<string, Sample[]> = Object.fromEntries(
+        Object.keys(cases).map((k) => [k, []]),
+    );
+    sample(...cases["dev (dynamic csi) as Pulumi loads it"]); // warm the file cache
+    for (let i = 0; i < RUNS; i++) {
+        for (const [name, [args, env]] of Object.entries(cases))
+            samples[name].push(sample(args, env));
+    }
+    const meds = Object.fromEntries(
+        Object.entries(samples).map(([k, v]) => [k, median(v.map((s) => s.wallMs))]),
+    );
+    const [floor, dev, prod] = Object.values(meds);
+    console.log(
+        `whole-process wall time, median of ${RUNS} interleaved runs (node ${process.version}):`,
+    );
+    for (const [name, v] of Object.entries(samples)) {
+        const peak = Math.max(...v.map((s) => s.maxRssKb)) / 1024;
+        const min = Math.min(...v.map((s) => s.wallMs));
+        const max = Math.max(...v.map((s) => s.wallMs));
+        console.log(
+            `  ${name.padEnd(40)} ${fmt(meds[name])}  (min ${fmt(min)}, max ${fmt(max)})  peak RSS ${peak.toFixed(0)} MiB`,
+        );
+    }
+    console.log(
+        `  ratio dev/floor ${(dev / floor).toFixed(3)}, static/floor ${(prod / floor).toFixed(3)} (target <= 1.25)`,
+    );
+
+    console.log("registration scaling (the component stack instantiated n times, one program):");
+    const perInstance: Record<number, number> = {};
+    for (const n of [1, 10, 100]) {
+        const runs = Array.from({ length: n === 100 ? 5 : 7 }, () =>
+            sample([CHILD, "scale", String(n)]),
+        );
+        const ms = median(runs.map((s) => s.ms ?? 0));
+        const resources = runs[0].resources ?? 0;
+        perInstance[n] = ms / n;
+        console.log(
+            `  n=${String(n).padEnd(4)} ${resources} resources  ${ms.toFixed(1)} ms  ` +
+                `${(ms / n).toFixed(2)} ms/instance  ${(ms / resources).toFixed(3)} ms/resource`,
+        );
+    }
+    const sdk = Array.from({ length: 5 }, () => sample([CHILD, "sdk", "1000"]));
+    const sdkPer = median(sdk.map((s) => (s.ms ?? 0) / (s.resources ?? 1)));
+    console.log(
+        `  SDK floor: 1000 bare resources, ${sdkPer.toFixed(3)} ms/resource (program above includes it)`,
+    );
+    const scale = perInstance[100] / perInstance[10];
+    console.log(`  per-instance at 100 / at 10: ${scale.toFixed(3)} (target <= 1.2)`);
+    console.log(
+        `ratios: dev=${(dev / floor).toFixed(3)} static=${(prod / floor).toFixed(3)} scale=${scale.toFixed(3)}`,
+    );
+}
+
+main();

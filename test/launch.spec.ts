@@ -1,0 +1,49 @@
+// launch.js, the entry Pulumi runs: precompiled code only while it is fresh.
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PROJECT_ROOT } from "../scripts/mockRuntime";
+
+function tree(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "launch."));
+    fs.copyFileSync(path.join(PROJECT_ROOT, "launch.js"), path.join(dir, "launch.js"));
+    fs.copyFileSync(path.join(PROJECT_ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
+    fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
+    for (const d of ["components", "stacks", "bin"]) fs.mkdirSync(path.join(dir, d));
+    fs.writeFileSync(path.join(dir, "index.ts"), 'export const which: string = "typescript";\n');
+    fs.writeFileSync(path.join(dir, "stacks", "a.ts"), "export {};\n");
+    return dir;
+}
+
+function which(dir: string): string {
+    const r = spawnSync(process.execPath, ["-e", "console.log(require('./launch.js').which)"], {
+        cwd: dir,
+        encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+}
+
+describe("launch.js", function () {
+    this.timeout(30_000);
+
+    it("runs bin/ when it is newer than every source, else compiles the sources", () => {
+        const dir = tree();
+        try {
+            assert.equal(which(dir), "typescript", "no bin/ yet");
+            const built = path.join(dir, "bin", "index.js");
+            fs.writeFileSync(built, 'exports.which = "compiled";\n');
+            const future = new Date(Date.now() + 60_000);
+            fs.utimesSync(built, future, future);
+            assert.equal(which(dir), "compiled");
+            // A source edited after the build must win: never run stale code.
+            const later = new Date(Date.now() + 120_000);
+            fs.utimesSync(path.join(dir, "stacks", "a.ts"), later, later);
+            assert.equal(which(dir), "typescript");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
