@@ -2,6 +2,7 @@
 // Config is validated as a whole before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadStackSettings, Settings } from "./stacks";
+import { CephCsiDriver } from "./components/cephCsiDriver";
 import { CephStorage } from "./components/cephStorage";
 import { JenkinsNamespace } from "./components/jenkinsNamespace";
 import { JenkinsVolume, JenkinsVolumeArgs } from "./components/jenkinsVolume";
@@ -21,6 +22,7 @@ function volumeArgs(
     s: Settings,
     ceph: CephStorage,
     namespace: pulumi.Input<string>,
+    driver: pulumi.Resource[],
 ): JenkinsVolumeArgs {
     const common = {
         namespace,
@@ -28,7 +30,7 @@ function volumeArgs(
         size: s.volume.size,
         accessMode: s.volume.accessMode,
         protect: s.volume.protect,
-        dependsOn: ceph.resources,
+        dependsOn: [...ceph.resources, ...driver],
     };
     if (s.mode === "dynamic") {
         if (!ceph.storageClassName) throw new Error("dynamic mode needs the StorageClass");
@@ -68,6 +70,20 @@ const ns = new JenkinsNamespace(
     { protect: settings.volume.protect },
 );
 
+// ceph.csi.install: the driver, with the stack's monitors in its ceph-csi-config.
+const driver =
+    settings.ceph.provisioner === "csi" && settings.ceph.csi.install && settings.ceph.clusterId
+        ? [
+              new CephCsiDriver("ceph-csi-rbd", {
+                  namespace: settings.ceph.csi.namespace,
+                  chartVersion: settings.ceph.csi.chartVersion,
+                  driverName: settings.ceph.csiDriver,
+                  clusterId: settings.ceph.clusterId,
+                  monitors: settings.ceph.monitors,
+              }),
+          ]
+        : [];
+
 const ceph = new CephStorage("ceph", {
     namespace: ns.name,
     provisioner: settings.ceph.provisioner,
@@ -84,9 +100,10 @@ const ceph = new CephStorage("ceph", {
     fsType: settings.ceph.fsType,
     imageFeatures: settings.ceph.imageFeatures,
     reclaimPolicy: settings.volume.reclaimPolicy,
+    dependsOn: driver,
 });
 
-const home = new JenkinsVolume("jenkins-home", volumeArgs(settings, ceph, ns.name));
+const home = new JenkinsVolume("jenkins-home", volumeArgs(settings, ceph, ns.name, driver));
 
 const jenkins = new Jenkins("jenkins", {
     name: settings.jenkins.name,

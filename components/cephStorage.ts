@@ -26,6 +26,8 @@ export interface CephStorageArgs {
     fsType: string;
     imageFeatures: string;
     reclaimPolicy: "Retain" | "Delete";
+    /** What the StorageClass waits for, e.g. the csi driver this stack installs. */
+    dependsOn?: pulumi.Resource[];
 }
 
 /** The Secrets each provisioner reads: in-tree wants type kubernetes.io/rbd and key `key`. */
@@ -123,7 +125,7 @@ export class CephStorage extends pulumi.ComponentResource {
             const sc = new StorageClass(
                 args.storageClassName,
                 storageClassArgs({ ...args, storageClassName: args.storageClassName }),
-                { ...child, dependsOn: secrets },
+                { ...child, dependsOn: [...secrets, ...(args.dependsOn ?? [])] },
             );
             this.resources.push(sc);
             this.storageClassName = sc.metadata.name;

@@ -52,6 +52,13 @@ function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): 
     if (parts.length) cur[parts[parts.length - 1]] = value;
 }
 
+/** A plain Kubernetes object (a Helm release is a Pulumi resource, not a manifest). */
+export function isKubernetesObject(r: RegisteredResource): boolean {
+    return (
+        r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh/")
+    );
+}
+
 export function toManifest(r: RegisteredResource): Record<string, unknown> {
     const m = structuredClone(r.inputs);
     for (const p of r.secretPaths) setPath(m, p, REDACTED);
@@ -106,7 +113,7 @@ export async function render(
 
     const run = await runProgram({ stack, config, secretKeys, project });
     if (run.error) throw run.error;
-    const kube = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+    const kube = run.resources.filter(isKubernetesObject);
     const rank = (r: RegisteredResource) => {
         const i = KIND_ORDER.indexOf(String(r.inputs.kind));
         return i < 0 ? KIND_ORDER.length : i;
@@ -116,7 +123,7 @@ export async function render(
         .sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i);
     return {
         manifests: ordered.map(({ r }) => toManifest(r)),
-        others: run.resources.filter((r) => r.custom && !r.type.startsWith("kubernetes:")),
+        others: run.resources.filter((r) => r.custom && !isKubernetesObject(r)),
         notes,
         outputs: run.outputs,
     };
@@ -139,6 +146,18 @@ export function describeOther(r: RegisteredResource): string {
                 ? `over SSH on ${String((r.inputs.connection as { host?: string } | undefined)?.host)}`
                 : "on this machine";
         return `rbd image ${v("RBD_POOL")}/${v("RBD_IMAGE")}, ${v("RBD_SIZE_MIB")} MiB, features ${v("RBD_FEATURES")}: created, adopted or grown (never shrunk) by rbd ${where}; on destroy ${v("RBD_DELETE") === "true" ? "DELETED" : "kept"}`;
+    }
+    if (r.type === "kubernetes:helm.sh/v3:Release") {
+        const i = r.inputs as {
+            chart?: string;
+            version?: string;
+            namespace?: string;
+            repositoryOpts?: { repo?: string };
+        };
+        return (
+            `helm release ${r.name}: chart ${i.chart}@${i.version} from ${i.repositoryOpts?.repo} ` +
+            `in namespace ${i.namespace}; values ${JSON.stringify(r.inputs.values)}`
+        );
     }
     return `${r.type} ${r.name}`;
 }

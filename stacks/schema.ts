@@ -63,6 +63,16 @@ export const cephSchema = z
         fsType: z.enum(["ext4", "xfs"]).default("ext4"),
         imageFeatures: imageFeatures.default("layering"),
         timeoutSeconds: z.number().int().min(1).max(600).default(20),
+        csi: z
+            .object({
+                install: z.boolean().default(false),
+                chartVersion: str((v) =>
+                    /^\d+\.\d+\.\d+$/.test(v) ? undefined : `"${v}" is not a pinned chart version`,
+                ).default("3.13.1"),
+                namespace: str(rules.dnsLabel).default("ceph-csi-rbd"),
+            })
+            .strict()
+            .default({ install: false, chartVersion: "3.13.1", namespace: "ceph-csi-rbd" }),
     })
     .strict();
 
@@ -179,6 +189,9 @@ export const EXAMPLES: [RegExp, string][] = [
     [/^ceph\.fsType$/, "ext4 (or xfs)"],
     [/^ceph\.imageFeatures$/, "layering"],
     [/^ceph\.timeoutSeconds$/, "20"],
+    [/^ceph\.csi\.install$/, "false (true installs the ceph-csi-rbd chart)"],
+    [/^ceph\.csi\.chartVersion$/, "3.13.1"],
+    [/^ceph\.csi\.namespace$/, "ceph-csi-rbd"],
     [/^volume\.size$/, "100Gi"],
     [/^volume\.accessMode$/, "ReadWriteOnce"],
     [/^volume\.reclaimPolicy$/, "Retain"],

@@ -283,12 +283,21 @@ export function parseSettings(raw: RawStackConfig): Settings {
         if (!csi && ceph.imageFeatures !== "layering") {
             problems.add("ceph.imageFeatures", "the in-tree provisioner supports only layering");
         }
-        const needsMonitors = !csi || mode === "static";
-        if (ceph.monitors === undefined && needsMonitors) {
+        if (ceph.csi.install && !csi) {
             problems.add(
-                "ceph.monitors",
-                `is required ${csi ? "in static mode (rbd runs against them)" : "with the in-tree provisioner"}`,
+                "ceph.csi.install",
+                "installs ceph-csi, which the in-tree provisioner does not use; set ceph.provisioner to csi or install to false",
+                "false",
             );
+        }
+        const needsMonitors = !csi || mode === "static" || ceph.csi.install;
+        if (ceph.monitors === undefined && needsMonitors) {
+            const why = !csi
+                ? "with the in-tree provisioner"
+                : mode === "static"
+                  ? "in static mode (rbd runs against them)"
+                  : "when ceph.csi.install is true (they go into the driver's ceph-csi-config)";
+            problems.add("ceph.monitors", `is required ${why}`);
         } else if (ceph.monitors !== undefined && ceph.monitors.length === 0) {
             problems.add("ceph.monitors", "is empty");
         }

@@ -175,6 +175,30 @@ export const BAD_CONFIGS: Case[] = [
         "jenkins-ceph:ceph.monitor",
         /unknown setting \(did you mean "monitors"\?\)/,
     ],
+    [
+        "csi.install with in-tree",
+        () => merge(baseStack("dynamic", "in-tree"), "ceph", { csi: { install: true } }),
+        "jenkins-ceph:ceph.csi.install",
+        /in-tree provisioner does not use/,
+    ],
+    [
+        "csi.install without monitors",
+        cephWithout("monitors", () => merge(csi(), "ceph", { csi: { install: true } })),
+        "jenkins-ceph:ceph.monitors",
+        /when ceph.csi.install is true/,
+    ],
+    [
+        "csi.install without clusterId",
+        cephWithout("clusterId", () => merge(csi(), "ceph", { csi: { install: true } })),
+        "jenkins-ceph:ceph.clusterId",
+        /required with the csi provisioner/,
+    ],
+    [
+        "csi chart version a range",
+        ceph({ csi: { install: true, chartVersion: "^3.13" } }),
+        "jenkins-ceph:ceph.csi.chartVersion",
+        /not a pinned chart version/,
+    ],
     ["timeout 0", ceph({ timeoutSeconds: 0 }), "jenkins-ceph:ceph.timeoutSeconds", /out of range/],
     [
         "size 100Gb",

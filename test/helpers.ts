@@ -1,5 +1,6 @@
 // Shared helpers: run the program for a stack input and find what it registered.
 import { ProgramRun, RegisteredResource, runProgram } from "../scripts/mockRuntime";
+import { isKubernetesObject } from "../scripts/render";
 import { StackInput, toRunOptions } from "./fixtures";
 
 export async function run(input: StackInput, preview = false): Promise<ProgramRun> {
@@ -14,7 +15,7 @@ export async function runOk(input: StackInput): Promise<ProgramRun> {
 }
 
 export function k8s(run: ProgramRun): RegisteredResource[] {
-    return run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+    return run.resources.filter(isKubernetesObject);
 }
 
 export function byKind(run: ProgramRun, kind: string): RegisteredResource[] {

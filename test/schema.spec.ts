@@ -196,8 +196,10 @@ const stackFiles = fs
 describe("schema: every object valid against the Kubernetes OpenAPI schema", () => {
     for (const [mode, prov] of COMBINATIONS) {
         for (const extras of [false, true]) {
-            it(`${mode} x ${prov}${extras ? " with ingress and agents" : ""}`, async () => {
+            it(`${mode} x ${prov}${extras ? ` with ingress, agents${prov === "csi" ? ", csi driver" : ""}` : ""}`, async () => {
                 let input = baseStack(mode, prov);
+                if (extras && prov === "csi")
+                    input = merge(input, "ceph", { csi: { install: true } });
                 if (extras) {
                     input = merge(input, "jenkins", {
                         ingress: {

@@ -1,0 +1,68 @@
+// The ceph-csi RBD driver installed from its official Helm chart, so the monitors in
+// stack config reach the driver's ceph-csi-config (clusterID -> monitors).
+import * as pulumi from "@pulumi/pulumi";
+import { Namespace } from "@pulumi/kubernetes/core/v1";
+import { Release, ReleaseArgs } from "@pulumi/kubernetes/helm/v3";
+
+export const CEPH_CSI_CHART_REPO = "https://ceph.github.io/csi-charts";
+
+export interface CephCsiDriverArgs {
+    namespace: string;
+    chartVersion: string;
+    /** The provisioner name the chart registers; the StorageClass must use the same. */
+    driverName: string;
+    clusterId: string;
+    monitors: string[];
+}
+
+/** The chart's values: only the driver and its config; Secrets and StorageClass are ours. */
+export function cephCsiValues(args: CephCsiDriverArgs) {
+    return {
+        driverName: args.driverName,
+        csiConfig: [{ clusterID: args.clusterId, monitors: args.monitors }],
+        storageClass: { create: false },
+        secret: { create: false },
+    };
+}
+
+export function cephCsiReleaseArgs(
+    args: CephCsiDriverArgs,
+    namespace: pulumi.Input<string>,
+): ReleaseArgs {
+    return {
+        name: "ceph-csi-rbd",
+        chart: "ceph-csi-rbd",
+        version: args.chartVersion,
+        repositoryOpts: { repo: CEPH_CSI_CHART_REPO },
+        namespace,
+        values: cephCsiValues(args),
+        // Roll back a failed install rather than leave a half driver behind.
+        atomic: true,
+        timeout: 600,
+    };
+}
+
+export class CephCsiDriver extends pulumi.ComponentResource {
+    public readonly release: Release;
+    public readonly namespace: pulumi.Output<string>;
+
+    constructor(name: string, args: CephCsiDriverArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jenkins-ceph:index:CephCsiDriver", name, {}, opts);
+        // The node plugin mounts host paths and runs privileged: its namespace must allow it.
+        const ns = new Namespace(
+            `${name}-ns`,
+            {
+                metadata: {
+                    name: args.namespace,
+                    labels: { "pod-security.kubernetes.io/enforce": "privileged" },
+                },
+            },
+            { parent: this, deleteBeforeReplace: true },
+        );
+        this.namespace = ns.metadata.name;
+        this.release = new Release(name, cephCsiReleaseArgs(args, ns.metadata.name), {
+            parent: this,
+        });
+        this.registerOutputs({ namespace: this.namespace, releaseStatus: this.release.status });
+    }
+}
