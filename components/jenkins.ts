@@ -111,7 +111,13 @@ export class Jenkins extends pulumi.ComponentResource {
         this.deployment = new Deployment(
             name,
             createDeploymentArgs({ ...args, serviceAccountName }),
-            { ...child, dependsOn: args.dependsOn },
+            {
+                ...child,
+                dependsOn: args.dependsOn,
+                // The provider waits for the rollout; a first boot may use the whole
+                // startup probe budget (10 min), more than the provider's default wait.
+                customTimeouts: { create: "20m", update: "20m" },
+            },
         );
         this.service = new Service(
             `${name}-http`,

@@ -22,6 +22,7 @@ export interface RegisteredResource {
         ignoreChanges?: string[];
         replaceOnChanges?: string[];
         additionalSecretOutputs?: string[];
+        customTimeouts?: pulumi.CustomTimeouts;
         dependsOn: string[];
         parent?: string;
     };
@@ -161,6 +162,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
                         ignoreChanges: o.ignoreChanges,
                         replaceOnChanges: o.replaceOnChanges,
                         additionalSecretOutputs: o.additionalSecretOutputs,
+                        customTimeouts: o.customTimeouts,
                         dependsOn: depList.map(resourceName),
                         parent: o.parent ? resourceName(o.parent) : undefined,
                     });

@@ -150,6 +150,13 @@ describe("pod: the seed's Deployment, made current", () => {
         );
     });
 
+    it("gives the provider's rollout wait more than the startup budget", () => {
+        assert.deepEqual(one(r, "Deployment").options.customTimeouts, {
+            create: "20m",
+            update: "20m",
+        });
+    });
+
     it("sets memory request equal to limit and a long grace period", () => {
         const j = container(r, "jenkins");
         assert.deepEqual(j.resources, {
