@@ -123,6 +123,7 @@ EOF
     timeout 60 rbd -c "$conf" pool init kubes
     admin auth get-or-create client.kube mon 'profile rbd' osd 'profile rbd pool=kubes' >/dev/null
     echo "KEY=$(admin auth get-key client.kube)"
+    echo "ADMINKEY=$(admin auth get-key client.admin)"
     ;;
 stop)
     stop_daemon osd

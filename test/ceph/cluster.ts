@@ -31,6 +31,8 @@ export class CephCluster {
         readonly monitor: string,
         /** client.kube's key, as `ceph auth get-key` prints it. */
         readonly userKey: string,
+        /** client.admin's key (the in-tree provisioner creates images as admin). */
+        readonly adminKey: string,
         readonly startSeconds: number,
         /** Whether the mon got 3300/6789; see start(). */
         readonly standardPorts: boolean,
@@ -50,6 +52,7 @@ export class CephCluster {
             timeout: 120_000,
         });
         const key = /^KEY=(\S+)$/m.exec(r.stdout ?? "")?.[1];
+        const adminKey = /^ADMINKEY=(\S+)$/m.exec(r.stdout ?? "")?.[1] ?? "";
         if (r.status !== 0 || !key) {
             spawnSync(SCRIPT, ["stop", dir]);
             throw new Error(
@@ -60,6 +63,7 @@ export class CephCluster {
             dir,
             `127.0.0.1:${v1}`,
             key,
+            adminKey,
             (Date.now() - t0) / 1000,
             standardPorts,
         );

@@ -1,0 +1,239 @@
+// What the program asks for, applied to a real kube-apiserver (with the real PV
+// controller and in-tree RBD provisioner in kube-controller-manager) next to a real
+// Ceph, all on 127.0.0.1. The Pulumi engine is not in the loop (its nodejs language
+// host cannot be built here): objects come from the program under the mock runtime,
+// the rbd steps are the exact scripts the program registers.
+import { strict as assert } from "assert";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ProgramRun } from "../../scripts/mockRuntime";
+import { CephCluster, missingCephBinaries } from "../ceph/cluster";
+import { baseStack, StackInput } from "../fixtures";
+import { k8s, merge, one, runOk } from "../helpers";
+
+const REQUIRED = process.env.REQUIRE_E2E === "1";
+const CACHE =
+    process.env.JENKINS_CEPH_TOOLCHAIN ?? path.join(os.homedir(), ".cache", "jenkins-ceph-e2e");
+const K8S_BIN = path.join(
+    CACHE,
+    `kubernetes-${process.env.KUBERNETES_VERSION ?? "v1.30.14"}`,
+    "bin",
+);
+const CONTROLPLANE = path.join(__dirname, "..", "e2e", "controlplane.sh");
+
+function missing(): string | undefined {
+    if (!fs.existsSync(path.join(K8S_BIN, "kube-apiserver"))) {
+        return `no kube-apiserver in ${K8S_BIN} (build it: test/e2e/toolchain.sh kubernetes)`;
+    }
+    for (const b of ["etcd", "kubectl", "openssl", "python3"]) {
+        if (spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0) return `${b} is not installed`;
+    }
+    const ceph = missingCephBinaries();
+    return ceph.length ? `Ceph binaries missing (${ceph.join(", ")})` : undefined;
+}
+
+describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", function () {
+    this.timeout(300_000);
+    let ceph: CephCluster | undefined;
+    let cpDir = "";
+    let kubeconfig = "";
+    let work = "";
+    const timings: string[] = [];
+
+    const kubectl = (args: string[], input?: string) => {
+        const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], {
+            encoding: "utf8",
+            input,
+            timeout: 60_000,
+        });
+        return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+    };
+
+    before(async function () {
+        const why = missing();
+        if (why) {
+            if (REQUIRED) throw new Error(`REQUIRE_E2E=1 but ${why}`);
+            console.log(`    SKIP: ${why}`);
+            this.skip();
+        }
+        let t = Date.now();
+        ceph = await CephCluster.start();
+        timings.push(`ceph ${((Date.now() - t) / 1000).toFixed(1)}s`);
+        cpDir = fs.mkdtempSync(path.join(os.tmpdir(), "cp."));
+        t = Date.now();
+        const r = spawnSync(CONTROLPLANE, ["start", cpDir, K8S_BIN], {
+            encoding: "utf8",
+            timeout: 180_000,
+        });
+        if (r.status !== 0)
+            throw new Error(`control plane failed to start:\n${r.stdout}\n${r.stderr}`);
+        timings.push(`control plane ${((Date.now() - t) / 1000).toFixed(1)}s`);
+        kubeconfig = path.join(cpDir, "kubeconfig");
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "cp-work."));
+    });
+
+    after(() => {
+        if (cpDir) spawnSync(CONTROLPLANE, ["stop", cpDir], { timeout: 60_000 });
+        if (ceph) ceph.stop();
+        for (const d of [cpDir, work]) if (d) fs.rmSync(d, { recursive: true, force: true });
+        if (timings.length) console.log(`    timings: ${timings.join(", ")}`);
+    });
+
+    function stack(
+        mode: "static" | "dynamic",
+        provisioner: "csi" | "in-tree",
+        ns: string,
+        extra: Record<string, unknown> = {},
+    ): StackInput {
+        let input = merge(baseStack(mode, provisioner), "ceph", {
+            monitors: [ceph!.monitor],
+            storageClassName: `ceph-${ns}`,
+            timeoutSeconds: 10,
+        });
+        input = merge(input, "jenkins", { namespace: ns });
+        input = merge(input, "volume", {
+            size: "1Gi",
+            pvName: `jenkins-${ns}`,
+            ...(mode === "static" ? { image: `img-${ns}` } : {}),
+            ...extra,
+        });
+        input.secrets = {
+            cephUserKey: ceph!.userKey,
+            ...(provisioner === "in-tree" ? { cephAdminKey: ceph!.adminKey } : {}),
+        };
+        return input;
+    }
+
+    /** kubectl apply of every object, Secrets with their real values (file 0600, removed after). */
+    function apply(r: ProgramRun): void {
+        const file = path.join(work, "apply.yaml");
+        const docs = k8s(r)
+            .map((x) => YAML.stringify(x.inputs))
+            .join("---\n");
+        fs.writeFileSync(file, docs, { mode: 0o600 });
+        try {
+            const out = kubectl(["apply", "-f", file]);
+            assert.ok(out.ok, out.out);
+        } finally {
+            fs.rmSync(file, { force: true });
+        }
+    }
+
+    function runRbd(r: ProgramRun, which: "create" | "update"): string {
+        const cmd = r.resources.find((x) => x.type === "command:local:Command")!;
+        const p = spawnSync("/bin/sh", ["-c", String(cmd.inputs[which])], {
+            input: String(cmd.inputs.stdin),
+            encoding: "utf8",
+            env: { PATH: process.env.PATH ?? "" },
+        });
+        assert.equal(p.status, 0, p.stderr);
+        return p.stdout;
+    }
+
+    async function waitFor(what: string, check: () => boolean, seconds = 90): Promise<void> {
+        const t = Date.now();
+        while (Date.now() - t < seconds * 1000) {
+            if (check()) {
+                timings.push(`${what} ${((Date.now() - t) / 1000).toFixed(1)}s`);
+                return;
+            }
+            await new Promise((res) => setTimeout(res, 500));
+        }
+        assert.fail(`${what}: not within ${seconds}s`);
+    }
+
+    const pvcPhase = (ns: string) =>
+        kubectl([
+            "-n",
+            ns,
+            "get",
+            "pvc",
+            "jenkins",
+            "-o",
+            "jsonpath={.status.phase}/{.spec.volumeName}",
+        ]).out;
+
+    for (const provisioner of ["in-tree", "csi"] as const) {
+        it(`static ${provisioner}: rbd image, then the API server takes every object and the PV controller binds the pre-bound pair`, async () => {
+            const ns = `st-${provisioner === "csi" ? "csi" : "tree"}`;
+            const r = await runOk(stack("static", provisioner, ns));
+            assert.match(runRbd(r, "create"), /created with 1024 MiB/);
+            apply(r);
+            await waitFor(
+                `static ${provisioner} bound`,
+                () => pvcPhase(ns) === `Bound/jenkins-${ns}`,
+            );
+            // Pod Security admission (restricted) admitted the pod: the ReplicaSet created it.
+            await waitFor(`static ${provisioner} pod admitted`, () =>
+                kubectl(["-n", ns, "get", "pods", "-l", "app=jenkins", "-o", "name"]).out.includes(
+                    "pod/",
+                ),
+            );
+        });
+    }
+
+    it("static grow: image and PV capacity grow; the API refuses a static claim resize (why the program ignores it)", async () => {
+        const ns = "st-tree";
+        const r = await runOk(stack("static", "in-tree", ns, { size: "2Gi" }));
+        assert.match(runRbd(r, "update"), /grown from 1024 MiB to 2048 MiB/);
+        const pv = one(r, "PersistentVolume").inputs;
+        const out = kubectl(["apply", "-f", "-"], YAML.stringify(pv));
+        assert.ok(out.ok, out.out);
+        assert.equal(
+            kubectl(["get", "pv", `jenkins-${ns}`, "-o", "jsonpath={.spec.capacity.storage}"]).out,
+            "2Gi",
+        );
+        const pvc = one(r, "PersistentVolumeClaim").inputs;
+        const refused = kubectl(["apply", "-f", "-"], YAML.stringify(pvc));
+        assert.ok(!refused.ok, "the API server accepted a static claim resize");
+        assert.match(
+            refused.out,
+            /only dynamically provisioned pvc can be resized|storageclass that provisions the pvc must support resize|forbidden/i,
+        );
+        assert.equal(ceph!.imageSize("kubes", `img-${ns}`), 2 * 1024 ** 3);
+    });
+
+    it("dynamic in-tree: the real controller-manager provisions the rbd image in Ceph and binds the claim", async () => {
+        const ns = "dyn-tree";
+        const r = await runOk(stack("dynamic", "in-tree", ns));
+        apply(r);
+        await waitFor("in-tree provisioning", () => pvcPhase(ns).startsWith("Bound/"), 120);
+        const pvName = pvcPhase(ns).split("/")[1];
+        const image = kubectl(["get", "pv", pvName, "-o", "jsonpath={.spec.rbd.image}"]).out;
+        assert.match(image, /^kubernetes-dynamic-pvc-/);
+        assert.equal(ceph!.imageSize("kubes", image), 1024 ** 3);
+        assert.equal(
+            kubectl(["get", "pv", pvName, "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"])
+                .out,
+            "Retain",
+        );
+        // Deleting the claim (what a mode switch or destroy does) keeps the image: Retain.
+        assert.ok(kubectl(["-n", ns, "delete", "pvc", "jenkins", "--wait=true"]).ok);
+        await waitFor(
+            "PV released",
+            () =>
+                kubectl(["get", "pv", pvName, "-o", "jsonpath={.status.phase}"]).out === "Released",
+        );
+        assert.equal(ceph!.imageSize("kubes", image), 1024 ** 3);
+    });
+
+    it("the API server enforces restricted Pod Security: a privileged pod is refused in the namespace", () => {
+        const bad = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "bad", namespace: "st-tree" },
+            spec: {
+                containers: [
+                    { name: "x", image: "busybox:1.36", securityContext: { privileged: true } },
+                ],
+            },
+        };
+        const out = kubectl(["apply", "-f", "-"], YAML.stringify(bad));
+        assert.ok(!out.ok);
+        assert.match(out.out, /violates PodSecurity "restricted/);
+        void spawn;
+    });
+});
