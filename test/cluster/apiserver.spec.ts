@@ -25,10 +25,12 @@ const K8S_BIN = path.join(
 const CONTROLPLANE = path.join(__dirname, "..", "e2e", "controlplane.sh");
 
 function missing(): string | undefined {
-    if (!fs.existsSync(path.join(K8S_BIN, "kube-apiserver"))) {
-        return `no kube-apiserver in ${K8S_BIN} (build it: test/e2e/toolchain.sh kubernetes)`;
+    for (const b of ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"]) {
+        if (!fs.existsSync(path.join(K8S_BIN, b))) {
+            return `no ${b} in ${K8S_BIN} (build it: test/e2e/toolchain.sh kubernetes)`;
+        }
     }
-    for (const b of ["etcd", "kubectl", "openssl", "python3"]) {
+    for (const b of ["etcd", "openssl", "python3"]) {
         if (spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0) return `${b} is not installed`;
     }
     const ceph = missingCephBinaries();
@@ -44,7 +46,7 @@ describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", functio
     const timings: string[] = [];
 
     const kubectl = (args: string[], input?: string) => {
-        const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], {
+        const r = spawnSync(path.join(K8S_BIN, "kubectl"), ["--kubeconfig", kubeconfig, ...args], {
             encoding: "utf8",
             input,
             timeout: 60_000,

@@ -89,7 +89,7 @@ EOF
         --service-cluster-ip-range 10.0.0.0/24 --authorization-mode RBAC --allow-privileged=true \
         --cert-dir "$pki"
 
-    k() { kubectl --kubeconfig "$dir/kubeconfig" "$@"; }
+    k() { "$bin/kubectl" --kubeconfig "$dir/kubeconfig" "$@"; }
     for _ in $(seq 1 120); do
         if k get --raw /readyz >/dev/null 2>&1; then break; fi
         sleep 0.5

@@ -46,8 +46,9 @@ replace_lines() {
 build() {
     local name=$1 version=$2 module=$3 staging=$4
     shift 4
-    local out="$CACHE/$name-$version"
-    if [ -f "$out/.complete" ]; then
+    local out="$CACHE/$name-$version" have=1 p
+    for p in "$@"; do [ -x "$out/bin/$(basename "$p")" ] || have=0; done
+    if [ "$have" = 1 ]; then
         log "$name $version: cached in $out"
         return 0
     fi
@@ -71,7 +72,6 @@ build() {
     printf ')\n' >> "$src/tools.go"
     (cd "$src" && go mod tidy && for p in "$@"; do go build -trimpath -o "$out/bin/" "$p"; done)
     echo "$(( $(date +%s) - start ))" > "$out/.build-seconds"
-    touch "$out/.complete"
     log "$name $version: built in $(cat "$out/.build-seconds")s into $out/bin"
 }
 
@@ -84,7 +84,8 @@ case $what in kubernetes | all)
     build kubernetes "$KUBERNETES_VERSION" k8s.io/kubernetes "v0${KUBERNETES_VERSION#v1}" \
         k8s.io/kubernetes/cmd/kube-apiserver \
         k8s.io/kubernetes/cmd/kube-controller-manager \
-        k8s.io/kubernetes/cmd/kube-scheduler ;;
+        k8s.io/kubernetes/cmd/kube-scheduler \
+        k8s.io/kubernetes/cmd/kubectl ;;
 esac
 case $what in kwok | all)
     build kwok "$KWOK_VERSION" sigs.k8s.io/kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok ;;
