@@ -8,6 +8,7 @@ import * as path from "path";
 import { baseStack, fakeCephKey } from "../fixtures";
 import { merge, runOk } from "../helpers";
 import { CephCluster, missingCephBinaries } from "./cluster";
+import { TestSshd } from "./sshd";
 
 const required = process.env.CI === "true" || process.env.REQUIRE_CEPH === "1";
 const GiB = 1024 ** 3;
@@ -270,5 +271,53 @@ describe("rbd scripts against a real Ceph cluster", function () {
         assert.equal(r.code, 0, r.stderr);
         assert.ok(!r.stdout.includes(cluster!.userKey) && !r.stderr.includes(cluster!.userKey));
         assert.ok(!c.create.includes(cluster!.userKey) && !c.delete.includes(cluster!.userKey));
+    });
+
+    it("over SSH (remote.Command's transport) the same script creates and adopts the image", async function () {
+        if (!TestSshd.available()) {
+            if (required)
+                throw new Error(
+                    "sshd is missing and CI/REQUIRE_CEPH demands it (apt-get install openssh-server)",
+                );
+            console.log(
+                "    SKIP: sshd not installed (openssh-server); the remote path is covered under mocks only",
+            );
+            this.skip();
+        }
+        const sshd = await TestSshd.start();
+        try {
+            const remoteImage = `${image}-ssh`;
+            let input = merge(baseStack("static", "csi"), "ceph", { monitors: [cluster!.monitor] });
+            input = merge(input, "volume", { image: remoteImage, size: "1Gi" });
+            input.values.rbdHost = { host: "127.0.0.1", port: sshd.port, user: sshd.user };
+            input.secrets = { cephUserKey: cluster!.userKey, rbdHostKey: sshd.privateKey };
+            const r = await runOk(input);
+            const cmd = r.resources.find((x) => x.type === "command:remote:Command");
+            assert.ok(cmd, "a remote.Command");
+            const conn = cmd.inputs.connection as {
+                host: string;
+                port: number;
+                user: string;
+                privateKey: string;
+            };
+            assert.deepEqual(
+                [conn.host, conn.port, conn.user],
+                ["127.0.0.1", sshd.port, sshd.user],
+            );
+            assert.equal(conn.privateKey.trim(), sshd.privateKey.trim());
+            const t0 = Date.now();
+            const first = sshd.run(String(cmd.inputs.create), String(cmd.inputs.stdin));
+            timings.push(`create over ssh ${((Date.now() - t0) / 1000).toFixed(2)}s`);
+            assert.equal(first.code, 0, first.stderr);
+            assert.match(first.stdout, /created with 1024 MiB/);
+            const again = sshd.run(String(cmd.inputs.update), String(cmd.inputs.stdin));
+            assert.equal(again.code, 0, again.stderr);
+            assert.match(again.stdout, /adopted unchanged/);
+            const kept = sshd.run(String(cmd.inputs.delete), String(cmd.inputs.stdin));
+            assert.match(kept.stdout, /left in place/);
+            assert.equal(cluster!.imageSize("kubes", remoteImage), GiB);
+        } finally {
+            sshd.stop();
+        }
     });
 });
