@@ -70,14 +70,15 @@ build() {
     printf '//go:build tools\n\npackage tools\n\nimport (\n' > "$src/tools.go"
     for p in "$@"; do printf '\t_ "%s"\n' "$p" >> "$src/tools.go"; done
     printf ')\n' >> "$src/tools.go"
-    (cd "$src" && go mod tidy && for p in "$@"; do go build -trimpath -o "$out/bin/" "$p"; done)
+    (cd "$src" && go mod tidy && for p in "$@"; do go build -trimpath -ldflags "${LDFLAGS:-}" -o "$out/bin/" "$p"; done)
     echo "$(( $(date +%s) - start ))" > "$out/.build-seconds"
     log "$name $version: built in $(cat "$out/.build-seconds")s into $out/bin"
 }
 
 what=${1:-all}
 case $what in pulumi | all)
-    build pulumi "$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION" \
+    LDFLAGS="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+        build pulumi "$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION" \
         github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ;;
 esac
 case $what in kubernetes | all)
