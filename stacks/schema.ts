@@ -6,11 +6,13 @@ import { parseStorageQuantity } from "./quantity";
 
 type Check<T> = (v: T) => string | undefined;
 
-function checked<T extends z.ZodType>(schema: T, check: Check<z.output<T>>) {
-    return schema.superRefine((v, ctx) => {
+function checked<T extends z.ZodTypeAny>(schema: T, check: Check<z.output<T>>): z.ZodEffects<T> {
+    const refine = (v: z.output<T>, ctx: z.RefinementCtx): void => {
         const reason = check(v);
         if (reason) ctx.addIssue({ code: "custom", message: reason });
-    });
+    };
+    // zod 3 types superRefine on a generic schema loosely; the refinement itself is typed.
+    return schema.superRefine(refine) as z.ZodEffects<T>;
 }
 
 const str = (check: Check<string>) => checked(z.string(), check);

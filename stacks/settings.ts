@@ -92,14 +92,12 @@ class Problems {
     }
 }
 
-function zodReason(issue: z.core.$ZodIssue): string {
+function zodReason(issue: z.ZodIssue): string {
     switch (issue.code) {
         case "invalid_type":
-            return issue.input === undefined ? "is required" : `expected ${issue.expected}`;
-        case "invalid_key":
-            return issue.issues.map((i) => i.message).join("; ");
-        case "invalid_value":
-            return `must be one of ${issue.values.map(String).join(", ")}`;
+            return issue.received === "undefined" ? "is required" : `expected ${issue.expected}`;
+        case "invalid_enum_value":
+            return `must be one of ${issue.options.map(String).join(", ")}`;
         case "too_small":
         case "too_big":
             return `is out of range (${issue.message})`;
@@ -109,27 +107,30 @@ function zodReason(issue: z.core.$ZodIssue): string {
 }
 
 function knownFields(prefix: string, path: PropertyKey[]): string[] {
-    const root: Record<string, z.ZodType> = {
+    const root: Record<string, z.ZodTypeAny> = {
         ceph: cephSchema,
         volume: volumeSchema,
         jenkins: jenkinsSchema,
         rbdHost: rbdHostSchema,
     };
-    let schema: z.ZodType | undefined = root[prefix];
+    let schema: z.ZodTypeAny | undefined = root[prefix];
     for (const seg of path) {
         schema = unwrap(schema);
-        if (schema instanceof z.ZodObject) schema = schema.shape[String(seg)] as z.ZodType;
+        if (schema instanceof z.ZodObject)
+            schema = (schema.shape as Record<string, z.ZodTypeAny>)[String(seg)];
     }
     schema = unwrap(schema);
-    return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+    return schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : [];
 }
 
-function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
+function unwrap(s: z.ZodTypeAny | undefined): z.ZodTypeAny | undefined {
     let cur = s;
-    while (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional) {
-        cur = cur.unwrap() as z.ZodType;
+    for (;;) {
+        if (cur instanceof z.ZodDefault) cur = cur.removeDefault() as z.ZodTypeAny;
+        else if (cur instanceof z.ZodOptional) cur = cur.unwrap() as z.ZodTypeAny;
+        else if (cur instanceof z.ZodEffects) cur = cur.innerType() as z.ZodTypeAny;
+        else return cur;
     }
-    return cur;
 }
 
 /** The known name within edit distance 2, for "did you mean". */
@@ -166,15 +167,14 @@ function parseObject(problems: Problems, raw: RawStackConfig, key: string): unkn
     }
 }
 
-function parseWith<T extends z.ZodType>(
+function parseWith<T extends z.ZodTypeAny>(
     problems: Problems,
     key: string,
     schema: T,
     value: unknown,
 ): z.output<T> | undefined {
-    // reportInput lets a wrong type be told from a missing value; no secret passes here.
-    const r = schema.safeParse(value, { reportInput: true });
-    if (r.success) return r.data;
+    const r = schema.safeParse(value);
+    if (r.success) return r.data as z.output<T>;
     problems.fromZod(key, r.error);
     return undefined;
 }
