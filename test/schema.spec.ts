@@ -3,7 +3,6 @@
 // the name and reference rules the schema does not check.
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as path from "path";
 import { PROJECT_ROOT } from "../scripts/mockRuntime";
 import { render, toManifest } from "../scripts/render";
 import { dnsLabel, dnsSubdomain, labelKey, labelValue } from "../stacks/rules";
@@ -270,6 +269,5 @@ describe("schema: the checks themselves catch mistakes", () => {
             );
         }
         assert.deepEqual(semanticErrors(objs), []);
-        void path;
     });
 });

@@ -4,7 +4,7 @@
 // host cannot be built here): objects come from the program under the mock runtime,
 // the rbd steps are the exact scripts the program registers.
 import { strict as assert } from "assert";
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -236,6 +236,5 @@ describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", functio
         const out = kubectl(["apply", "-f", "-"], YAML.stringify(bad));
         assert.ok(!out.ok);
         assert.match(out.out, /violates PodSecurity "restricted/);
-        void spawn;
     });
 });
