@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import { ProgramRun } from "../scripts/mockRuntime";
 import { baseStack, FAKE_ADMIN_KEY, FAKE_USER_KEY } from "./fixtures";
-import { Any, byKind, k8s, merge, one, runOk } from "./helpers";
+import { Any, byKind, k8s, merge, one, run, runOk } from "./helpers";
 
 describe("program: dynamic mode, csi provisioner", () => {
     let r: ProgramRun;
@@ -297,4 +297,21 @@ describe("program: static mode", () => {
         // (deleteBeforeReplace), never two claims fighting over the name.
         assert.equal(one(dyn, "PersistentVolumeClaim").name, one(st, "PersistentVolumeClaim").name);
     });
+});
+
+describe("program: preview (outputs unknown)", () => {
+    for (const [mode, prov] of [
+        ["dynamic", "csi"],
+        ["dynamic", "in-tree"],
+        ["static", "csi"],
+        ["static", "in-tree"],
+    ] as const) {
+        it(`${mode} x ${prov} registers the same resources in preview as in up`, async () => {
+            const up = await run(baseStack(mode, prov));
+            const preview = await run(baseStack(mode, prov), true);
+            assert.equal(preview.error, undefined, preview.error?.message);
+            const names = (r: ProgramRun) => r.resources.map((x) => `${x.type}::${x.name}`).sort();
+            assert.deepEqual(names(preview), names(up));
+        });
+    }
 });
