@@ -2,15 +2,12 @@
 // as whole processes against the SDK's own floor, interleaved, plus registration scaling.
 // Prints figures; it is not a test. Last line is machine-readable.
 import { spawnSync } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
-import { configFromStackFile } from "./mockRuntime";
+import { stackFileConfig } from "./render";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CHILD = path.join(__dirname, "benchChild.js");
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
-const STAND_IN_KEY = "AQAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAA==";
 
 interface Sample {
     wallMs: number;
@@ -33,16 +30,8 @@ function sample(args: string[], env: Record<string, string> = {}): Sample {
 }
 
 function stackEnv(stack: string): Record<string, string> {
-    const file = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
-        config?: Record<string, unknown>;
-    };
-    const { config, secretKeys } = configFromStackFile(
-        "jenkins-ceph",
-        file.config ?? {},
-        () => STAND_IN_KEY,
-    );
-    config["jenkins-ceph:cephUserKey"] = STAND_IN_KEY;
-    secretKeys.push("jenkins-ceph:cephUserKey");
+    // The same config and key stand-ins as the offline render.
+    const { config, secretKeys } = stackFileConfig(stack, ROOT);
     // As the language host passes config to the program.
     return {
         PULUMI_CONFIG: JSON.stringify(config),

@@ -6,9 +6,10 @@ import { Jenkins } from "../components/jenkins";
 import { JenkinsNamespace } from "../components/jenkinsNamespace";
 import { JenkinsVolume } from "../components/jenkinsVolume";
 import { defaultJavaOpts } from "../stacks/javaOpts";
+import { STAND_IN_CEPH_KEY } from "./standIns";
 
 export function scaleProgram(n: number): void {
-    const key = pulumi.secret("AQAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAA==");
+    const key = pulumi.secret(STAND_IN_CEPH_KEY);
     for (let i = 0; i < n; i++) {
         const name = `ci-${i}`;
         const ns = new JenkinsNamespace(name, { name, podSecurity: "restricted" });

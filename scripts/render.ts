@@ -5,14 +5,14 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { configFromStackFile, PROJECT_ROOT, RegisteredResource, runProgram } from "./mockRuntime";
+import { STAND_IN_CEPH_KEY, STAND_IN_SSH_KEY } from "./standIns";
 
 export const REDACTED = "<redacted>";
 
-// The cephx and SSH stand-ins have the right shape so validation passes; they are never written.
 const STAND_INS: Record<string, string> = {
-    cephUserKey: "AQAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAA==",
-    cephAdminKey: "AQAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAA==",
-    rbdHostKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nstand-in\n-----END OPENSSH PRIVATE KEY-----",
+    cephUserKey: STAND_IN_CEPH_KEY,
+    cephAdminKey: STAND_IN_CEPH_KEY,
+    rbdHostKey: STAND_IN_SSH_KEY,
 };
 
 /** kubectl-apply order: what others refer to comes first. */
@@ -74,11 +74,21 @@ export function toManifest(r: RegisteredResource): Record<string, unknown> {
     return m;
 }
 
-export async function render(
+export interface StackFileConfig {
+    project: string;
+    /** Config as the language host hands it to the program (full keys, string values). */
+    config: Record<string, string>;
+    secretKeys: string[];
+    /** Which keys were replaced by stand-ins, and why. */
+    notes: string[];
+}
+
+/** A stack file's config, with stand-ins for the keys a user sets outside the file. */
+export function stackFileConfig(
     stack: string,
     root = PROJECT_ROOT,
     stackFile = path.join(root, `Pulumi.${stack}.yaml`),
-): Promise<RenderResult> {
+): StackFileConfig {
     const project = readYaml(path.join(root, "Pulumi.yaml")).name as string;
     if (!fs.existsSync(stackFile)) {
         throw new Error(
@@ -110,7 +120,15 @@ export async function render(
             );
         }
     }
+    return { project, config, secretKeys, notes };
+}
 
+export async function render(
+    stack: string,
+    root = PROJECT_ROOT,
+    stackFile = path.join(root, `Pulumi.${stack}.yaml`),
+): Promise<RenderResult> {
+    const { project, config, secretKeys, notes } = stackFileConfig(stack, root, stackFile);
     const run = await runProgram({ stack, config, secretKeys, project });
     if (run.error) throw run.error;
     const kube = run.resources.filter(isKubernetesObject);
@@ -129,7 +147,8 @@ export async function render(
     };
 }
 
-function listStacks(root: string): string[] {
+/** The stacks that have a Pulumi.<stack>.yaml in `root`. */
+export function listStacks(root = PROJECT_ROOT): string[] {
     return fs
         .readdirSync(root)
         .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])

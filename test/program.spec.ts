@@ -1,7 +1,7 @@
 // The whole program under the mock runtime: what each mode and provisioner registers.
 import { strict as assert } from "assert";
 import { ProgramRun } from "../scripts/mockRuntime";
-import { baseStack, FAKE_ADMIN_KEY, FAKE_USER_KEY } from "./fixtures";
+import { baseStack, COMBINATIONS, FAKE_ADMIN_KEY, FAKE_USER_KEY } from "./fixtures";
 import { Any, byKind, k8s, merge, one, run, runOk } from "./helpers";
 
 describe("program: dynamic mode, csi provisioner", () => {
@@ -300,12 +300,7 @@ describe("program: static mode", () => {
 });
 
 describe("program: preview (outputs unknown)", () => {
-    for (const [mode, prov] of [
-        ["dynamic", "csi"],
-        ["dynamic", "in-tree"],
-        ["static", "csi"],
-        ["static", "in-tree"],
-    ] as const) {
+    for (const [mode, prov] of COMBINATIONS) {
         it(`${mode} x ${prov} registers the same resources in preview as in up`, async () => {
             const up = await run(baseStack(mode, prov));
             const preview = await run(baseStack(mode, prov), true);

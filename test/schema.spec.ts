@@ -2,9 +2,7 @@
 // stack file, validated against the Kubernetes OpenAPI schema (kubernetes-models), plus
 // the name and reference rules the schema does not check.
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import { PROJECT_ROOT } from "../scripts/mockRuntime";
-import { render, toManifest } from "../scripts/render";
+import { listStacks, render, toManifest } from "../scripts/render";
 import { dnsLabel, dnsSubdomain, labelKey, labelValue } from "../stacks/rules";
 import { baseStack, COMBINATIONS } from "./fixtures";
 import { Any, k8s, merge, runOk } from "./helpers";
@@ -187,10 +185,7 @@ function assertValid(objects: Manifest[]): void {
     assert.deepEqual(semanticErrors(objects), [], "name/reference errors");
 }
 
-const stackFiles = fs
-    .readdirSync(PROJECT_ROOT)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined);
+const stackFiles = listStacks();
 
 describe("schema: every object valid against the Kubernetes OpenAPI schema", () => {
     for (const [mode, prov] of COMBINATIONS) {

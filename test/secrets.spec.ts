@@ -4,9 +4,14 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as YAML from "yaml";
-import { PROJECT_ROOT, ProgramRun, RegisteredResource, runProgram } from "../scripts/mockRuntime";
-import { describeOther, toManifest } from "../scripts/render";
-import { configFromStackFile } from "../scripts/mockRuntime";
+import {
+    configFromStackFile,
+    PROJECT_ROOT,
+    ProgramRun,
+    RegisteredResource,
+    runProgram,
+} from "../scripts/mockRuntime";
+import { describeOther, listStacks, toManifest } from "../scripts/render";
 import {
     baseStack,
     COMBINATIONS,
@@ -124,10 +129,7 @@ describe("secrets audit", () => {
         }
     }
 
-    for (const stack of fs
-        .readdirSync(PROJECT_ROOT)
-        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-        .filter(Boolean) as string[]) {
+    for (const stack of listStacks()) {
         it(`shipped stack ${stack}: keys only as Pulumi secrets`, async () => {
             const file = YAML.parse(
                 fs.readFileSync(`${PROJECT_ROOT}/Pulumi.${stack}.yaml`, "utf8"),
