@@ -120,12 +120,17 @@ const jenkins = new Jenkins("jenkins", {
     dependsOn: [home],
 });
 
-export const mode = settings.mode;
-export const namespace = ns.name;
-export const pvcName = home.claimName;
-export const pvName = home.volume?.metadata.name;
-export const rbdImage = home.image ? `${home.image.pool}/${home.image.image}` : undefined;
-export const storageClassName = ceph.storageClassName;
-export const serviceName = jenkins.serviceName;
-export const url = jenkins.url;
-export const initialAdminPasswordCommand = jenkins.initialAdminPasswordCommand;
+// Stack outputs: only what this stack has. An undefined output makes the engine warn
+// on every run ("Undefined value ... will not show as a stack output").
+const outputs = {
+    mode: settings.mode,
+    namespace: ns.name,
+    pvcName: home.claimName,
+    pvName: home.volume?.metadata.name,
+    rbdImage: home.image ? `${home.image.pool}/${home.image.image}` : undefined,
+    storageClassName: ceph.storageClassName,
+    serviceName: jenkins.serviceName,
+    url: jenkins.url,
+    initialAdminPasswordCommand: jenkins.initialAdminPasswordCommand,
+};
+export = Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined));

@@ -1,7 +1,7 @@
 // An rbd image created, adopted and grown by `rbd` through the command provider.
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote } from "@pulumi/command";
-import { deleteScript, ensureScript, RbdScriptParams } from "./rbdScript";
+import { RBD_COMMANDS, rbdProgram, RbdScriptParams } from "./rbdScript";
 
 export interface SshHost {
     host: string;
@@ -11,7 +11,7 @@ export interface SshHost {
 }
 
 export interface RbdImageArgs extends RbdScriptParams {
-    /** The Ceph user's key; reaches rbd only through standard input. */
+    /** The Ceph user's key; reaches rbd only inside the program on standard input. */
     userKey: pulumi.Input<string>;
     /** Run rbd on this host over SSH; undefined = on the machine running Pulumi. */
     host?: SshHost;
@@ -19,12 +19,9 @@ export interface RbdImageArgs extends RbdScriptParams {
 
 /** Inputs shared by local and remote commands; exported for tests and the integration suite. */
 export function rbdCommandArgs(args: RbdImageArgs) {
-    const ensure = ensureScript(args);
     return {
-        create: ensure,
-        update: ensure,
-        delete: deleteScript(args),
-        stdin: pulumi.secret(args.userKey),
+        ...RBD_COMMANDS,
+        stdin: pulumi.secret(pulumi.output(args.userKey).apply((k) => rbdProgram(args, k))),
         // Only what identifies the image replaces the resource; size changes are updates.
         triggers: [args.pool, args.image],
         addPreviousOutputInEnv: false,

@@ -1,7 +1,11 @@
-// The POSIX sh scripts RbdImage runs, locally or over SSH. One script body serves both:
-// parameters are inlined (validated names and numbers only); the Ceph key arrives on
-// standard input and lives only in a 0600 file inside a private temp dir that is
-// always removed, so it is never in argv, the environment or the command's output.
+// The POSIX sh program RbdImage runs, locally or over SSH. The command provider's
+// commands stay one short line (`sh -s ensure`, `sh -s delete`): the provider quotes the
+// whole command in every error, so a script there would bury rbd's one useful sentence.
+// The program itself, with the Ceph key in a here-document, travels on standard input
+// (a Pulumi secret), which reaches the host over SSH as well. Parameters are inlined
+// (validated names and numbers only); the key lives only in a 0600 file inside a
+// private temp dir that is always removed, so it is never in argv, the environment or
+// the command's output.
 
 export interface RbdScriptParams {
     pool: string;
@@ -24,8 +28,7 @@ function quote(v: string): string {
 }
 
 function header(p: RbdScriptParams): string {
-    return `set -u
-unset CEPH_ARGS CEPH_KEYRING CEPH_CONF
+    return `unset CEPH_ARGS CEPH_KEYRING CEPH_CONF
 RBD_POOL=${quote(p.pool)}
 RBD_IMAGE=${quote(p.image)}
 RBD_SIZE_MIB=${p.sizeMiB.toString()}
@@ -39,14 +42,14 @@ die() { printf 'rbd image %s/%s: %s\\n' "$RBD_POOL" "$RBD_IMAGE" "$*" >&2; exit 
 `;
 }
 
-// Reads the key from stdin into a private file; defines rbdc (bounded rbd) and explain.
+// Writes the key into a private file; defines rbdc (bounded rbd) and explain.
 const CLIENT = `command -v rbd >/dev/null 2>&1 || die "rbd is not installed on $(hostname): install ceph-common there, or set jenkins-ceph:rbdHost to a host that has it"
 umask 077
 tmp=$(mktemp -d "\${TMPDIR:-/tmp}/rbd-image.XXXXXX") || die "cannot create a private temp directory"
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' HUP INT TERM
-cat > "$tmp/key"
-[ -s "$tmp/key" ] || die "no Ceph key arrived on standard input"
+rbd_key > "$tmp/key"
+[ -s "$tmp/key" ] || die "no Ceph key was given"
 if command -v timeout >/dev/null 2>&1; then bound="timeout $((RBD_TIMEOUT * 3 + 10))"; else bound=""; fi
 rbdc() {
     $bound rbd -c /dev/null -m "$RBD_MONITORS" --id "$RBD_USER" --keyfile "$tmp/key" \\
@@ -62,7 +65,7 @@ explain() {
     case $rc in
     13) die "$what failed: authentication refused for client.$RBD_USER (wrong key in jenkins-ceph:cephUserKey, or unknown user) [rbd exit 13]" ;;
     22) die "$what failed: the key in jenkins-ceph:cephUserKey is not a usable cephx key [rbd exit 22]" ;;
-    110|124) die "$what failed: no answer from the monitors $RBD_MONITORS within \${RBD_TIMEOUT}s (are they up and reachable from $(hostname)? on ports other than 3300/6789 a refused key also looks like this) [rbd exit $rc]" ;;
+    110|124) die "$what failed: no answer from the monitors $RBD_MONITORS within \${RBD_TIMEOUT}s (are they up and reachable from $(hostname)? a plain host:port on a port other than 3300/6789 also hides a refused key behind this timeout: write v1:host:port or v2:host:port) [rbd exit $rc]" ;;
     1) case $err in *"couldn't connect to the cluster"*)
         die "$what failed: client.$RBD_USER could not authenticate (the key in jenkins-ceph:cephUserKey was refused) [rbd exit 1]" ;;
        esac
@@ -77,8 +80,8 @@ explain() {
 `;
 
 /** Create, adopt or grow the image; never shrink it. Used for both create and update. */
-export function ensureScript(p: RbdScriptParams): string {
-    return `${header(p)}${CLIENT}
+const ENSURE = `rbd_ensure() {
+${CLIENT}
 want=$((RBD_SIZE_MIB * 1048576))
 if rbdc info --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/info"; then
     bytes=$(sed -n 's/.*"size":\\([0-9][0-9]*\\).*/\\1/p' "$tmp/info")
@@ -104,13 +107,12 @@ else
     *) explain $rc "info" ;;
     esac
 fi
-`;
 }
+`;
 
 /** Destroy leaves the image unless the stack asked for deletion. */
-export function deleteScript(p: RbdScriptParams): string {
-    return `${header(p)}if [ "$RBD_DELETE" != true ]; then
-    cat > /dev/null
+const DELETE = `rbd_delete() {
+if [ "$RBD_DELETE" != true ]; then
     say "left in place with its data (volume.deleteImageOnDestroy is false); remove it by hand with: rbd rm $RBD_POOL/$RBD_IMAGE"
     exit 0
 fi
@@ -125,5 +127,37 @@ else
     *) explain $rc "rm" ;;
     esac
 fi
+}
+`;
+
+/** The commands the provider runs; each reads the program below from standard input. */
+export const RBD_COMMANDS = {
+    create: "sh -s ensure",
+    update: "sh -s ensure",
+    delete: "sh -s delete",
+} as const;
+
+const KEY_END = "RBD_KEY_END";
+
+/**
+ * The whole program for standard input: parameters, the key, both steps, then one call.
+ * sh parses a function body whole before running it, and the call takes /dev/null as
+ * its input, so no rbd child can read the rest of the program.
+ */
+export function rbdProgram(p: RbdScriptParams, key: string): string {
+    const k = key.trim();
+    // A validated cephx key is base64; refuse anything that could end the here-document.
+    if (!/^[A-Za-z0-9+/=]*$/.test(k)) throw new Error("rbd program: the key is not base64");
+    return `set -u
+${header(p)}rbd_key() {
+cat <<'${KEY_END}'
+${k}
+${KEY_END}
+}
+${ENSURE}${DELETE}case \${1:-} in
+ensure) rbd_ensure </dev/null ;;
+delete) rbd_delete </dev/null ;;
+*) die "unknown step '\${1:-}' (expected ensure or delete)" ;;
+esac
 `;
 }

@@ -58,10 +58,15 @@ export function host(v: string): string | undefined {
     return undefined;
 }
 
-/** A Ceph monitor as `host:port`, `[v6]:port`; the port is required. */
+/**
+ * A Ceph monitor as `host:port` or `[v6]:port`, optionally with the messenger protocol
+ * (`v1:host:port`, `v2:host:port`); the port is required. A plain address on a port other
+ * than 6789 (v1) or 3300 (v2) makes clients try both protocols, so a refused key then
+ * looks like a timeout; the prefix avoids that.
+ */
 export function monitor(v: string): string | undefined {
     if (v.includes("://")) return `"${v}" has a URL scheme; give host:port`;
-    const m = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(v);
+    const m = /^(?:v[12]:)?(\[[^\]]*\]|[^:]*):(\d+)$/.exec(v);
     if (!m) {
         if ((v.match(/:/g) ?? []).length > 1 && !v.startsWith("[")) {
             return `"${v}" is an IPv6 address without brackets`;

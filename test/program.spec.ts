@@ -82,6 +82,31 @@ describe("program: dynamic mode, csi provisioner", () => {
         assert.equal(one(forced, "PersistentVolumeClaim").options.protect, true);
     });
 
+    it("exports only what the stack has: no undefined outputs for the engine to warn about", async () => {
+        const dynamic = await runOk(baseStack("dynamic", "csi"));
+        assert.deepEqual(Object.keys(dynamic.outputs).sort(), [
+            "initialAdminPasswordCommand",
+            "mode",
+            "namespace",
+            "pvcName",
+            "serviceName",
+            "storageClassName",
+            "url",
+        ]);
+        const fixed = await runOk(baseStack("static", "in-tree"));
+        assert.deepEqual(Object.keys(fixed.outputs).sort(), [
+            "initialAdminPasswordCommand",
+            "mode",
+            "namespace",
+            "pvName",
+            "pvcName",
+            "rbdImage",
+            "serviceName",
+            "url",
+        ]);
+        assert.equal(fixed.outputs.rbdImage, "kubes/jenkins");
+    });
+
     it("exports namespace, claim, class, service and URL", () => {
         assert.equal(r.outputs.namespace, "ci-infra");
         assert.equal(r.outputs.pvcName, "jenkins");
@@ -241,7 +266,13 @@ describe("program: static mode", () => {
         assert.deepEqual(cmd.inputs.interpreter, ["/bin/sh", "-c"]);
         assert.deepEqual(cmd.inputs.triggers, ["kubes", "jenkins"]);
         assert.ok(cmd.options.replaceOnChanges?.includes("triggers"));
-        assert.equal(cmd.inputs.stdin, FAKE_USER_KEY);
+        // One short line each: the provider quotes the command in every error it reports.
+        assert.deepEqual(
+            [cmd.inputs.create, cmd.inputs.update, cmd.inputs.delete],
+            ["sh -s ensure", "sh -s ensure", "sh -s delete"],
+        );
+        assert.ok(String(cmd.inputs.stdin).includes(`\n${FAKE_USER_KEY}\n`));
+        assert.ok(String(cmd.inputs.stdin).includes("RBD_POOL='kubes'"));
         assert.ok(cmd.secretPaths.includes("stdin"));
 
         const input = baseStack("static", "csi");
@@ -265,7 +296,7 @@ describe("program: static mode", () => {
     it("converts sizes exactly and passes them to rbd in MiB", async () => {
         const r = await runOk(merge(baseStack("static", "csi"), "volume", { size: "1.5Ti" }));
         const cmd = r.resources.find((x) => x.type === "command:local:Command");
-        assert.match(String(cmd?.inputs.create), /^RBD_SIZE_MIB=1572864$/m);
+        assert.match(String(cmd?.inputs.stdin), /^RBD_SIZE_MIB=1572864$/m);
         assert.equal((one(r, "PersistentVolume").inputs as Any).spec.capacity.storage, "1.5Ti");
     });
 
@@ -275,7 +306,7 @@ describe("program: static mode", () => {
             merge(baseStack("static", "csi"), "volume", { deleteImageOnDestroy: true }),
         );
         const script = (x: ProgramRun) =>
-            String(x.resources.find((y) => y.type === "command:local:Command")?.inputs.delete);
+            String(x.resources.find((y) => y.type === "command:local:Command")?.inputs.stdin);
         assert.match(script(keep), /^RBD_DELETE=false$/m);
         assert.match(script(del), /^RBD_DELETE=true$/m);
     });
@@ -292,7 +323,13 @@ describe("program: static mode", () => {
             "Retain",
         );
         const cmd = st.resources.find((x) => x.type === "command:local:Command");
-        assert.doesNotMatch(String(cmd?.inputs.delete).split("\nfi\n")[0], /rbdc rm/);
+        const program = String(cmd?.inputs.stdin);
+        assert.equal(cmd?.inputs.delete, "sh -s delete");
+        assert.match(program, /^RBD_DELETE=false$/m);
+        assert.doesNotMatch(
+            program.slice(program.indexOf("rbd_delete() {")).split("\nfi\n")[0],
+            /rbdc rm/,
+        );
         // Both modes name the claim resource the same, so a switch is one replacement
         // (deleteBeforeReplace), never two claims fighting over the name.
         assert.equal(one(dyn, "PersistentVolumeClaim").name, one(st, "PersistentVolumeClaim").name);

@@ -33,6 +33,8 @@ describe("value rules", () => {
             "[2001:db8::1]:3300",
             "mon-a.ceph.local:6789",
             "mon1:3300",
+            "v1:10.0.0.1:16789",
+            "v2:[2001:db8::1]:13300",
         ]) {
             assert.equal(monitor(ok), undefined, ok);
         }
@@ -44,6 +46,8 @@ describe("value rules", () => {
             "http://m:1",
             "[zz]:1",
             "256.0.0.1:1",
+            "v3:10.0.0.1:6789",
+            "v1:10.0.0.1",
         ]) {
             assert.ok(monitor(bad), bad);
         }

@@ -27,7 +27,10 @@ async function freePort(wanted = 0): Promise<number | undefined> {
 export class CephCluster {
     private constructor(
         readonly dir: string,
-        /** Monitor address as a user would write it (msgr v1 port, plain host:port). */
+        /**
+         * Monitor address as a user would write it: plain host:port on the standard v1 port,
+         * else with the protocol prefix, so a refused key fails fast either way.
+         */
         readonly monitor: string,
         /** client.kube's key, as `ceph auth get-key` prints it. */
         readonly userKey: string,
@@ -61,7 +64,7 @@ export class CephCluster {
         }
         return new CephCluster(
             dir,
-            `127.0.0.1:${v1}`,
+            standardPorts ? `127.0.0.1:${v1}` : `v1:127.0.0.1:${v1}`,
             key,
             adminKey,
             (Date.now() - t0) / 1000,
