@@ -34,7 +34,13 @@ function volumeArgs(
     };
     if (s.mode === "dynamic") {
         if (!ceph.storageClassName) throw new Error("dynamic mode needs the StorageClass");
-        return { ...common, mode: "dynamic", storageClassName: ceph.storageClassName };
+        return {
+            ...common,
+            mode: "dynamic",
+            storageClassName: ceph.storageClassName,
+            reclaimPolicy: s.volume.reclaimPolicy,
+            pool: s.ceph.pool,
+        };
     }
     return {
         ...common,

@@ -10,6 +10,7 @@ import {
 import { APP_LABEL } from "./names";
 import { Provisioner } from "./cephStorage";
 import { RbdImage, RbdImageArgs } from "./rbdImage";
+import { RetainedVolumeNote } from "./retainedVolumeNote";
 
 interface CommonVolumeArgs {
     namespace: pulumi.Input<string>;
@@ -26,6 +27,9 @@ interface CommonVolumeArgs {
 export interface DynamicVolumeArgs extends CommonVolumeArgs {
     mode: "dynamic";
     storageClassName: pulumi.Input<string>;
+    /** The class's policy: with Retain, a destroy says which PV and image it leaves. */
+    reclaimPolicy: "Retain" | "Delete";
+    pool: string;
 }
 
 export interface StaticVolumeArgs extends CommonVolumeArgs {
@@ -143,6 +147,13 @@ export class JenkinsVolume extends pulumi.ComponentResource {
             dependsOn: claimDeps,
         });
         this.claimName = this.claim.metadata.name;
+        if (args.mode === "dynamic" && args.reclaimPolicy === "Retain") {
+            new RetainedVolumeNote(
+                `${name}-kept`,
+                { claim: this.claim, pool: args.pool },
+                { parent: this },
+            );
+        }
         this.registerOutputs({ claimName: this.claimName, pvName: this.volume?.metadata.name });
     }
 }

@@ -36,6 +36,8 @@ export function scaleProgram(n: number): void {
             accessMode: "ReadWriteOnce",
             protect: false,
             storageClassName: ceph.storageClassName!,
+            reclaimPolicy: "Retain",
+            pool: "kubes",
             dependsOn: ceph.resources,
         });
         new Jenkins(`${name}-jenkins`, {

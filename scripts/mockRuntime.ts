@@ -92,6 +92,8 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
+                // A read (Resource.get) of an existing object: nothing is registered.
+                if (args.id) return { id: args.id, state: { spec: {} } };
                 const secretPaths: string[] = [];
                 const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<
                     string,
@@ -107,7 +109,12 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
                     options: pendingOptions.get(key) ?? { dependsOn: [] },
                 };
                 order.push(rec);
-                const state = args.inputs as Record<string, unknown>;
+                let state = args.inputs as Record<string, unknown>;
+                if (args.type === "kubernetes:core/v1:PersistentVolumeClaim") {
+                    // As the API reports a bound claim: the PV's name in spec.volumeName.
+                    const spec = (state.spec ?? {}) as Record<string, unknown>;
+                    state = { ...state, spec: { volumeName: `pvc-${args.name}`, ...spec } };
+                }
                 return { id: args.custom === false ? undefined : `${args.name}-id`, state };
             },
             call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {

@@ -157,9 +157,13 @@ export function listStacks(root = PROJECT_ROOT): string[] {
 
 export function describeOther(r: RegisteredResource): string {
     if (r.type === "command:local:Command" || r.type === "command:remote:Command") {
-        const create = typeof r.inputs.create === "string" ? r.inputs.create : "";
+        if (r.inputs.stdin === undefined) {
+            return `${r.name}: on destroy, names the PV and rbd image the Retain policy keeps`;
+        }
+        // The rbd program (parameters only are read; it also holds the key).
+        const program = typeof r.inputs.stdin === "string" ? r.inputs.stdin : "";
         const v = (name: string) =>
-            new RegExp(`^${name}='?([^'\\n]*)'?$`, "m").exec(create)?.[1] ?? "?";
+            new RegExp(`^${name}='?([^'\\n]*)'?$`, "m").exec(program)?.[1] ?? "?";
         const where =
             r.type === "command:remote:Command"
                 ? `over SSH on ${String((r.inputs.connection as { host?: string } | undefined)?.host)}`

@@ -57,6 +57,8 @@ export class ConfigError extends Error {
 }
 
 const OBJECT_KEYS = ["ceph", "volume", "jenkins", "rbdHost"] as const;
+/** The provider setting that makes a key rotation an in-place update of the Secret. */
+export const SECRET_MUTABLE_KEY = "kubernetes:enableSecretMutable";
 const SECRET_KEYS = ["cephUserKey", "cephAdminKey", "rbdHostKey"] as const;
 const KNOWN_KEYS = new Set<string>(["mode", ...OBJECT_KEYS, ...SECRET_KEYS]);
 
@@ -65,8 +67,13 @@ class Problems {
     constructor(private readonly project: string) {}
 
     add(path: string, reason: string, example = exampleFor(path)): void {
+        this.addKey(`${this.project}:${path}`, reason, example);
+    }
+
+    /** A key outside this project's namespace, e.g. a provider's. */
+    addKey(fullKey: string, reason: string, example?: string): void {
         const ex = example ? ` Example: ${example}` : "";
-        this.list.push(`${this.project}:${path}: ${reason}.${ex}`);
+        this.list.push(`${fullKey}: ${reason}.${ex}`);
     }
 
     fromZod(prefix: string, error: z.ZodError): void {
@@ -226,6 +233,18 @@ export function parseSettings(raw: RawStackConfig): Settings {
                 guess ? `${raw.project}:${guess}` : undefined,
             );
         }
+    }
+
+    // Pulumi.yaml sets this for every stack. Without it the Kubernetes provider treats
+    // Secrets as immutable: a new cephUserKey would replace the Secret and, through
+    // deleteBeforeReplace, the PV that names it (refused outright on protected stacks).
+    const secretMutable = raw.values[SECRET_MUTABLE_KEY];
+    if (secretMutable !== undefined && secretMutable !== "true") {
+        problems.addKey(
+            SECRET_MUTABLE_KEY,
+            `is "${secretMutable}"; it must stay true (Pulumi.yaml sets it), or rotating cephUserKey replaces the Secret and the PV that uses it`,
+            `pulumi config rm ${SECRET_MUTABLE_KEY}`,
+        );
     }
 
     const modeRaw = raw.values[`${prefix}mode`];

@@ -44,6 +44,12 @@ const plainKey = () => {
 };
 
 export const BAD_CONFIGS: Case[] = [
+    [
+        "Secrets made immutable again",
+        set({ "kubernetes:enableSecretMutable": "false" }),
+        "kubernetes:enableSecretMutable",
+        /must stay true.*rotating cephUserKey replaces the Secret/,
+    ],
     ["mode missing", without("mode"), "jenkins-ceph:mode", /is required.*Example: dynamic/],
     ["unknown mode", set({ mode: "hybrid" }), "jenkins-ceph:mode", /one of dynamic, static/],
     ["ceph missing", without("ceph"), "jenkins-ceph:ceph", /is required.*Example: \{"monitors"/],

@@ -1,6 +1,11 @@
 // Bad input: the program registers nothing and the error names the key, what is wrong
 // and a right value. Table-driven (test/badConfigs.ts); each row is one realistic mistake.
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { PROJECT_ROOT } from "../scripts/mockRuntime";
+import { SECRET_MUTABLE_KEY } from "../stacks/settings";
 import { BAD_CONFIGS } from "./badConfigs";
 import { baseStack, FAKE_USER_KEY } from "./fixtures";
 import { merge, programResources, run } from "./helpers";
@@ -35,6 +40,13 @@ describe("config errors: nothing registered, a clear message", () => {
             );
         });
     }
+
+    it("Pulumi.yaml keeps Secrets mutable for every stack, so a key rotation is an update", () => {
+        const project = YAML.parse(
+            fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8"),
+        ) as { config: Record<string, { value: unknown }> };
+        assert.equal(project.config[SECRET_MUTABLE_KEY]?.value, true);
+    });
 
     it("reports every problem of one config together", async () => {
         const input = merge(merge(csi(), "ceph", { pool: "", user: "client.kube" }), "volume", {

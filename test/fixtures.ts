@@ -45,7 +45,9 @@ export function toRunOptions(input: StackInput, project = "jenkins-ceph"): RunOp
     const secretKeys: string[] = [];
     for (const [k, v] of Object.entries(input.values)) {
         if (v === undefined) continue;
-        config[`${project}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+        // A key with a namespace (a provider's, e.g. kubernetes:...) is passed as it is.
+        config[k.includes(":") ? k : `${project}:${k}`] =
+            typeof v === "string" ? v : JSON.stringify(v);
     }
     for (const [k, v] of Object.entries(input.secrets ?? {})) {
         config[`${project}:${k}`] = v;

@@ -57,8 +57,28 @@ describe("program: dynamic mode, csi provisioner", () => {
         assert.equal(byKind(r, "PersistentVolume").length, 0);
     });
 
-    it("registers no rbd command in dynamic mode", () => {
-        assert.equal(r.resources.filter((x) => x.type.startsWith("command:")).length, 0);
+    it("registers no rbd command in dynamic mode, only the note a destroy prints", () => {
+        const commands = r.resources.filter((x) => x.type.startsWith("command:"));
+        assert.deepEqual(
+            commands.map((x) => x.name),
+            ["jenkins-home-kept"],
+        );
+        const note = commands[0].inputs as Any;
+        assert.equal(note.create, undefined);
+        assert.equal(note.stdin, undefined);
+        assert.match(note.delete, /kept with Jenkins' data/);
+        assert.deepEqual(note.environment, {
+            KEPT_PV: "pvc-jenkins-home-pvc",
+            KEPT_POOL: "kubes",
+            KEPT_IMAGE: "",
+        });
+    });
+
+    it("says nothing about kept volumes when the class deletes them (reclaimPolicy Delete)", async () => {
+        const del = await runOk(
+            merge(baseStack("dynamic", "csi"), "volume", { reclaimPolicy: "Delete" }),
+        );
+        assert.equal(del.resources.filter((x) => x.type.startsWith("command:")).length, 0);
     });
 
     it("makes the claim wait for the credentials and class, and the Deployment for the claim", () => {

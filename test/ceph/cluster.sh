@@ -6,6 +6,7 @@
 #   cluster.sh start DIR V2PORT V1PORT   -> prints KEY=<client.kube key> when ready
 #   cluster.sh stop DIR                  -> stops every daemon started from DIR
 #   cluster.sh stop-mon DIR | start-mon DIR
+#   cluster.sh rotate-user-key DIR       -> prints KEY=<client.kube's new key>
 set -euo pipefail
 
 cmd=$1
@@ -128,6 +129,15 @@ EOF
 stop)
     stop_daemon osd
     stop_daemon mon
+    ;;
+rotate-user-key)
+    # A new key for client.kube with the same caps, as an operator rotating it would do.
+    secret=$(ceph-authtool --gen-print-key)
+    umask 077
+    printf '[client.kube]\n\tkey = %s\n\tcaps mon = "profile rbd"\n\tcaps osd = "profile rbd pool=kubes"\n' "$secret" > "$dir/kube.keyring"
+    admin auth import -i "$dir/kube.keyring" >/dev/null 2>&1
+    rm -f "$dir/kube.keyring"
+    echo "KEY=$(admin auth get-key client.kube)"
     ;;
 stop-mon)
     stop_daemon mon

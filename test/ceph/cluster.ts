@@ -89,6 +89,23 @@ export class CephCluster {
         return (JSON.parse(r.stdout) as { size: number }).size;
     }
 
+    /** The cluster's fsid: what ceph-csi calls the clusterID. */
+    get fsid(): string {
+        const conf = fs.readFileSync(path.join(this.dir, "ceph.conf"), "utf8");
+        return /^fsid = (\S+)$/m.exec(conf)![1];
+    }
+
+    /** Gives client.kube a new key (same caps) and returns it; the old key stops working. */
+    rotateUserKey(): string {
+        const out = execFileSync(SCRIPT, ["rotate-user-key", this.dir], {
+            encoding: "utf8",
+            timeout: 60_000,
+        });
+        const key = /^KEY=(\S+)$/m.exec(out)?.[1];
+        if (!key) throw new Error(`rotate-user-key printed no key: ${out}`);
+        return key;
+    }
+
     stopMon(): void {
         execFileSync(SCRIPT, ["stop-mon", this.dir]);
     }

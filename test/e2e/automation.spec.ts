@@ -1,170 +1,273 @@
-// `npm run test:e2e`: the real engine through the automation API against the current
-// kube context and a real Ceph. For users with a cluster; skips (saying why) otherwise.
+// `npm run test:e2e`: the real Pulumi engine (CLI, nodejs language host, Kubernetes and
+// command providers) runs this program through the automation API, and every step is
+// checked against the real objects: the Kubernetes API through kubectl, Ceph through rbd.
 //
-//   JENKINS_CEPH_E2E_CONFIG    a stack file (Pulumi.<x>.yaml shape) describing the cluster's Ceph
-//   JENKINS_CEPH_E2E_USER_KEY  the Ceph user's key (never put it in the file)
-//   JENKINS_CEPH_E2E_ADMIN_KEY in-tree dynamic only
-//   PULUMI_HOME / PATH         where the `pulumi` CLI and its plugins are
+// Where: by default a throwaway world on 127.0.0.1 (test/e2e/engine.ts): Ceph (mon +
+// memstore OSD), etcd + kube-apiserver + controller-manager + scheduler built from Go
+// modules, kwok for a node whose pods become Ready, and a throwaway sshd so one stack
+// runs rbd through remote.Command. With JENKINS_CEPH_E2E_CONFIG set, a real cluster
+// instead (see README, "End-to-end tests on your cluster").
+//
 // REQUIRE_E2E=1 turns every skip into a failure.
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import * as YAML from "yaml";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { PROJECT_ROOT } from "../../scripts/mockRuntime";
+import { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
+import { E2eWorld, startWorld, Combo, worldMissing } from "./engine";
 
-const required = process.env.REQUIRE_E2E === "1";
+const REQUIRED = process.env.REQUIRE_E2E === "1";
 
-function sh(cmd: string, args: string[], input?: string) {
-    const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 120_000, input });
-    return {
-        ok: r.status === 0,
-        out: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim(),
-        missing: !!r.error,
-    };
-}
-
-/** Why the suite cannot run here, or undefined when it can. */
-function missingPrerequisite(): string | undefined {
-    // Under npm, node_modules/.bin/pulumi is a downloader: it must actually answer.
-    const cli = sh("pulumi", ["version"]);
-    if (!cli.ok || !/^v?\d+\.\d+\.\d+/m.test(cli.out)) {
-        return `the pulumi CLI cannot run here (\`pulumi version\`: ${cli.missing ? "not found" : cli.out.split("\n").pop()})`;
+/** URN tail "type::name" of every step the engine took that was not "same". */
+function changes(events: EngineEvent[]): Map<string, OpType> {
+    const out = new Map<string, OpType>();
+    for (const e of events) {
+        const m = e.resourcePreEvent?.metadata;
+        if (!m || m.op === "same" || m.op === "read") continue;
+        if (m.type === "pulumi:pulumi:Stack") continue;
+        const key = `${m.type}::${m.urn.split("::").pop()}`;
+        // A replacement shows as several steps; keep the most telling one.
+        if (!out.has(key) || /replace/.test(m.op)) out.set(key, m.op);
     }
-    if (sh("kubectl", ["version", "--client"]).missing) return "`kubectl` is not on PATH";
-    const cluster = sh("kubectl", ["get", "--raw", "/readyz", "--request-timeout=10s"]);
-    if (!cluster.ok)
-        return `no reachable cluster in the current kube context (${cluster.out.split("\n")[0]})`;
-    if (!process.env.JENKINS_CEPH_E2E_CONFIG)
-        return "JENKINS_CEPH_E2E_CONFIG (a stack file for the cluster's Ceph) is not set";
-    if (!process.env.JENKINS_CEPH_E2E_USER_KEY) return "JENKINS_CEPH_E2E_USER_KEY is not set";
-    if (sh("rbd", ["--version"]).missing)
-        return "`rbd` is not installed (needed to check the image survives)";
-    return undefined;
+    return out;
 }
 
-function kubectlJson(args: string[]): any {
-    const r = sh("kubectl", [...args, "-o", "json"]);
-    assert.ok(r.ok, r.out);
-    return JSON.parse(r.out);
+const REPLACING: OpType[] = ["replace", "create-replacement", "delete-replaced"];
+
+function describeChanges(c: Map<string, OpType>): string {
+    return [...c].map(([k, op]) => `${op} ${k}`).join(", ") || "(none)";
 }
 
-describe("e2e: pulumi up/destroy through the automation API", function () {
-    this.timeout(30 * 60_000);
-    let stack: Stack | undefined;
-    let cfg: Record<string, any>;
-    let backend: string;
-    let imageName = "";
+describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () {
+    this.timeout(60 * 60_000);
+    let world: E2eWorld | undefined;
 
     before(async function () {
-        const why = missingPrerequisite();
+        const why = worldMissing();
         if (why) {
-            if (required) throw new Error(`e2e prerequisites missing and REQUIRE_E2E=1: ${why}`);
+            if (REQUIRED) throw new Error(`REQUIRE_E2E=1 but ${why}`);
             console.log(`    SKIP: ${why}`);
             this.skip();
         }
-        const file = YAML.parse(fs.readFileSync(process.env.JENKINS_CEPH_E2E_CONFIG!, "utf8")) as {
-            config: Record<string, any>;
-        };
-        cfg = file.config;
-        backend = fs.mkdtempSync(path.join(os.tmpdir(), "jenkins-ceph-e2e."));
-        stack = await LocalWorkspace.createOrSelectStack(
-            { stackName: `e2e-${process.pid}`, workDir: PROJECT_ROOT },
-            {
-                envVars: {
-                    PULUMI_BACKEND_URL: `file://${backend}`,
-                    PULUMI_CONFIG_PASSPHRASE: "e2e-throwaway",
-                },
-            },
-        );
-        for (const [k, v] of Object.entries(cfg)) {
-            const value = typeof v === "string" ? v : JSON.stringify(v);
-            await stack.setConfig(k, { value });
-        }
-        // A throwaway stack must be destroyable.
-        const volume = { ...(cfg["jenkins-ceph:volume"] ?? {}), protect: false };
-        await stack.setConfig("jenkins-ceph:volume", { value: JSON.stringify(volume) });
-        await stack.setConfig("jenkins-ceph:cephUserKey", {
-            value: process.env.JENKINS_CEPH_E2E_USER_KEY!,
-            secret: true,
-        });
-        if (process.env.JENKINS_CEPH_E2E_ADMIN_KEY) {
-            await stack.setConfig("jenkins-ceph:cephAdminKey", {
-                value: process.env.JENKINS_CEPH_E2E_ADMIN_KEY,
-                secret: true,
+        world = await startWorld();
+        console.log(`    world: ${world.describe()}`);
+    });
+
+    after(() => {
+        world?.stop();
+    });
+
+    // Registered at load time: the combinations a world offers are known from the
+    // environment alone (local fixture: all four; a user's cluster: its stack file).
+    for (const combo of E2eWorld.plannedCombos()) {
+        const label = `${combo.mode} + ${combo.provisioner}${combo.remote ? " (rbd over SSH)" : ""}`;
+        if (!combo.canRun) {
+            describe(label, () => {
+                it(`preview only: ${combo.whyPreviewOnly}`, async () => {
+                    const s = await world!.stack(combo);
+                    const events: EngineEvent[] = [];
+                    const p = await s.preview({ onEvent: (e) => events.push(e) });
+                    const ops = changes(events);
+                    assert.ok(ops.size >= 6, describeChanges(ops));
+                    for (const [k, op] of ops) assert.equal(op, "create", k);
+                    assert.ok((p.changeSummary.create ?? 0) >= 6);
+                    await world!.remove(s);
+                });
             });
+            continue;
         }
-    });
+        describe(label, function () {
+            let s: Stack;
+            let first: { pvcUid: string; pvName: string; pvUid: string; image: string };
 
-    after(async () => {
-        if (stack) {
-            await stack.destroy({ onOutput: () => undefined }).catch(() => undefined);
-            await stack.workspace.removeStack(stack.name).catch(() => undefined);
-        }
-        if (backend) fs.rmSync(backend, { recursive: true, force: true });
-    });
+            before(async () => {
+                s = await world!.stack(combo);
+            });
 
-    it("preview plans creates only", async () => {
-        const p = await stack!.preview();
-        assert.ok((p.changeSummary.create ?? 0) >= 7, JSON.stringify(p.changeSummary));
-        assert.equal(p.changeSummary.delete ?? 0, 0);
-    });
+            async function up(): Promise<{ ops: Map<string, OpType>; output: string }> {
+                const events: EngineEvent[] = [];
+                let output = "";
+                await s.up({ onEvent: (e) => events.push(e), onOutput: (o) => (output += o) });
+                return { ops: changes(events), output };
+            }
 
-    it("up: the Deployment becomes available and the PVC is Bound", async () => {
-        const up = await stack!.up({ onOutput: (o) => process.stdout.write(o) });
-        const ns = String(up.outputs.namespace.value);
-        const pvc = kubectlJson(["-n", ns, "get", "pvc", String(up.outputs.pvcName.value)]);
-        assert.equal(pvc.status.phase, "Bound");
-        const deploy = kubectlJson([
-            "-n",
-            ns,
-            "get",
-            "deployment",
-            String(up.outputs.serviceName.value),
-        ]);
-        assert.equal(deploy.status.availableReplicas, 1);
-        const pv = kubectlJson(["get", "pv", pvc.spec.volumeName]);
-        imageName =
-            pv.spec.csi?.volumeHandle && pv.spec.csi.volumeAttributes?.imageName
-                ? pv.spec.csi.volumeAttributes.imageName
-                : (pv.spec.rbd?.image ?? pv.spec.csi?.volumeHandle);
-        assert.ok(imageName, "the PV names its rbd image");
-    });
+            async function failingUp(): Promise<string> {
+                let output = "";
+                const err = await s
+                    .up({ onOutput: (o) => (output += o) })
+                    .then(() => undefined)
+                    .catch((e: Error) => e);
+                assert.ok(err, "the up must fail");
+                return `${output}\n${err.message}`;
+            }
 
-    it("up again changes nothing", async () => {
-        const again = await stack!.up();
-        const changes = Object.entries(again.summary.resourceChanges ?? {}).filter(
-            ([k]) => k !== "same",
-        );
-        assert.deepEqual(changes, []);
-    });
+            it("preview lists only creates", async () => {
+                const events: EngineEvent[] = [];
+                await s.preview({ onEvent: (e) => events.push(e) });
+                const ops = changes(events);
+                for (const [k, op] of ops) assert.equal(op, "create", k);
+                for (const t of ["Namespace", "Secret", "PersistentVolumeClaim", "Deployment"]) {
+                    assert.ok(
+                        [...ops.keys()].some((k) => k.includes(`:${t}::`)),
+                        `no ${t} in ${describeChanges(ops)}`,
+                    );
+                }
+                if (combo.mode === "static") {
+                    assert.ok(ops.has(`${combo.commandType}::jenkins-home-image`));
+                }
+            });
 
-    it("destroy leaves the rbd image in place", async () => {
-        await stack!.destroy();
-        const ceph = cfg["jenkins-ceph:ceph"];
-        const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-key."));
-        const keyFile = path.join(keyDir, "key");
-        fs.writeFileSync(keyFile, process.env.JENKINS_CEPH_E2E_USER_KEY!, { mode: 0o600 });
-        try {
-            const r = sh("rbd", [
-                "-c",
-                "/dev/null",
-                "-m",
-                ceph.monitors.join(","),
-                "--id",
-                ceph.user,
-                "--keyfile",
-                keyFile,
-                "--client-mount-timeout",
-                "20",
-                "info",
-                `${ceph.pool}/${imageName}`,
-            ]);
-            assert.ok(r.ok, `rbd image ${ceph.pool}/${imageName} is gone: ${r.out}`);
-        } finally {
-            fs.rmSync(keyDir, { recursive: true, force: true });
-        }
-    });
+            it("up: the claim is Bound, the Deployment available, the image 1Gi", async () => {
+                const { output } = await up();
+                assert.doesNotMatch(output, /Undefined value/, "no undefined stack outputs");
+                const pvc = world!.get("pvc", combo.namespace, combo.claimName);
+                assert.equal(pvc.status.phase, "Bound");
+                const dep = world!.get("deployment", combo.namespace, "jenkins");
+                assert.equal(dep.status.availableReplicas, 1, JSON.stringify(dep.status));
+                const pv = world!.get("pv", undefined, pvc.spec.volumeName);
+                const image = world!.imageOf(pv);
+                assert.equal(world!.imageSize(image), 1024 ** 3, `image ${image}`);
+                first = {
+                    pvcUid: pvc.metadata.uid,
+                    pvName: pv.metadata.name,
+                    pvUid: pv.metadata.uid,
+                    image,
+                };
+                if (combo.mode === "static") assert.equal(image, combo.image);
+            });
+
+            it("a second up changes nothing", async () => {
+                const { ops } = await up();
+                assert.equal(ops.size, 0, describeChanges(ops));
+            });
+
+            it("growing volume.size grows the image and replaces nothing", async () => {
+                world!.editConfig(s, combo, { volume: { size: "2Gi" } });
+                const { ops } = await up();
+                for (const [k, op] of ops) assert.ok(!REPLACING.includes(op), `${op} ${k}`);
+                if (combo.mode === "static") {
+                    // The claim is untouched; the PV's capacity and the image grow.
+                    assert.ok(
+                        ![...ops.keys()].some((k) => k.includes("PersistentVolumeClaim")),
+                        describeChanges(ops),
+                    );
+                    const pv = world!.get("pv", undefined, first.pvName);
+                    assert.equal(pv.spec.capacity.storage, "2Gi");
+                }
+                await world!.waitFor(
+                    `image ${first.image} at 2Gi`,
+                    () => world!.imageSize(first.image) === 2 * 1024 ** 3,
+                );
+                const pvc = world!.get("pvc", combo.namespace, combo.claimName);
+                assert.equal(pvc.metadata.uid, first.pvcUid, "the claim was not recreated");
+            });
+
+            it("a shrink is refused with one clear sentence and the stack stays consistent", async () => {
+                world!.editConfig(s, combo, { volume: { size: "1Gi" } });
+                const text = await failingUp();
+                if (combo.mode === "static") {
+                    assert.match(
+                        text,
+                        /exists with 2048 MiB, more than the requested 1024 MiB; refusing to shrink/,
+                    );
+                    // None of the rbd program's text reaches the user.
+                    assert.doesNotMatch(text, /RBD_SIZE_MIB|rbd_ensure|rbdc |RBD_KEY_END/);
+                    const lines = text.split("\n").filter((l) => /refusing to shrink/.test(l));
+                    for (const l of lines) assert.ok(l.length < 400, `a long line: ${l}`);
+                } else {
+                    assert.match(text, /can not be less than|forbidden|Forbidden/);
+                }
+                assert.equal(world!.imageSize(first.image), 2 * 1024 ** 3, "nothing shrank");
+                world!.editConfig(s, combo, { volume: { size: "2Gi" } });
+                const { ops } = await up();
+                for (const [k, op] of ops) assert.ok(!REPLACING.includes(op), `${op} ${k}`);
+                const again = await up();
+                assert.equal(again.ops.size, 0, `not converged: ${describeChanges(again.ops)}`);
+            });
+
+            it("a new Jenkins image tag updates only the Deployment", async () => {
+                world!.editConfig(s, combo, {
+                    jenkins: { image: "jenkins/jenkins:2.568.2-jdk17" },
+                });
+                const { ops } = await up();
+                assert.deepEqual([...ops], [["kubernetes:apps/v1:Deployment::jenkins", "update"]]);
+                const dep = world!.get("deployment", combo.namespace, "jenkins");
+                assert.equal(
+                    dep.spec.template.spec.containers[0].image,
+                    "jenkins/jenkins:2.568.2-jdk17",
+                );
+                assert.equal(dep.status.availableReplicas, 1);
+            });
+
+            it("rotating cephUserKey on a protected stack updates the Secret in place", async function () {
+                const rotated = world!.rotateUserKey(s);
+                if (!rotated) {
+                    console.log(
+                        "    SKIP: this world cannot rotate the Ceph key (a user's cluster)",
+                    );
+                    this.skip();
+                }
+                const { ops } = await up();
+                for (const [k, op] of ops) assert.ok(!REPLACING.includes(op), `${op} ${k}`);
+                assert.equal(ops.get("kubernetes:core/v1:Secret::ceph-secret-user"), "update");
+                const secret = world!.get("secret", combo.namespace, "ceph-secret-user");
+                const field = combo.provisioner === "csi" ? "userKey" : "key";
+                assert.equal(Buffer.from(secret.data[field], "base64").toString(), rotated);
+                const pvc = world!.get("pvc", combo.namespace, combo.claimName);
+                const pv = world!.get("pv", undefined, first.pvName);
+                assert.equal(pvc.metadata.uid, first.pvcUid);
+                assert.equal(pv.metadata.uid, first.pvUid);
+            });
+
+            it("state and backend never hold a Ceph or SSH key in plaintext", async () => {
+                const exported = JSON.stringify(await s.exportStack());
+                world!.assertNoKeys(exported, "pulumi stack export");
+                world!.assertNoKeysInBackend();
+            });
+
+            it("destroy stops at protect: true and removes nothing", async () => {
+                const err = await s
+                    .destroy()
+                    .then(() => undefined)
+                    .catch((e: Error) => e);
+                assert.ok(err, "destroy of a protected stack must fail");
+                assert.match(err.message, /protect/);
+                assert.equal(
+                    world!.get("pvc", combo.namespace, combo.claimName).metadata.uid,
+                    first.pvcUid,
+                );
+            });
+
+            it(`with protect false, destroy removes the Kubernetes objects and ${combo.deleteImageOnDestroy ? "deletes" : "keeps"} the image`, async () => {
+                world!.editConfig(s, combo, {
+                    volume: {
+                        protect: false,
+                        deleteImageOnDestroy: combo.deleteImageOnDestroy || undefined,
+                    },
+                });
+                await up();
+                let output = "";
+                await s.destroy({ onOutput: (o) => (output += o) });
+                assert.equal(world!.exists("namespace", undefined, combo.namespace), false);
+                if (combo.mode === "static") {
+                    assert.equal(world!.exists("pv", undefined, first.pvName), false);
+                } else {
+                    // Retain: Kubernetes keeps the PV (Released) and the image; say so.
+                    const pv = world!.get("pv", undefined, first.pvName);
+                    assert.equal(pv.status.phase, "Released");
+                    assert.match(output, new RegExp(`kept.*${first.pvName}`));
+                    assert.match(output, new RegExp(first.image));
+                }
+                if (combo.deleteImageOnDestroy) {
+                    assert.equal(world!.imageSize(first.image), undefined, "the image was deleted");
+                    assert.match(output, /removed \(volume\.deleteImageOnDestroy is true\)/);
+                } else {
+                    assert.equal(world!.imageSize(first.image), 2 * 1024 ** 3, "the image is kept");
+                    if (combo.mode === "static")
+                        assert.match(output, /left in place with its data/);
+                }
+                world!.assertNoKeysInBackend();
+                await world!.remove(s);
+            });
+        });
+    }
 });
+
+export type { Combo };

@@ -4,7 +4,10 @@
 # with generated certificates, a service-account key pair and an admin token.
 # Everything lives in DIR; nothing else on the machine is touched.
 #
-#   controlplane.sh start DIR BINDIR   -> writes DIR/kubeconfig, prints KUBECONFIG=... when ready
+#   controlplane.sh start DIR BINDIR [KWOK]  -> writes DIR/kubeconfig, prints KUBECONFIG=... when ready
+#
+# With KWOK (the kwok binary), also one fake node, labelled as the stack's node affinity
+# asks, whose pods kwok marks Running and Ready: there is no kubelet here.
 #   controlplane.sh stop DIR
 set -euo pipefail
 
@@ -110,10 +113,42 @@ EOF
         sleep 0.5
     done
     k -n default get serviceaccount default >/dev/null || { echo "controller manager not ready" >&2; tail -20 "$dir/log/kube-controller-manager.log" >&2; exit 1; }
+
+    kwok=${4:-}
+    if [ -n "$kwok" ]; then
+        # The lease keeps the node Ready: without renewals the node lifecycle controller
+        # marks it NotReady within a minute and every pod Ready=False.
+        start_bg kwok "$kwok" --kubeconfig "$dir/kubeconfig" --manage-all-nodes=true \
+            --node-lease-duration-seconds=40 --cidr=10.244.0.0/16 --node-ip=127.0.0.1
+        k apply -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-0
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    type: kwok
+    cicd-services: enabled
+    kubernetes.io/hostname: kwok-node-0
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+EOF
+        for _ in $(seq 1 120); do
+            if k get node kwok-node-0 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True; then break; fi
+            sleep 0.5
+        done
+        k get node kwok-node-0 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -q True \
+            || { echo "kwok did not make the node Ready:" >&2; tail -20 "$dir/log/kwok.log" >&2; exit 1; }
+    fi
     echo "KUBECONFIG=$dir/kubeconfig"
     ;;
 stop)
-    for c in kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_one "$c"; done
+    for c in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_one "$c"; done
     ;;
 *)
     echo "usage: $0 start DIR BINDIR | stop DIR" >&2

@@ -1,0 +1,48 @@
+// What a destroy of a dynamic stack leaves behind, said when it happens. With the Retain
+// reclaim policy Kubernetes keeps the PV (Released) and its rbd image after the claim is
+// deleted; the static mode's rbd step says "left in place", and this says it here.
+import * as pulumi from "@pulumi/pulumi";
+import { local } from "@pulumi/command";
+import { PersistentVolume, PersistentVolumeClaim } from "@pulumi/kubernetes/core/v1";
+
+export interface RetainedVolumeNoteArgs {
+    /** The bound claim; its PV is read to learn the image the provisioner made. */
+    claim: PersistentVolumeClaim;
+    pool: string;
+}
+
+/** The line a destroy prints: the PV and the image kept, and how to remove them. */
+export const KEPT_MESSAGE =
+    'printf "%s\\n" "kept with Jenkins\' data (reclaimPolicy Retain): PersistentVolume $KEPT_PV and rbd image $KEPT_POOL/$KEPT_IMAGE; remove them by hand with: kubectl delete pv $KEPT_PV; rbd rm $KEPT_POOL/$KEPT_IMAGE"';
+
+export class RetainedVolumeNote extends pulumi.ComponentResource {
+    constructor(
+        name: string,
+        args: RetainedVolumeNoteArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super("jenkins-ceph:index:RetainedVolumeNote", name, {}, opts);
+        const pv = PersistentVolume.get(`${name}-pv`, args.claim.spec.volumeName, {
+            parent: this,
+        });
+        // in-tree PVs name the image in spec.rbd; ceph-csi in its volume attributes.
+        const image = pv.spec.apply(
+            (s) => s.rbd?.image ?? s.csi?.volumeAttributes?.imageName ?? "",
+        );
+        new local.Command(
+            name,
+            {
+                // Nothing to do on create or update; the note is for destroy.
+                delete: KEPT_MESSAGE,
+                environment: {
+                    KEPT_PV: args.claim.spec.volumeName,
+                    KEPT_POOL: args.pool,
+                    KEPT_IMAGE: image,
+                },
+                logging: "stdout",
+            },
+            { parent: this },
+        );
+        this.registerOutputs({});
+    }
+}

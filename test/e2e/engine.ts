@@ -1,0 +1,527 @@
+// The world the e2e suite runs the real engine in, and how it checks the real objects.
+//
+// Local (default): everything on 127.0.0.1, built by test/e2e/toolchain.sh and started
+// here: Ceph, the control plane with kwok, an sshd for the remote rbd path, a Pulumi
+// home with the providers installed from their files, and a file backend in a temp dir.
+// A user's cluster: JENKINS_CEPH_E2E_CONFIG names a stack file for it (see README).
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { PROJECT_ROOT } from "../../scripts/mockRuntime";
+import { CephCluster, missingCephBinaries } from "../ceph/cluster";
+import { TestSshd } from "../ceph/sshd";
+import {
+    COMMAND_PROVIDER_VERSION,
+    CONTROLPLANE,
+    KUBERNETES_PROVIDER_VERSION,
+    missingParts,
+    TOOLCHAIN,
+} from "./toolchain";
+
+const PROJECT = "jenkins-ceph";
+const USER_CONFIG = process.env.JENKINS_CEPH_E2E_CONFIG;
+/** What a stack needs beside the program: the project file and what the program loads. */
+const PROJECT_FILES = [
+    "package.json",
+    "launch.js",
+    "node_modules",
+    "tsconfig.json",
+    "index.ts",
+    "components",
+    "stacks",
+    "bin",
+];
+
+export interface Combo {
+    mode: "static" | "dynamic";
+    provisioner: "csi" | "in-tree";
+    /** rbd runs on a host over SSH (remote.Command) instead of locally. */
+    remote: boolean;
+    /** false: the suite can only preview this combination here (whyPreviewOnly says why). */
+    canRun: boolean;
+    whyPreviewOnly?: string;
+    deleteImageOnDestroy: boolean;
+    short: string;
+    namespace: string;
+    claimName: string;
+    /** The static image's name (dynamic images are named by the provisioner). */
+    image: string;
+    commandType: string;
+}
+
+function combo(
+    mode: Combo["mode"],
+    provisioner: Combo["provisioner"],
+    extra: Partial<Combo> = {},
+): Combo {
+    const short = `${mode === "static" ? "st" : "dy"}-${provisioner === "csi" ? "csi" : "it"}`;
+    const remote = extra.remote ?? false;
+    return {
+        mode,
+        provisioner,
+        remote,
+        canRun: true,
+        deleteImageOnDestroy: false,
+        short,
+        namespace: `e2e-${short}`,
+        claimName: "jenkins",
+        image: `img-${short}`,
+        commandType: remote ? "command:remote:Command" : "command:local:Command",
+        ...extra,
+    };
+}
+
+function userStackFile(): Record<string, unknown> {
+    const file = YAML.parse(fs.readFileSync(USER_CONFIG!, "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    return file.config;
+}
+
+function sh(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
+    const r = spawnSync(cmd, args, {
+        encoding: "utf8",
+        timeout: 120_000,
+        input: opts.input,
+        env: opts.env ?? process.env,
+    });
+    return { ok: r.status === 0, status: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+/** Why the suite cannot run here, or undefined. */
+export function worldMissing(): string | undefined {
+    if (USER_CONFIG) {
+        for (const v of ["JENKINS_CEPH_E2E_USER_KEY"]) {
+            if (!process.env[v]) return `${v} is not set (JENKINS_CEPH_E2E_CONFIG is)`;
+        }
+        for (const b of ["pulumi", "kubectl", "rbd"]) {
+            if (spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0)
+                return `${b} is not on PATH`;
+        }
+        return undefined;
+    }
+    const parts = missingParts(true);
+    if (parts.length) return `the engine toolchain is not built: ${parts.join("; ")}`;
+    for (const b of ["etcd", "openssl", "python3"]) {
+        if (spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0) return `${b} is not installed`;
+    }
+    const ceph = missingCephBinaries();
+    if (ceph.length) return `Ceph binaries missing (${ceph.join(", ")})`;
+    if (!TestSshd.available())
+        return "sshd is not installed (openssh-server), needed for the remote rbd path";
+    return undefined;
+}
+
+export class E2eWorld {
+    /** Every key this world has handed out, to prove none is stored in plaintext. */
+    private readonly keys: string[] = [];
+    private readonly owned: string[] = [];
+    private userKey: string;
+
+    constructor(
+        private readonly ws: LocalWorkspace,
+        readonly workDir: string,
+        readonly backendDir: string,
+        private readonly kubectlArgs: string[],
+        private readonly ceph: {
+            monitors: string[];
+            pool: string;
+            user: string;
+            clusterId?: string;
+        },
+        userKey: string,
+        private readonly extraSecrets: Record<string, string>,
+        private readonly local?: {
+            cluster: CephCluster;
+            cpDir: string;
+            sshd: TestSshd;
+            timings: string[];
+        },
+    ) {
+        this.userKey = userKey;
+        this.keys.push(userKey, ...Object.values(extraSecrets));
+    }
+
+    static plannedCombos(): Combo[] {
+        if (USER_CONFIG) {
+            const c = userStackFile();
+            const ceph = (c[`${PROJECT}:ceph`] ?? {}) as { provisioner?: Combo["provisioner"] };
+            const mode = c[`${PROJECT}:mode`] as Combo["mode"];
+            return [combo(mode, ceph.provisioner ?? "csi", { short: "user" })];
+        }
+        return [
+            combo("static", "csi"),
+            // rbd over SSH, and the one stack whose destroy deletes the image.
+            combo("static", "in-tree", { remote: true, deleteImageOnDestroy: true }),
+            combo("dynamic", "in-tree"),
+            combo("dynamic", "csi", {
+                canRun: false,
+                whyPreviewOnly:
+                    "no ceph-csi driver can run here (no kubelet, no container images), so its claim could never bind",
+            }),
+        ];
+    }
+
+    describe(): string {
+        return this.local
+            ? `local: ${this.local.timings.join(", ")}; monitors ${this.ceph.monitors.join(",")}`
+            : `user cluster from ${USER_CONFIG}`;
+    }
+
+    private stackFile(s: Stack): string {
+        return path.join(this.workDir, `Pulumi.${s.name}.yaml`);
+    }
+
+    private readStackFile(s: Stack): { config: Record<string, unknown> } & Record<string, unknown> {
+        const file = this.stackFile(s);
+        const doc = (fs.existsSync(file) ? YAML.parse(fs.readFileSync(file, "utf8")) : {}) as {
+            config?: Record<string, unknown>;
+        };
+        return { ...doc, config: doc.config ?? {} };
+    }
+
+    /** A new stack for the combination, configured as a user would in its stack file. */
+    async stack(c: Combo): Promise<Stack> {
+        const s = await Stack.create(`e2e-${c.short}`, this.ws);
+        const doc = this.readStackFile(s);
+        const key = (k: string) => `${PROJECT}:${k}`;
+        if (USER_CONFIG) {
+            Object.assign(doc.config, userStackFile());
+            const volume = (doc.config[key("volume")] ?? {}) as Record<string, unknown>;
+            doc.config[key("volume")] = { size: "1Gi", ...volume, protect: true };
+        } else {
+            doc.config[key("mode")] = c.mode;
+            doc.config[key("ceph")] = {
+                provisioner: c.provisioner,
+                monitors: this.ceph.monitors,
+                pool: this.ceph.pool,
+                user: this.ceph.user,
+                ...(c.provisioner === "csi" ? { clusterId: this.ceph.clusterId } : {}),
+                storageClassName: `sc-${c.short}`,
+                timeoutSeconds: 10,
+            };
+            doc.config[key("volume")] = {
+                size: "1Gi",
+                pvName: `pv-${c.short}`,
+                ...(c.mode === "static" ? { image: c.image } : {}),
+                protect: true,
+            };
+            doc.config[key("jenkins")] = { namespace: c.namespace };
+            if (c.remote) {
+                const sshd = this.local!.sshd;
+                doc.config[key("rbdHost")] = {
+                    host: "127.0.0.1",
+                    port: sshd.port,
+                    user: sshd.user,
+                };
+            }
+        }
+        fs.writeFileSync(this.stackFile(s), YAML.stringify(doc));
+        this.setSecret(s, "cephUserKey", this.userKey);
+        if (c.provisioner === "in-tree" && c.mode === "dynamic" && this.extraSecrets.cephAdminKey) {
+            this.setSecret(s, "cephAdminKey", this.extraSecrets.cephAdminKey);
+        }
+        if (c.remote && this.extraSecrets.rbdHostKey) {
+            this.setSecret(s, "rbdHostKey", this.extraSecrets.rbdHostKey);
+        }
+        return s;
+    }
+
+    /** Merges `patch` into the stack file's structured settings; undefined removes a field. */
+    editConfig(s: Stack, _c: Combo, patch: Record<string, Record<string, unknown>>): void {
+        const doc = this.readStackFile(s);
+        for (const [k, fields] of Object.entries(patch)) {
+            const full = `${PROJECT}:${k}`;
+            const cur = { ...((doc.config[full] ?? {}) as Record<string, unknown>) };
+            for (const [f, v] of Object.entries(fields)) {
+                if (v === undefined) delete cur[f];
+                else cur[f] = v;
+            }
+            doc.config[full] = cur;
+        }
+        fs.writeFileSync(this.stackFile(s), YAML.stringify(doc));
+    }
+
+    /** Rotates client.kube's key in Ceph and in the stack; undefined where it cannot. */
+    rotateUserKey(s: Stack): string | undefined {
+        if (!this.local) return undefined;
+        const key = this.local.cluster.rotateUserKey();
+        this.userKey = key;
+        this.keys.push(key);
+        this.setSecret(s, "cephUserKey", key);
+        return key;
+    }
+
+    /** `pulumi config set --secret` with the value on stdin, as the README tells users: never argv. */
+    private setSecret(s: Stack, name: string, value: string): void {
+        const cli = USER_CONFIG ? "pulumi" : path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi");
+        const r = spawnSync(
+            cli,
+            ["config", "set", "--secret", "--stack", s.name, `${PROJECT}:${name}`],
+            {
+                cwd: this.workDir,
+                input: value,
+                encoding: "utf8",
+                env: { ...process.env, ...this.ws.envVars },
+            },
+        );
+        assert.equal(r.status, 0, `pulumi config set --secret ${name}: ${r.stderr}`);
+    }
+
+    async remove(s: Stack): Promise<void> {
+        await this.ws.removeStack(s.name);
+    }
+
+    private kubectl(args: string[]) {
+        const [bin, ...pre] = this.kubectlArgs;
+        return sh(bin, [...pre, ...args]);
+    }
+
+    get(kind: string, namespace: string | undefined, name: string): any {
+        const r = this.kubectl([
+            ...(namespace ? ["-n", namespace] : []),
+            "get",
+            kind,
+            name,
+            "-o",
+            "json",
+        ]);
+        assert.ok(r.ok, `kubectl get ${kind} ${name}: ${r.out}`);
+        return JSON.parse(r.out);
+    }
+
+    exists(kind: string, namespace: string | undefined, name: string): boolean {
+        const r = this.kubectl([
+            ...(namespace ? ["-n", namespace] : []),
+            "get",
+            kind,
+            name,
+            "--ignore-not-found",
+            "-o",
+            "name",
+        ]);
+        assert.ok(r.ok, r.out);
+        return r.out.trim() !== "";
+    }
+
+    imageOf(pv: any): string {
+        const image =
+            pv.spec.rbd?.image ??
+            pv.spec.csi?.volumeAttributes?.imageName ??
+            pv.spec.csi?.volumeHandle;
+        assert.ok(image, `PV ${pv.metadata.name} names no rbd image`);
+        return String(image);
+    }
+
+    /** The image's size in bytes as Ceph reports it, or undefined when it does not exist. */
+    imageSize(image: string): number | undefined {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-key."));
+        const keyFile = path.join(dir, "key");
+        fs.writeFileSync(keyFile, this.userKey, { mode: 0o600 });
+        try {
+            const r = sh("rbd", [
+                "-c",
+                "/dev/null",
+                "-m",
+                this.ceph.monitors.join(","),
+                "--id",
+                this.ceph.user,
+                "--keyfile",
+                keyFile,
+                "--client-mount-timeout",
+                "20",
+                "info",
+                "--format",
+                "json",
+                `${this.ceph.pool}/${image}`,
+            ]);
+            if (r.status === 2) return undefined;
+            assert.ok(r.ok, `rbd info ${image}: ${r.out}`);
+            return (JSON.parse(r.out) as { size: number }).size;
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    }
+
+    async waitFor(what: string, check: () => boolean, seconds = 120): Promise<void> {
+        const t0 = Date.now();
+        while (!check()) {
+            if (Date.now() - t0 > seconds * 1000)
+                throw new Error(`timed out after ${seconds}s waiting for ${what}`);
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+    }
+
+    /** Every form a key could be stored in: as given, base64 (Secret data), PEM body lines. */
+    private needles(): string[] {
+        const out = new Set<string>();
+        for (const k of this.keys) {
+            const lines = k.split("\n").filter((l) => l.length >= 20 && !l.startsWith("-----"));
+            for (const n of [k.trim(), Buffer.from(k.trim()).toString("base64"), ...lines])
+                out.add(n);
+        }
+        return [...out];
+    }
+
+    assertNoKeys(text: string, where: string): void {
+        const leaked = this.needles().filter((n) => text.includes(n));
+        assert.equal(leaked.length, 0, `${where} holds ${leaked.length} key(s) in plaintext`);
+    }
+
+    assertNoKeysInBackend(): void {
+        const files: string[] = [];
+        const walk = (d: string) => {
+            for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+                const p = path.join(d, e.name);
+                if (e.isDirectory()) walk(p);
+                else files.push(p);
+            }
+        };
+        walk(this.backendDir);
+        assert.ok(
+            files.some((f) => f.endsWith(".json")),
+            `no state in ${this.backendDir}`,
+        );
+        for (const f of files) this.assertNoKeys(fs.readFileSync(f, "utf8"), f);
+    }
+
+    stop(): void {
+        if (this.local) {
+            spawnSync(CONTROLPLANE, ["stop", this.local.cpDir], { timeout: 60_000 });
+            this.local.sshd.stop();
+            this.local.cluster.stop();
+        }
+        for (const d of this.owned) {
+            if (process.env.KEEP_E2E === "1") console.log(`    kept ${d}`);
+            else fs.rmSync(d, { recursive: true, force: true });
+        }
+    }
+
+    track(dir: string): void {
+        this.owned.push(dir);
+    }
+}
+
+/** A project directory for the stacks: Pulumi.yaml as shipped, the program linked. */
+function projectDir(root: string): string {
+    const dir = path.join(root, "project");
+    fs.mkdirSync(dir);
+    fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    for (const f of PROJECT_FILES) fs.symlinkSync(path.join(PROJECT_ROOT, f), path.join(dir, f));
+    return dir;
+}
+
+async function workspace(root: string, env: Record<string, string>): Promise<LocalWorkspace> {
+    const pulumiCommand = await PulumiCommand.get({ root: TOOLCHAIN.pulumiRoot });
+    return LocalWorkspace.create({ workDir: projectDir(root), pulumiCommand, envVars: env });
+}
+
+export async function startWorld(): Promise<E2eWorld> {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "jc-e2e."));
+    const backendDir = path.join(root, "backend");
+    fs.mkdirSync(backendDir);
+    const baseEnv = {
+        PULUMI_BACKEND_URL: `file://${backendDir}`,
+        PULUMI_CONFIG_PASSPHRASE: "e2e-throwaway",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+    };
+
+    if (USER_CONFIG) {
+        const ws = await LocalWorkspace.create({ workDir: projectDir(root), envVars: baseEnv });
+        const cfg = userStackFile()[`${PROJECT}:ceph`] as {
+            monitors: string[];
+            pool: string;
+            user: string;
+        };
+        const extra: Record<string, string> = {};
+        if (process.env.JENKINS_CEPH_E2E_ADMIN_KEY)
+            extra.cephAdminKey = process.env.JENKINS_CEPH_E2E_ADMIN_KEY;
+        const w = new E2eWorld(
+            ws,
+            ws.workDir,
+            backendDir,
+            ["kubectl"],
+            cfg,
+            process.env.JENKINS_CEPH_E2E_USER_KEY!,
+            extra,
+        );
+        w.track(root);
+        return w;
+    }
+
+    const timings: string[] = [];
+    const time = async <T>(what: string, f: () => Promise<T> | T): Promise<T> => {
+        const t0 = Date.now();
+        const r = await f();
+        timings.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+        return r;
+    };
+    const cluster = await time("ceph", () => CephCluster.start());
+    const cpDir = path.join(root, "cp");
+    fs.mkdirSync(cpDir);
+    let sshd: TestSshd | undefined;
+    try {
+        await time("control plane + kwok", () => {
+            const r = spawnSync(
+                CONTROLPLANE,
+                ["start", cpDir, TOOLCHAIN.kubernetes, TOOLCHAIN.kwok],
+                {
+                    encoding: "utf8",
+                    timeout: 300_000,
+                },
+            );
+            if (r.status !== 0)
+                throw new Error(`control plane failed to start:\n${r.stdout}\n${r.stderr}`);
+        });
+        sshd = await time("sshd", () => TestSshd.start());
+        const home = path.join(root, "pulumi-home");
+        fs.mkdirSync(home);
+        const env = {
+            ...baseEnv,
+            PULUMI_HOME: home,
+            KUBECONFIG: path.join(cpDir, "kubeconfig"),
+            PATH: `${TOOLCHAIN.languageHostDir}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+            // Nothing may be downloaded: every plugin comes from the toolchain.
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        };
+        await time("plugins", () => {
+            const cli = path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi");
+            for (const [name, version, file] of [
+                ["kubernetes", KUBERNETES_PROVIDER_VERSION, TOOLCHAIN.kubernetesProvider],
+                ["command", COMMAND_PROVIDER_VERSION, TOOLCHAIN.commandProvider],
+            ]) {
+                const r = sh(
+                    cli,
+                    ["plugin", "install", "resource", name, version, "--file", file],
+                    {
+                        env: { ...process.env, ...env },
+                    },
+                );
+                if (!r.ok) throw new Error(`pulumi plugin install ${name} ${version}: ${r.out}`);
+            }
+        });
+        const ws = await workspace(root, env);
+        const w = new E2eWorld(
+            ws,
+            ws.workDir,
+            backendDir,
+            [path.join(TOOLCHAIN.kubernetes, "kubectl"), "--kubeconfig", env.KUBECONFIG],
+            { monitors: [cluster.monitor], pool: "kubes", user: "kube", clusterId: cluster.fsid },
+            cluster.userKey,
+            { cephAdminKey: cluster.adminKey, rbdHostKey: sshd.privateKey },
+            { cluster, cpDir, sshd, timings },
+        );
+        w.track(root);
+        return w;
+    } catch (e) {
+        spawnSync(CONTROLPLANE, ["stop", cpDir], { timeout: 60_000 });
+        sshd?.stop();
+        cluster.stop();
+        fs.rmSync(root, { recursive: true, force: true });
+        throw e;
+    }
+}
