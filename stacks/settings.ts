@@ -200,7 +200,7 @@ function secretValue(
         problems.add(
             key,
             "is stored in plaintext; it must be a secret",
-            `pulumi config set --secret ${key} <value>`,
+            `pulumi config set --secret ${key} (it prompts for the value, which stays out of your shell history)`,
         );
         return undefined;
     }
@@ -284,7 +284,7 @@ export function parseSettings(raw: RawStackConfig): Settings {
         problems.add(
             "cephUserKey",
             "is required (the key of the Ceph user in ceph.user)",
-            'pulumi config set --secret cephUserKey "$(ceph auth get-key client.kube)"',
+            'ceph auth get-key client.kube | pulumi config set --secret cephUserKey',
         );
     }
 
@@ -296,7 +296,7 @@ export function parseSettings(raw: RawStackConfig): Settings {
             problems.add(
                 "cephAdminKey",
                 "is required with the in-tree provisioner in dynamic mode (it creates rbd images as ceph.adminId)",
-                'pulumi config set --secret cephAdminKey "$(ceph auth get-key client.admin)"',
+                'ceph auth get-key client.admin | pulumi config set --secret cephAdminKey',
             );
         }
         if (!csi && ceph.imageFeatures !== "layering") {

@@ -1,8 +1,8 @@
 // What the program asks for, applied to a real kube-apiserver (with the real PV
 // controller and in-tree RBD provisioner in kube-controller-manager) next to a real
-// Ceph, all on 127.0.0.1. The Pulumi engine is not in the loop (its nodejs language
-// host cannot be built here): objects come from the program under the mock runtime,
-// the rbd steps are the exact scripts the program registers.
+// Ceph, all on 127.0.0.1. The Pulumi engine is not in the loop here (test/e2e runs
+// it): objects come from the program under the mock runtime and go in by kubectl, so
+// this suite shows what the API and its controllers do with exactly those objects.
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -13,23 +13,14 @@ import { ProgramRun } from "../../scripts/mockRuntime";
 import { CephCluster, missingCephBinaries } from "../ceph/cluster";
 import { baseStack, StackInput } from "../fixtures";
 import { k8s, merge, one, runOk } from "../helpers";
+import { CONTROLPLANE, missingParts, TOOLCHAIN } from "../../scripts/toolchain";
 
 const REQUIRED = process.env.REQUIRE_E2E === "1";
-const CACHE =
-    process.env.JENKINS_CEPH_TOOLCHAIN ?? path.join(os.homedir(), ".cache", "jenkins-ceph-e2e");
-const K8S_BIN = path.join(
-    CACHE,
-    `kubernetes-${process.env.KUBERNETES_VERSION ?? "v1.30.14"}`,
-    "bin",
-);
-const CONTROLPLANE = path.join(__dirname, "..", "e2e", "controlplane.sh");
+const K8S_BIN = TOOLCHAIN.kubernetes;
 
 function missing(): string | undefined {
-    for (const b of ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"]) {
-        if (!fs.existsSync(path.join(K8S_BIN, b))) {
-            return `no ${b} in ${K8S_BIN} (build it: test/e2e/toolchain.sh kubernetes)`;
-        }
-    }
+    const parts = missingParts(false);
+    if (parts.length) return `not built: ${parts.join("; ")}`;
     for (const b of ["etcd", "openssl", "python3"]) {
         if (spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0) return `${b} is not installed`;
     }

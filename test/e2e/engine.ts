@@ -11,31 +11,21 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { PROJECT_ROOT } from "../../scripts/mockRuntime";
 import { CephCluster, missingCephBinaries } from "../ceph/cluster";
 import { TestSshd } from "../ceph/sshd";
 import {
-    COMMAND_PROVIDER_VERSION,
-    CONTROLPLANE,
-    KUBERNETES_PROVIDER_VERSION,
+    engineEnv,
+    installPlugins,
     missingParts,
+    projectDir,
+    PULUMI_CLI,
+    startControlPlane,
+    stopControlPlane,
     TOOLCHAIN,
-} from "./toolchain";
+} from "../../scripts/toolchain";
 
 const PROJECT = "jenkins-ceph";
 const USER_CONFIG = process.env.JENKINS_CEPH_E2E_CONFIG;
-/** What a stack needs beside the program: the project file and what the program loads. */
-const PROJECT_FILES = [
-    "package.json",
-    "launch.js",
-    "node_modules",
-    "tsconfig.json",
-    "index.ts",
-    "components",
-    "stacks",
-    "bin",
-];
-
 export interface Combo {
     mode: "static" | "dynamic";
     provisioner: "csi" | "in-tree";
@@ -258,7 +248,7 @@ export class E2eWorld {
 
     /** `pulumi config set --secret` with the value on stdin, as the README tells users: never argv. */
     private setSecret(s: Stack, name: string, value: string): void {
-        const cli = USER_CONFIG ? "pulumi" : path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi");
+        const cli = USER_CONFIG ? "pulumi" : PULUMI_CLI;
         const r = spawnSync(
             cli,
             ["config", "set", "--secret", "--stack", s.name, `${PROJECT}:${name}`],
@@ -391,7 +381,7 @@ export class E2eWorld {
 
     stop(): void {
         if (this.local) {
-            spawnSync(CONTROLPLANE, ["stop", this.local.cpDir], { timeout: 60_000 });
+            stopControlPlane(this.local.cpDir);
             this.local.sshd.stop();
             this.local.cluster.stop();
         }
@@ -406,32 +396,22 @@ export class E2eWorld {
     }
 }
 
-/** A project directory for the stacks: Pulumi.yaml as shipped, the program linked. */
-function projectDir(root: string): string {
-    const dir = path.join(root, "project");
-    fs.mkdirSync(dir);
-    fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    for (const f of PROJECT_FILES) fs.symlinkSync(path.join(PROJECT_ROOT, f), path.join(dir, f));
-    return dir;
-}
-
-async function workspace(root: string, env: Record<string, string>): Promise<LocalWorkspace> {
-    const pulumiCommand = await PulumiCommand.get({ root: TOOLCHAIN.pulumiRoot });
-    return LocalWorkspace.create({ workDir: projectDir(root), pulumiCommand, envVars: env });
-}
-
 export async function startWorld(): Promise<E2eWorld> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "jc-e2e."));
-    const backendDir = path.join(root, "backend");
-    fs.mkdirSync(backendDir);
-    const baseEnv = {
-        PULUMI_BACKEND_URL: `file://${backendDir}`,
-        PULUMI_CONFIG_PASSPHRASE: "e2e-throwaway",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-    };
 
     if (USER_CONFIG) {
-        const ws = await LocalWorkspace.create({ workDir: projectDir(root), envVars: baseEnv });
+        const env = engineEnv(
+            root,
+            process.env.KUBECONFIG ?? path.join(os.homedir(), ".kube", "config"),
+        );
+        // A user's cluster: their pulumi, plugins and PATH; only state and passphrase are ours.
+        const ws = await LocalWorkspace.create({
+            workDir: projectDir(root),
+            envVars: {
+                PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL,
+                PULUMI_CONFIG_PASSPHRASE: env.PULUMI_CONFIG_PASSPHRASE,
+            },
+        });
         const cfg = userStackFile()[`${PROJECT}:ceph`] as {
             monitors: string[];
             pool: string;
@@ -443,7 +423,7 @@ export async function startWorld(): Promise<E2eWorld> {
         const w = new E2eWorld(
             ws,
             ws.workDir,
-            backendDir,
+            path.join(root, "backend"),
             ["kubectl"],
             cfg,
             process.env.JENKINS_CEPH_E2E_USER_KEY!,
@@ -465,51 +445,21 @@ export async function startWorld(): Promise<E2eWorld> {
     fs.mkdirSync(cpDir);
     let sshd: TestSshd | undefined;
     try {
-        await time("control plane + kwok", () => {
-            const r = spawnSync(
-                CONTROLPLANE,
-                ["start", cpDir, TOOLCHAIN.kubernetes, TOOLCHAIN.kwok],
-                {
-                    encoding: "utf8",
-                    timeout: 300_000,
-                },
-            );
-            if (r.status !== 0)
-                throw new Error(`control plane failed to start:\n${r.stdout}\n${r.stderr}`);
-        });
+        const kubeconfig = await time("control plane + kwok", () => startControlPlane(cpDir));
         sshd = await time("sshd", () => TestSshd.start());
-        const home = path.join(root, "pulumi-home");
-        fs.mkdirSync(home);
-        const env = {
-            ...baseEnv,
-            PULUMI_HOME: home,
-            KUBECONFIG: path.join(cpDir, "kubeconfig"),
-            PATH: `${TOOLCHAIN.languageHostDir}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-            // Nothing may be downloaded: every plugin comes from the toolchain.
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        };
-        await time("plugins", () => {
-            const cli = path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi");
-            for (const [name, version, file] of [
-                ["kubernetes", KUBERNETES_PROVIDER_VERSION, TOOLCHAIN.kubernetesProvider],
-                ["command", COMMAND_PROVIDER_VERSION, TOOLCHAIN.commandProvider],
-            ]) {
-                const r = sh(
-                    cli,
-                    ["plugin", "install", "resource", name, version, "--file", file],
-                    {
-                        env: { ...process.env, ...env },
-                    },
-                );
-                if (!r.ok) throw new Error(`pulumi plugin install ${name} ${version}: ${r.out}`);
-            }
+        const env = engineEnv(root, kubeconfig);
+        await time("plugins", () => installPlugins(env));
+        const pulumiCommand = await PulumiCommand.get({ root: TOOLCHAIN.pulumiRoot });
+        const ws = await LocalWorkspace.create({
+            workDir: projectDir(root),
+            pulumiCommand,
+            envVars: env,
         });
-        const ws = await workspace(root, env);
         const w = new E2eWorld(
             ws,
             ws.workDir,
-            backendDir,
-            [path.join(TOOLCHAIN.kubernetes, "kubectl"), "--kubeconfig", env.KUBECONFIG],
+            path.join(root, "backend"),
+            [path.join(TOOLCHAIN.kubernetes, "kubectl"), "--kubeconfig", kubeconfig],
             { monitors: [cluster.monitor], pool: "kubes", user: "kube", clusterId: cluster.fsid },
             cluster.userKey,
             { cephAdminKey: cluster.adminKey, rbdHostKey: sshd.privateKey },
@@ -518,7 +468,7 @@ export async function startWorld(): Promise<E2eWorld> {
         w.track(root);
         return w;
     } catch (e) {
-        spawnSync(CONTROLPLANE, ["stop", cpDir], { timeout: 60_000 });
+        stopControlPlane(cpDir);
         sshd?.stop();
         cluster.stop();
         fs.rmSync(root, { recursive: true, force: true });
