@@ -13,6 +13,8 @@ import { TestSshd } from "./sshd";
 const required = process.env.CI === "true" || process.env.REQUIRE_CEPH === "1";
 const GiB = 1024 ** 3;
 const timings: string[] = [];
+/** The first line a user reads for each failure cause, compared at the end. */
+const firstSentence: Record<string, string> = {};
 
 interface Captured {
     create: string;
@@ -213,6 +215,7 @@ describe("rbd scripts against a real Ceph cluster", function () {
         });
         const r = await step("wrong key", c, c.create);
         assert.notEqual(r.code, 0);
+        firstSentence.wrongKey = r.stderr.split("\n")[0];
         assert.match(r.stderr, /authentication refused for client\.kube \(wrong key/);
         assert.ok(r.seconds < 10, `took ${r.seconds}s`);
         assert.equal(cluster!.imageSize("kubes", image), undefined);
@@ -241,7 +244,8 @@ describe("rbd scripts against a real Ceph cluster", function () {
             cluster!.startMon();
         }
         assert.notEqual(r.code, 0);
-        assert.match(r.stderr, /no answer from the monitors 127\.0\.0\.1:\d+ within 4s/);
+        firstSentence.monitorsDown = r.stderr.split("\n")[0];
+        assert.match(r.stderr, /no answer from the monitors (v1:)?127\.0\.0\.1:\d+ within 4s/);
         assert.ok(r.seconds <= timeoutSeconds * 3 + 10, `took ${r.seconds}s`);
         assert.ok(seenRbd.length > 0, "the check never saw rbd running, so it proves nothing");
         assert.deepEqual(leaks, [], "the key showed up in a process's argv or environment");
@@ -251,6 +255,15 @@ describe("rbd scripts against a real Ceph cluster", function () {
         assert.equal(again.code, 0, again.stderr);
         assert.match(again.stdout, /created with 1024 MiB/);
         assert.equal(cluster!.imageSize("kubes", image), GiB);
+    });
+
+    it("a wrong key and monitors that are down read differently from the first sentence", () => {
+        const { wrongKey, monitorsDown } = firstSentence;
+        assert.ok(wrongKey && monitorsDown, "both failures ran above");
+        assert.match(wrongKey, /authentication refused/);
+        assert.doesNotMatch(wrongKey, /no answer/);
+        assert.match(monitorsDown, /no answer from the monitors/);
+        assert.doesNotMatch(monitorsDown, /authentication/);
     });
 
     it("an undecodable key is reported without echoing it (rbd itself would print it)", async () => {
