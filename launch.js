@@ -7,7 +7,11 @@
 const fs = require("fs");
 const path = require("path");
 
-const SOURCES = ["index.ts", "components", "stacks"].map((p) => path.join(__dirname, p));
+// What bin/ is compiled from: tsconfig.build.json's include list, so a folder added
+// there can never leave a stale bin/ running. ("components/**/*.ts" -> components)
+const SOURCES = JSON.parse(
+    fs.readFileSync(path.join(__dirname, "tsconfig.build.json"), "utf8"),
+).include.map((pattern) => path.join(__dirname, pattern.split("/")[0]));
 const COMPILED = path.join(__dirname, "bin", "index.js");
 
 function newestMtime(p) {

@@ -10,8 +10,12 @@ function tree(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "launch."));
     fs.copyFileSync(path.join(PROJECT_ROOT, "launch.js"), path.join(dir, "launch.js"));
     fs.copyFileSync(path.join(PROJECT_ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
+    fs.copyFileSync(
+        path.join(PROJECT_ROOT, "tsconfig.build.json"),
+        path.join(dir, "tsconfig.build.json"),
+    );
     fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
-    for (const d of ["components", "stacks", "bin"]) fs.mkdirSync(path.join(dir, d));
+    for (const d of ["components", "stacks", "scripts", "bin"]) fs.mkdirSync(path.join(dir, d));
     fs.writeFileSync(path.join(dir, "index.ts"), 'export const which: string = "typescript";\n');
     fs.writeFileSync(path.join(dir, "stacks", "a.ts"), "export {};\n");
     return dir;
@@ -42,6 +46,30 @@ describe("launch.js", function () {
             const later = new Date(Date.now() + 120_000);
             fs.utimesSync(path.join(dir, "stacks", "a.ts"), later, later);
             assert.equal(which(dir), "typescript");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("watches every folder tsconfig.build.json compiles, including one added later", () => {
+        const dir = tree();
+        try {
+            const built = path.join(dir, "bin", "index.js");
+            fs.writeFileSync(built, 'exports.which = "compiled";\n');
+            const future = new Date(Date.now() + 60_000);
+            fs.utimesSync(built, future, future);
+            const cfgFile = path.join(dir, "tsconfig.build.json");
+            const cfg = JSON.parse(fs.readFileSync(cfgFile, "utf8")) as { include: string[] };
+            fs.writeFileSync(
+                cfgFile,
+                JSON.stringify({ ...cfg, include: [...cfg.include, "lib/**/*.ts"] }),
+            );
+            fs.mkdirSync(path.join(dir, "lib"));
+            fs.writeFileSync(path.join(dir, "lib", "x.ts"), "export {};\n");
+            assert.equal(which(dir), "compiled");
+            const later = new Date(Date.now() + 120_000);
+            fs.utimesSync(path.join(dir, "lib", "x.ts"), later, later);
+            assert.equal(which(dir), "typescript", "an edit in the new folder makes bin/ stale");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
