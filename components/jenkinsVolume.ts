@@ -1,5 +1,5 @@
-// Jenkins' home: a PVC on the Ceph StorageClass (dynamic), or an rbd image with a
-// PV/PVC pre-bound to each other (static), as in the seed's two procedures.
+// Jenkins' home: a claim on the Ceph StorageClass (dynamic), or an rbd image with a PV
+// and claim pre-bound to each other (static), as in the two 2018 procedures.
 import * as pulumi from "@pulumi/pulumi";
 import {
     PersistentVolume,
@@ -8,19 +8,20 @@ import {
     PersistentVolumeClaimArgs,
 } from "@pulumi/kubernetes/core/v1";
 import { APP_LABEL } from "./names";
-import { Provisioner } from "./cephStorage";
-import { RbdImage, RbdImageArgs } from "./rbdImage";
+import type { CephConnection, StaticImage } from "./cephConnection";
+import { RbdImage, SshHost } from "./rbdImage";
 import { RetainedVolumeNote } from "./retainedVolumeNote";
 
 interface CommonVolumeArgs {
+    connection: CephConnection;
     namespace: pulumi.Input<string>;
     claimName: string;
     /** Kubernetes quantity, e.g. "100Gi". */
     size: string;
     accessMode: string;
-    /** protect the PV, PVC and image: `pulumi destroy` and replacements then stop with an error. */
+    /** protect the PV, claim and image: `pulumi destroy` and replacements then stop with an error. */
     protect: boolean;
-    /** Resources the claim must wait for (Secrets, StorageClass). */
+    /** What the claim must wait for (the Secrets and class, a csi driver). */
     dependsOn?: pulumi.Resource[];
 }
 
@@ -29,25 +30,21 @@ export interface DynamicVolumeArgs extends CommonVolumeArgs {
     storageClassName: pulumi.Input<string>;
     /** The class's policy: with Retain, a destroy says which PV and image it leaves. */
     reclaimPolicy: "Retain" | "Delete";
-    pool: string;
 }
 
 export interface StaticVolumeArgs extends CommonVolumeArgs {
     mode: "static";
     pvName: string;
-    provisioner: Provisioner;
-    /** in-tree: the class named on PV and PVC; csi static volumes use "" (ceph-csi docs). */
+    /** The stack's class name; only in-tree static volumes name it (see staticClassName). */
     storageClassName: string;
-    fsType: string;
-    userSecretName: pulumi.Input<string>;
-    clusterId?: string;
-    csiDriver: string;
-    rbd: RbdImageArgs;
+    image: StaticImage;
+    /** Run rbd on this host over SSH; undefined = on the machine running Pulumi. */
+    rbdHost?: SshHost;
 }
 
 export type JenkinsVolumeArgs = DynamicVolumeArgs | StaticVolumeArgs;
 
-export function claimArgs(args: JenkinsVolumeArgs): PersistentVolumeClaimArgs {
+function claimArgs(args: JenkinsVolumeArgs): PersistentVolumeClaimArgs {
     const spec = {
         accessModes: [args.accessMode],
         resources: { requests: { storage: args.size } },
@@ -59,41 +56,15 @@ export function claimArgs(args: JenkinsVolumeArgs): PersistentVolumeClaimArgs {
     }
     return {
         metadata,
-        spec: { ...spec, storageClassName: staticClassName(args), volumeName: args.pvName },
+        spec: {
+            ...spec,
+            storageClassName: args.connection.staticClassName(args.storageClassName),
+            volumeName: args.pvName,
+        },
     };
 }
 
-function staticClassName(args: StaticVolumeArgs): string {
-    return args.provisioner === "csi" ? "" : args.storageClassName;
-}
-
-export function persistentVolumeArgs(args: StaticVolumeArgs): PersistentVolumeArgs {
-    const source =
-        args.provisioner === "in-tree"
-            ? {
-                  rbd: {
-                      monitors: args.rbd.monitors,
-                      pool: args.rbd.pool,
-                      image: args.rbd.image,
-                      user: args.rbd.userId,
-                      secretRef: { name: args.userSecretName, namespace: args.namespace },
-                      fsType: args.fsType,
-                  },
-              }
-            : {
-                  csi: {
-                      driver: args.csiDriver,
-                      fsType: args.fsType,
-                      volumeHandle: args.rbd.image,
-                      nodeStageSecretRef: { name: args.userSecretName, namespace: args.namespace },
-                      volumeAttributes: {
-                          clusterID: requireClusterId(args),
-                          pool: args.rbd.pool,
-                          staticVolume: "true",
-                          imageFeatures: args.rbd.features,
-                      },
-                  },
-              };
+function persistentVolumeArgs(args: StaticVolumeArgs): PersistentVolumeArgs {
     return {
         metadata: { name: args.pvName, labels: { ...APP_LABEL } },
         spec: {
@@ -101,22 +72,16 @@ export function persistentVolumeArgs(args: StaticVolumeArgs): PersistentVolumeAr
             accessModes: [args.accessMode],
             // Static images are never deleted by Kubernetes (ceph-csi requires Retain).
             persistentVolumeReclaimPolicy: "Retain",
-            storageClassName: staticClassName(args),
+            storageClassName: args.connection.staticClassName(args.storageClassName),
             volumeMode: "Filesystem",
             // Pre-bound: no other claim can take this volume.
             claimRef: { namespace: args.namespace, name: args.claimName },
-            ...source,
+            ...args.connection.volumeSource(args.image.image, args.namespace),
         },
     };
 }
 
-function requireClusterId(args: StaticVolumeArgs): string {
-    if (!args.clusterId) throw new Error("JenkinsVolume: clusterId is required with csi");
-    return args.clusterId;
-}
-
 export class JenkinsVolume extends pulumi.ComponentResource {
-    public readonly claim: PersistentVolumeClaim;
     public readonly claimName: pulumi.Output<string>;
     public readonly volume?: PersistentVolume;
     public readonly image?: RbdImage;
@@ -128,10 +93,15 @@ export class JenkinsVolume extends pulumi.ComponentResource {
         const claimOpts: pulumi.CustomResourceOptions = { ...child };
 
         if (args.mode === "static") {
-            this.image = new RbdImage(`${name}-image`, args.rbd, {
-                parent: this,
-                protect: args.protect,
-            });
+            this.image = new RbdImage(
+                `${name}-image`,
+                {
+                    ...args.connection.rbdParams(args.image),
+                    userKey: args.connection.args.userKey,
+                    host: args.rbdHost,
+                },
+                { parent: this, protect: args.protect },
+            );
             this.volume = new PersistentVolume(`${name}-pv`, persistentVolumeArgs(args), {
                 ...child,
                 dependsOn: [this.image, ...claimDeps],
@@ -142,15 +112,15 @@ export class JenkinsVolume extends pulumi.ComponentResource {
             claimOpts.ignoreChanges = ["spec.resources.requests.storage"];
         }
 
-        this.claim = new PersistentVolumeClaim(`${name}-pvc`, claimArgs(args), {
+        const claim = new PersistentVolumeClaim(`${name}-pvc`, claimArgs(args), {
             ...claimOpts,
             dependsOn: claimDeps,
         });
-        this.claimName = this.claim.metadata.name;
+        this.claimName = claim.metadata.name;
         if (args.mode === "dynamic" && args.reclaimPolicy === "Retain") {
             new RetainedVolumeNote(
                 `${name}-kept`,
-                { claim: this.claim, pool: args.pool },
+                { claim, pool: args.connection.args.pool },
                 { parent: this },
             );
         }

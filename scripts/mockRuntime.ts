@@ -65,9 +65,11 @@ export function unwrapSecrets(value: unknown, at: string, paths: string[]): unkn
     return value;
 }
 
-function clearProgramModules(): void {
+function clearProgramModules(program: string): void {
     for (const id of Object.keys(require.cache)) {
-        if (
+        if (id === program) {
+            delete require.cache[id];
+        } else if (
             id.startsWith(PROJECT_ROOT) &&
             !id.includes(`${path.sep}node_modules${path.sep}`) &&
             !id.includes(`${path.sep}scripts${path.sep}`) &&
@@ -126,7 +128,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         opts.preview ?? false,
     );
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
-    clearProgramModules();
+    clearProgramModules(require.resolve(opts.program ?? PROGRAM));
 
     const origLog = { info: pulumi.log.info, warn: pulumi.log.warn, error: pulumi.log.error };
     for (const level of ["info", "warn", "error"] as const) {

@@ -22,7 +22,14 @@ export interface RawStackConfig {
     secretKeys: ReadonlySet<string>;
 }
 
-export type CephSettings = z.output<typeof cephSchema> & { monitors: string[] };
+type CephFields = Omit<z.output<typeof cephSchema>, "provisioner" | "clusterId"> & {
+    monitors: string[];
+};
+/** ceph-csi: a clusterID is always there (validation refuses a csi stack without one). */
+export type CsiCephSettings = CephFields & { provisioner: "csi"; clusterId: string };
+export type InTreeCephSettings = CephFields & { provisioner: "in-tree" };
+export type CephSettings = CsiCephSettings | InTreeCephSettings;
+
 export type VolumeSettings = z.output<typeof volumeSchema> & {
     /** Exact size in MiB (static volumes must be whole MiB; dynamic ones are rounded up). */
     sizeMiB: bigint;
@@ -32,19 +39,34 @@ export type JenkinsSettings = z.output<typeof jenkinsSchema> & {
     /** JAVA_OPTS as the container gets it: defaults (unless replaced) then the stack's. */
     javaOptsResolved: string;
 };
+export type RbdHostSettings = z.output<typeof rbdHostSchema> & {
+    privateKey: pulumi.Output<string>;
+};
 
-export interface Settings {
+interface CommonSettings {
     project: string;
     stack: string;
-    mode: z.output<typeof modeSchema>;
     ceph: CephSettings;
     volume: VolumeSettings;
     jenkins: JenkinsSettings;
-    /** Where `rbd` runs in static mode; undefined = on the machine running Pulumi. */
-    rbdHost?: z.output<typeof rbdHostSchema> & { privateKey: pulumi.Output<string> };
     cephUserKey: pulumi.Output<string>;
+}
+
+/** Dynamic volumes: the provisioner creates the image (in-tree: as ceph.adminId). */
+export interface DynamicSettings extends CommonSettings {
+    mode: "dynamic";
+    /** in-tree only: the key the provisioner creates images with. */
     cephAdminKey?: pulumi.Output<string>;
 }
+
+/** Static volumes: this program creates, adopts and grows the image with rbd. */
+export interface StaticSettings extends CommonSettings {
+    mode: "static";
+    /** Where `rbd` runs; undefined = on the machine running Pulumi. */
+    rbdHost?: RbdHostSettings;
+}
+
+export type Settings = DynamicSettings | StaticSettings;
 
 export class ConfigError extends Error {
     constructor(public readonly problems: string[]) {
@@ -284,7 +306,7 @@ export function parseSettings(raw: RawStackConfig): Settings {
         problems.add(
             "cephUserKey",
             "is required (the key of the Ceph user in ceph.user)",
-            'ceph auth get-key client.kube | pulumi config set --secret cephUserKey',
+            "ceph auth get-key client.kube | pulumi config set --secret cephUserKey",
         );
     }
 
@@ -296,7 +318,7 @@ export function parseSettings(raw: RawStackConfig): Settings {
             problems.add(
                 "cephAdminKey",
                 "is required with the in-tree provisioner in dynamic mode (it creates rbd images as ceph.adminId)",
-                'ceph auth get-key client.admin | pulumi config set --secret cephAdminKey',
+                "ceph auth get-key client.admin | pulumi config set --secret cephAdminKey",
             );
         }
         if (!csi && ceph.imageFeatures !== "layering") {
@@ -390,21 +412,32 @@ export function parseSettings(raw: RawStackConfig): Settings {
         throw new ConfigError(problems.list);
     }
 
-    return {
+    const common: CommonSettings = {
         project: raw.project,
         stack: raw.stack,
-        mode,
-        ceph: { ...ceph, monitors: ceph.monitors ?? [] },
+        // Validated above: csi stacks have a clusterId.
+        ceph: { ...ceph, monitors: ceph.monitors ?? [] } as CephSettings,
         volume: {
             ...volume,
             sizeMiB: sizeInMiB(volume.size),
             protect: volume.protect ?? raw.stack !== "dev",
         },
         jenkins: { ...jenkins, javaOptsResolved },
+        cephUserKey: pulumi.secret(userKey),
+    };
+    if (mode === "dynamic") {
+        return {
+            ...common,
+            mode,
+            cephAdminKey:
+                adminKey && ceph.provisioner === "in-tree" ? pulumi.secret(adminKey) : undefined,
+        };
+    }
+    return {
+        ...common,
+        mode,
         rbdHost:
             rbdHost && hostKey ? { ...rbdHost, privateKey: pulumi.secret(hostKey) } : undefined,
-        cephUserKey: pulumi.secret(userKey),
-        cephAdminKey: adminKey ? pulumi.secret(adminKey) : undefined,
     };
 }
 

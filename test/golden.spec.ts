@@ -36,11 +36,19 @@ function withEverything(input: StackInput, provisioner: string, mode: string): S
     return i;
 }
 
-/** The render as text: objects in registration order, other resources, outputs. */
+/** The render as text: the objects, the other resources, the outputs. */
 async function snapshot(opts: Parameters<typeof runProgram>[0]): Promise<string> {
     const r = await runProgram(opts);
     if (r.error) throw r.error;
-    const objects = r.resources.filter(isKubernetesObject).map(toManifest);
+    // Sorted: registration order varies with the order outputs resolve in.
+    const key = (m: Record<string, unknown>) => {
+        const meta = m.metadata as { name?: string; namespace?: string };
+        return `${String(m.kind)}/${meta.namespace ?? ""}/${meta.name ?? ""}`;
+    };
+    const objects = r.resources
+        .filter(isKubernetesObject)
+        .map(toManifest)
+        .sort((a, b) => key(a).localeCompare(key(b)));
     const others = r.resources
         .filter((x) => x.custom && !isKubernetesObject(x))
         .map((x) => describeOther(x));

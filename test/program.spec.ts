@@ -1,7 +1,8 @@
 // The whole program under the mock runtime: what each mode and provisioner registers.
 import { strict as assert } from "assert";
-import { ProgramRun } from "../scripts/mockRuntime";
-import { baseStack, COMBINATIONS, FAKE_ADMIN_KEY, FAKE_USER_KEY } from "./fixtures";
+import * as path from "path";
+import { ProgramRun, runProgram } from "../scripts/mockRuntime";
+import { baseStack, COMBINATIONS, FAKE_ADMIN_KEY, FAKE_USER_KEY, toRunOptions } from "./fixtures";
 import { Any, byKind, k8s, merge, one, run, runOk } from "./helpers";
 
 describe("program: dynamic mode, csi provisioner", () => {
@@ -83,7 +84,11 @@ describe("program: dynamic mode, csi provisioner", () => {
 
     it("makes the claim wait for the credentials and class, and the Deployment for the claim", () => {
         const pvc = one(r, "PersistentVolumeClaim");
-        assert.deepEqual([...pvc.options.dependsOn].sort(), ["ceph", "ceph-secret-user"]);
+        // The CephStorage component: every Secret and the class in it.
+        assert.deepEqual(pvc.options.dependsOn, ["ceph"]);
+        const parentOf = (type: string) => r.resources.find((x) => x.type === type)?.options.parent;
+        assert.equal(parentOf("kubernetes:core/v1:Secret"), "ceph");
+        assert.equal(parentOf("kubernetes:storage.k8s.io/v1:StorageClass"), "ceph");
         assert.deepEqual(one(r, "Deployment").options.dependsOn, ["jenkins-home"]);
     });
 
@@ -364,6 +369,22 @@ describe("program: preview (outputs unknown)", () => {
             assert.equal(preview.error, undefined, preview.error?.message);
             const names = (r: ProgramRun) => r.resources.map((x) => `${x.type}::${x.name}`).sort();
             assert.deepEqual(names(preview), names(up));
+        });
+    }
+});
+
+describe("program: composition", () => {
+    for (const [mode, prov] of COMBINATIONS) {
+        it(`${mode} x ${prov}: two stacks in one program never share a resource name`, async () => {
+            const r = await runProgram({
+                ...toRunOptions(baseStack(mode, prov)),
+                program: path.join(__dirname, "programs", "twoStacks.ts"),
+            });
+            assert.ifError(r.error);
+            const names = r.resources.map((x) => `${x.type}::${x.name}`);
+            const dupes = names.filter((n, i) => names.indexOf(n) !== i);
+            assert.deepEqual(dupes, []);
+            assert.ok(names.length > 20, `${names.length} resources`);
         });
     }
 });

@@ -1,0 +1,231 @@
+// One object per way Kubernetes reaches Ceph (ceph-csi, or the in-tree kubernetes.io/rbd
+// plugin). Each owns the connection (monitors, pool, user and key) and every shape the
+// rest of the program points at Ceph with: the Secrets the provisioner reads, the
+// StorageClass, a static PV's volume source and the rbd step's parameters. A new Ceph
+// setting is then read in one place, and no caller branches on the provisioner.
+import * as pulumi from "@pulumi/pulumi";
+import type { SecretArgs } from "@pulumi/kubernetes/core/v1";
+import type { StorageClassArgs } from "@pulumi/kubernetes/storage/v1";
+import type { input as inputs } from "@pulumi/kubernetes/types";
+import type { RbdScriptParams } from "./rbdScript";
+
+// The Secret names of the 2018 procedure, kept so existing clusters and runbooks match.
+const USER_SECRET = "ceph-secret-user";
+const ADMIN_SECRET = "ceph-secret-admin";
+
+export interface CephConnectionArgs {
+    monitors: string[];
+    pool: string;
+    /** Ceph client id without `client.`. */
+    userId: string;
+    userKey: pulumi.Input<string>;
+    fsType: string;
+    /** Comma-separated rbd image features, e.g. "layering". */
+    imageFeatures: string;
+    /** Bound for each rbd call against the monitors and OSDs, in seconds. */
+    timeoutSeconds: number;
+}
+
+/** A Secret the provisioner reads, by its logical suffix and arguments. */
+export interface CephSecret {
+    suffix: "secret-user" | "secret-admin";
+    args: SecretArgs;
+}
+
+/** What a static image needs beyond the connection. */
+export interface StaticImage {
+    image: string;
+    sizeMiB: bigint;
+    deleteOnDestroy: boolean;
+}
+
+export abstract class CephConnection {
+    abstract readonly provisioner: "csi" | "in-tree";
+    /** The name of the Secret holding the user's key (what PVs and classes reference). */
+    readonly userSecretName = USER_SECRET;
+
+    constructor(readonly args: CephConnectionArgs) {}
+
+    /** The Secrets the provisioner reads, in `namespace`. */
+    abstract secrets(namespace: pulumi.Input<string>): CephSecret[];
+
+    /** A StorageClass through which the provisioner creates images. */
+    abstract storageClass(
+        name: string,
+        secretNamespace: pulumi.Input<string>,
+        reclaimPolicy: "Retain" | "Delete",
+    ): StorageClassArgs;
+
+    /** The PV's volume source for an existing image. */
+    abstract volumeSource(
+        image: string,
+        secretNamespace: pulumi.Input<string>,
+    ): Pick<inputs.core.v1.PersistentVolumeSpec, "rbd" | "csi">;
+
+    /** The class a static PV and its claim name; `storageClassName` is the stack's. */
+    abstract staticClassName(storageClassName: string): string;
+
+    /** Parameters of the rbd step that creates, adopts and grows a static image. */
+    rbdParams(image: StaticImage): RbdScriptParams {
+        return {
+            pool: this.args.pool,
+            image: image.image,
+            sizeMiB: image.sizeMiB,
+            features: this.args.imageFeatures,
+            monitors: this.args.monitors,
+            userId: this.args.userId,
+            timeoutSeconds: this.args.timeoutSeconds,
+            deleteOnDestroy: image.deleteOnDestroy,
+        };
+    }
+}
+
+export class CsiCephConnection extends CephConnection {
+    readonly provisioner = "csi" as const;
+
+    constructor(
+        args: CephConnectionArgs,
+        /** The clusterID the driver's ceph-csi-config maps to the monitors. */
+        readonly clusterId: string,
+        /** The driver's name, e.g. rbd.csi.ceph.com (Rook: rook-ceph.rbd.csi.ceph.com). */
+        readonly driver: string,
+    ) {
+        super(args);
+    }
+
+    secrets(namespace: pulumi.Input<string>): CephSecret[] {
+        return [
+            {
+                suffix: "secret-user",
+                args: {
+                    metadata: { name: USER_SECRET, namespace },
+                    type: "Opaque",
+                    stringData: { userID: this.args.userId, userKey: this.args.userKey },
+                },
+            },
+        ];
+    }
+
+    storageClass(
+        name: string,
+        secretNamespace: pulumi.Input<string>,
+        reclaimPolicy: "Retain" | "Delete",
+    ): StorageClassArgs {
+        const secretParams: Record<string, pulumi.Input<string>> = {};
+        for (const use of ["provisioner", "controller-expand", "node-stage"]) {
+            secretParams[`csi.storage.k8s.io/${use}-secret-name`] = USER_SECRET;
+            secretParams[`csi.storage.k8s.io/${use}-secret-namespace`] = secretNamespace;
+        }
+        return {
+            ...classCommon(name, reclaimPolicy),
+            provisioner: this.driver,
+            parameters: {
+                clusterID: this.clusterId,
+                pool: this.args.pool,
+                imageFeatures: this.args.imageFeatures,
+                "csi.storage.k8s.io/fstype": this.args.fsType,
+                ...secretParams,
+            },
+        };
+    }
+
+    // As ceph-csi's static-volume documentation requires.
+    volumeSource(image: string, secretNamespace: pulumi.Input<string>) {
+        return {
+            csi: {
+                driver: this.driver,
+                fsType: this.args.fsType,
+                volumeHandle: image,
+                nodeStageSecretRef: { name: USER_SECRET, namespace: secretNamespace },
+                volumeAttributes: {
+                    clusterID: this.clusterId,
+                    pool: this.args.pool,
+                    staticVolume: "true",
+                    imageFeatures: this.args.imageFeatures,
+                },
+            },
+        };
+    }
+
+    /** ceph-csi static volumes take no class: "" keeps the default class away. */
+    staticClassName(): string {
+        return "";
+    }
+}
+
+export class InTreeCephConnection extends CephConnection {
+    readonly provisioner = "in-tree" as const;
+
+    constructor(
+        args: CephConnectionArgs,
+        /** The id that creates images in dynamic mode. */
+        readonly adminId: string,
+        /** Its key: only dynamic mode puts it in the cluster. */
+        readonly adminKey?: pulumi.Input<string>,
+    ) {
+        super(args);
+    }
+
+    // The in-tree plugin wants type kubernetes.io/rbd and the key under `key`.
+    secrets(namespace: pulumi.Input<string>): CephSecret[] {
+        const secret = (suffix: CephSecret["suffix"], name: string, key: pulumi.Input<string>) => ({
+            suffix,
+            args: { metadata: { name, namespace }, type: "kubernetes.io/rbd", stringData: { key } },
+        });
+        const out = [secret("secret-user", USER_SECRET, this.args.userKey)];
+        if (this.adminKey !== undefined) {
+            out.push(secret("secret-admin", ADMIN_SECRET, this.adminKey));
+        }
+        return out;
+    }
+
+    storageClass(
+        name: string,
+        secretNamespace: pulumi.Input<string>,
+        reclaimPolicy: "Retain" | "Delete",
+    ): StorageClassArgs {
+        return {
+            ...classCommon(name, reclaimPolicy),
+            provisioner: "kubernetes.io/rbd",
+            parameters: {
+                monitors: this.args.monitors.join(","),
+                adminId: this.adminId,
+                adminSecretName: ADMIN_SECRET,
+                adminSecretNamespace: secretNamespace,
+                pool: this.args.pool,
+                userId: this.args.userId,
+                userSecretName: USER_SECRET,
+                userSecretNamespace: secretNamespace,
+                fsType: this.args.fsType,
+                imageFormat: "2",
+                imageFeatures: this.args.imageFeatures,
+            },
+        };
+    }
+
+    volumeSource(image: string, secretNamespace: pulumi.Input<string>) {
+        return {
+            rbd: {
+                monitors: this.args.monitors,
+                pool: this.args.pool,
+                image,
+                user: this.args.userId,
+                secretRef: { name: USER_SECRET, namespace: secretNamespace },
+                fsType: this.args.fsType,
+            },
+        };
+    }
+
+    staticClassName(storageClassName: string): string {
+        return storageClassName;
+    }
+}
+
+function classCommon(name: string, reclaimPolicy: "Retain" | "Delete") {
+    return {
+        metadata: { name },
+        reclaimPolicy,
+        allowVolumeExpansion: true,
+        volumeBindingMode: "Immediate",
+    };
+}
