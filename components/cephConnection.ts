@@ -27,7 +27,7 @@ export interface CephConnectionArgs {
 }
 
 /** A Secret the provisioner reads, by its logical suffix and arguments. */
-export interface CephSecret {
+interface CephSecret {
     suffix: "secret-user" | "secret-admin";
     args: SecretArgs;
 }

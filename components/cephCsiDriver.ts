@@ -5,7 +5,7 @@ import { Namespace } from "@pulumi/kubernetes/core/v1";
 // The release module alone: helm/v3 also loads the Chart machinery (~35 ms at start-up).
 import { Release, ReleaseArgs } from "@pulumi/kubernetes/helm/v3/release";
 
-export const CEPH_CSI_CHART_REPO = "https://ceph.github.io/csi-charts";
+const CEPH_CSI_CHART_REPO = "https://ceph.github.io/csi-charts";
 
 export interface CephCsiDriverArgs {
     namespace: string;
@@ -17,7 +17,7 @@ export interface CephCsiDriverArgs {
 }
 
 /** The chart's values: only the driver and its config; Secrets and StorageClass are ours. */
-export function cephCsiValues(args: CephCsiDriverArgs) {
+function cephCsiValues(args: CephCsiDriverArgs) {
     return {
         driverName: args.driverName,
         csiConfig: [{ clusterID: args.clusterId, monitors: args.monitors }],
@@ -26,10 +26,7 @@ export function cephCsiValues(args: CephCsiDriverArgs) {
     };
 }
 
-export function cephCsiReleaseArgs(
-    args: CephCsiDriverArgs,
-    namespace: pulumi.Input<string>,
-): ReleaseArgs {
+function cephCsiReleaseArgs(args: CephCsiDriverArgs, namespace: pulumi.Input<string>): ReleaseArgs {
     return {
         name: "ceph-csi-rbd",
         chart: "ceph-csi-rbd",

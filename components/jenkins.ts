@@ -23,7 +23,7 @@ export interface JenkinsArgs extends Omit<JenkinsPodArgs, "serviceAccountName"> 
 }
 
 /** The Jenkins chart's agent rules: manage pods, exec into them, read their logs and events. */
-export const AGENT_RULES = [
+const AGENT_RULES = [
     {
         apiGroups: [""],
         resources: ["pods"],
@@ -39,7 +39,7 @@ export const AGENT_RULES = [
     { apiGroups: [""], resources: ["secrets"], verbs: ["get"] },
 ];
 
-export function ingressArgs(args: IngressArgs, name: string, namespace: pulumi.Input<string>) {
+function ingressArgs(args: IngressArgs, name: string, namespace: pulumi.Input<string>) {
     return {
         metadata: { name, namespace, labels: { ...APP_LABEL } },
         spec: {

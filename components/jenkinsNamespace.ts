@@ -3,14 +3,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Namespace } from "@pulumi/kubernetes/core/v1";
 
-export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+type PodSecurityLevel = "restricted" | "baseline" | "privileged";
 
 export interface JenkinsNamespaceArgs {
     name: string;
     podSecurity: PodSecurityLevel;
 }
 
-export function namespaceArgs(args: JenkinsNamespaceArgs) {
+function namespaceArgs(args: JenkinsNamespaceArgs) {
     const labels: Record<string, string> = {
         "app.kubernetes.io/part-of": "jenkins",
         "pod-security.kubernetes.io/enforce": args.podSecurity,

@@ -25,11 +25,11 @@ export interface JenkinsPodArgs {
 const UID = 1000;
 const PAUSE_UID = 65535;
 /** First boot on a fresh volume unpacks the war and plugins: allow 10 minutes. */
-export const STARTUP_BUDGET_SECONDS = 600;
+const STARTUP_BUDGET_SECONDS = 600;
 const WAR_CACHE = "/var/jenkins_cache";
 
 /** The Pod Security Standard "restricted" container rules, plus a read-only root. */
-export function restrictedContainerSecurity(runAsUser: number): inputs.core.v1.SecurityContext {
+function restrictedContainerSecurity(runAsUser: number): inputs.core.v1.SecurityContext {
     return {
         runAsNonRoot: true,
         runAsUser,
@@ -50,13 +50,13 @@ function probe(timing: Omit<inputs.core.v1.Probe, "httpGet">): inputs.core.v1.Pr
     };
 }
 
-export function jenkinsOptsResolved(jenkinsOpts: string): string {
+function jenkinsOptsResolved(jenkinsOpts: string): string {
     // The war unpacks into an emptyDir because the root filesystem is read-only.
     const webroot = /--webroot=/.test(jenkinsOpts) ? [] : [`--webroot=${WAR_CACHE}/war`];
     return [...webroot, jenkinsOpts].filter((s) => s.length > 0).join(" ");
 }
 
-export function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
+function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
     return {
         name: "jenkins",
         image: args.image,
@@ -74,7 +74,7 @@ export function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container
             { name: "jnlp", containerPort: AGENT_PORT, protocol: "TCP" },
         ],
         startupProbe: probe({ failureThreshold: STARTUP_BUDGET_SECONDS / 10 }),
-        // The seed's readiness timings.
+        // The 2018 Deployment's readiness timings.
         readinessProbe: probe({ successThreshold: 2, failureThreshold: 5 }),
         livenessProbe: probe({ failureThreshold: 5 }),
         resources: args.resources,
@@ -88,7 +88,7 @@ export function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container
 }
 
 /** The explicit pause sidecar the design asks for. It holds no work of its own. */
-export function infraContainer(image: string): inputs.core.v1.Container {
+function infraContainer(image: string): inputs.core.v1.Container {
     return {
         name: "infra",
         image,
@@ -121,7 +121,7 @@ function nodeAffinity(labels: Record<string, string>): inputs.core.v1.Affinity |
     };
 }
 
-export function createPodSpec(args: JenkinsPodArgs): inputs.core.v1.PodSpec {
+function createPodSpec(args: JenkinsPodArgs): inputs.core.v1.PodSpec {
     return {
         shareProcessNamespace: args.infra.shareProcessNamespace,
         affinity: nodeAffinity(args.nodeAffinity),

@@ -17,8 +17,8 @@ export interface RbdImageArgs extends RbdScriptParams {
     host?: SshHost;
 }
 
-/** Inputs shared by local and remote commands; exported for tests and the integration suite. */
-export function rbdCommandArgs(args: RbdImageArgs) {
+/** Inputs shared by the local and the remote command. */
+function rbdCommandArgs(args: RbdImageArgs) {
     return {
         ...RBD_COMMANDS,
         stdin: pulumi.secret(pulumi.output(args.userKey).apply((k) => rbdProgram(args, k))),

@@ -12,7 +12,7 @@ export interface RetainedVolumeNoteArgs {
 }
 
 /** The line a destroy prints: the PV and the image kept, and how to remove them. */
-export const KEPT_MESSAGE =
+const KEPT_MESSAGE =
     'printf "%s\\n" "kept with Jenkins\' data (reclaimPolicy Retain): PersistentVolume $KEPT_PV and rbd image $KEPT_POOL/$KEPT_IMAGE; remove them by hand with: kubectl delete pv $KEPT_PV; rbd rm $KEPT_POOL/$KEPT_IMAGE"';
 
 export class RetainedVolumeNote extends pulumi.ComponentResource {

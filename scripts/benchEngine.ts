@@ -24,7 +24,7 @@ import {
 } from "./toolchain";
 import { STAND_IN_CEPH_KEY } from "./standIns";
 
-export interface EngineFigures {
+interface EngineFigures {
     devMs: number[];
     floorMs: number[];
 }

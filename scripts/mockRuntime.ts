@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
-export const PROGRAM = path.join(PROJECT_ROOT, "index.ts");
+const PROGRAM = path.join(PROJECT_ROOT, "index.ts");
 
 export interface RegisteredResource {
     type: string;
@@ -48,7 +48,7 @@ export interface RunOptions {
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
-export function unwrapSecrets(value: unknown, at: string, paths: string[]): unknown {
+function unwrapSecrets(value: unknown, at: string, paths: string[]): unknown {
     if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, paths));
     if (value && typeof value === "object") {
         const obj = value as Record<string, unknown>;

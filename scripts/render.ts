@@ -7,7 +7,7 @@ import * as YAML from "yaml";
 import { configFromStackFile, PROJECT_ROOT, RegisteredResource, runProgram } from "./mockRuntime";
 import { STAND_IN_CEPH_KEY, STAND_IN_SSH_KEY } from "./standIns";
 
-export const REDACTED = "<redacted>";
+const REDACTED = "<redacted>";
 
 const STAND_INS: Record<string, string> = {
     cephUserKey: STAND_IN_CEPH_KEY,
@@ -31,7 +31,7 @@ const KIND_ORDER = [
     "Ingress",
 ];
 
-export interface RenderResult {
+interface RenderResult {
     manifests: Record<string, unknown>[];
     others: RegisteredResource[];
     notes: string[];
@@ -74,7 +74,7 @@ export function toManifest(r: RegisteredResource): Record<string, unknown> {
     return m;
 }
 
-export interface StackFileConfig {
+interface StackFileConfig {
     project: string;
     /** Config as the language host hands it to the program (full keys, string values). */
     config: Record<string, string>;

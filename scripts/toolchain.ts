@@ -21,9 +21,9 @@ const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), 
     dependencies: Record<string, string>;
 };
 
-export const CACHE =
+const CACHE =
     process.env.JENKINS_CEPH_TOOLCHAIN ?? path.join(os.homedir(), ".cache", "jenkins-ceph-e2e");
-export const PULUMI_VERSION = pkg.dependencies["@pulumi/pulumi"];
+const PULUMI_VERSION = pkg.dependencies["@pulumi/pulumi"];
 export const KUBERNETES_PROVIDER_VERSION = pkg.dependencies["@pulumi/kubernetes"];
 export const COMMAND_PROVIDER_VERSION = pkg.dependencies["@pulumi/command"];
 const KUBERNETES_VERSION = process.env.KUBERNETES_VERSION ?? "v1.30.14";

@@ -1,8 +1,8 @@
 // JAVA_OPTS for Jenkins: container-aware heap by default, and a check for the flag
-// orders the JVM refuses to start with (REFERENCE.md §1).
+// orders the JVM refuses to start with (checked against a real JVM in test/jvm.spec.ts).
 import { DIAGNOSTIC_FLAGS, EXPERIMENTAL_FLAGS } from "./jvmFlags.generated";
 
-/** Heap follows the container's memory limit; G1 as the seed chose; the seed's time zone. */
+/** Heap follows the container's memory limit; G1 and the time zone, as the 2018 installation chose. */
 export function defaultJavaOpts(timezone: string): string[] {
     return [
         "-XX:InitialRAMPercentage=50.0",

@@ -41,8 +41,3 @@ export function parseStorageQuantity(q: string): { bytes: bigint } | { error: st
     }
     return { bytes };
 }
-
-/** "102400 MiB" style, with a Gi form when it is whole; for messages. */
-export function describeMiB(mib: bigint): string {
-    return mib % 1024n === 0n ? `${mib} MiB (${mib / 1024n}Gi)` : `${mib} MiB`;
-}

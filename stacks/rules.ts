@@ -36,7 +36,7 @@ export function cephUser(v: string): string | undefined {
     return cephName(v);
 }
 
-export function tcpPort(v: number): string | undefined {
+function tcpPort(v: number): string | undefined {
     return Number.isInteger(v) && v >= 1 && v <= 65535 ? undefined : `${v} is not a port (1-65535)`;
 }
 

@@ -28,7 +28,7 @@ const cpu = str((v) =>
         : `"${v}" is not a CPU quantity`,
 );
 
-export const IMAGE_FEATURES = [
+const IMAGE_FEATURES = [
     "layering",
     "exclusive-lock",
     "object-map",
@@ -175,7 +175,7 @@ export const rbdHostSchema = z
 export const modeSchema = z.enum(["dynamic", "static"]);
 
 /** Examples for the error messages, by setting path (most specific first). */
-export const EXAMPLES: [RegExp, string][] = [
+const EXAMPLES: [RegExp, string][] = [
     [/^mode$/, "dynamic (or static)"],
     [
         /^ceph$/,

@@ -26,20 +26,20 @@ type CephFields = Omit<z.output<typeof cephSchema>, "provisioner" | "clusterId">
     monitors: string[];
 };
 /** ceph-csi: a clusterID is always there (validation refuses a csi stack without one). */
-export type CsiCephSettings = CephFields & { provisioner: "csi"; clusterId: string };
-export type InTreeCephSettings = CephFields & { provisioner: "in-tree" };
-export type CephSettings = CsiCephSettings | InTreeCephSettings;
+type CsiCephSettings = CephFields & { provisioner: "csi"; clusterId: string };
+type InTreeCephSettings = CephFields & { provisioner: "in-tree" };
+type CephSettings = CsiCephSettings | InTreeCephSettings;
 
-export type VolumeSettings = z.output<typeof volumeSchema> & {
+type VolumeSettings = z.output<typeof volumeSchema> & {
     /** Exact size in MiB (static volumes must be whole MiB; dynamic ones are rounded up). */
     sizeMiB: bigint;
     protect: boolean;
 };
-export type JenkinsSettings = z.output<typeof jenkinsSchema> & {
+type JenkinsSettings = z.output<typeof jenkinsSchema> & {
     /** JAVA_OPTS as the container gets it: defaults (unless replaced) then the stack's. */
     javaOptsResolved: string;
 };
-export type RbdHostSettings = z.output<typeof rbdHostSchema> & {
+type RbdHostSettings = z.output<typeof rbdHostSchema> & {
     privateKey: pulumi.Output<string>;
 };
 
@@ -53,14 +53,14 @@ interface CommonSettings {
 }
 
 /** Dynamic volumes: the provisioner creates the image (in-tree: as ceph.adminId). */
-export interface DynamicSettings extends CommonSettings {
+interface DynamicSettings extends CommonSettings {
     mode: "dynamic";
     /** in-tree only: the key the provisioner creates images with. */
     cephAdminKey?: pulumi.Output<string>;
 }
 
 /** Static volumes: this program creates, adopts and grows the image with rbd. */
-export interface StaticSettings extends CommonSettings {
+interface StaticSettings extends CommonSettings {
     mode: "static";
     /** Where `rbd` runs; undefined = on the machine running Pulumi. */
     rbdHost?: RbdHostSettings;
@@ -163,7 +163,7 @@ function unwrap(s: z.ZodTypeAny | undefined): z.ZodTypeAny | undefined {
 }
 
 /** The known name within edit distance 2, for "did you mean". */
-export function closest(word: string, candidates: string[]): string | undefined {
+function closest(word: string, candidates: string[]): string | undefined {
     const dist = (a: string, b: string): number => {
         const d = Array.from({ length: a.length + 1 }, (_, i) => [
             i,

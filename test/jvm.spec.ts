@@ -56,13 +56,13 @@ describe("JVM: JAVA_OPTS checked by a real java", function () {
         assert.match(r.out, /org\.apache\.commons\.jelly\.tags\.fmt\.timeZone = Asia\/Seoul/);
     });
 
-    it("accepts the seed's full JAVA_OPTS, and the validator agrees", () => {
+    it("accepts the 2018 installation's full JAVA_OPTS, and the validator agrees", () => {
         assert.deepEqual(javaOptsOrderErrors(splitOpts(SEED_JAVA_OPTS)), []);
         const r = java([...splitOpts(SEED_JAVA_OPTS), "-version"]);
         assert.equal(r.status, 0, r.out);
     });
 
-    it("accepts the seed's diagnostic flags added through settings", async () => {
+    it("accepts the 2018 installation's diagnostic flags added through settings", async () => {
         const opts = await generatedJavaOpts({
             javaOpts:
                 "-XX:+UnlockExperimentalVMOptions -XX:G1NewSizePercent=20 -XX:+UnlockDiagnosticVMOptions -XX:G1SummarizeRSetStatsPeriod=1",

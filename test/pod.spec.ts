@@ -1,4 +1,4 @@
-// The Jenkins pod: the seed's Deployment made current, pause infra, probes, security.
+// The Jenkins pod: the 2018 installation's Deployment made current, pause infra, probes, security.
 import { strict as assert } from "assert";
 import { ProgramRun } from "../scripts/mockRuntime";
 import { baseStack, COMBINATIONS } from "./fixtures";
@@ -63,7 +63,7 @@ export function restrictedViolations(pod: Any): string[] {
     return out;
 }
 
-describe("pod: the seed's Deployment, made current", () => {
+describe("pod: the 2018 installation's Deployment, made current", () => {
     let r: ProgramRun;
     before(async () => {
         r = await runOk(baseStack("dynamic", "csi"));
@@ -80,7 +80,7 @@ describe("pod: the seed's Deployment, made current", () => {
         assert.deepEqual(d.spec.template.metadata.labels, { app: "jenkins" });
     });
 
-    it("keeps the seed's node affinity cicd-services In [enabled]", () => {
+    it("keeps the 2018 installation's node affinity cicd-services In [enabled]", () => {
         assert.deepEqual(
             podSpec(r).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution,
             {
@@ -134,7 +134,7 @@ describe("pod: the seed's Deployment, made current", () => {
         assert.match(env(j, "JENKINS_OPTS") ?? "", /--webroot=\/var\/jenkins_cache\/war/);
     });
 
-    it("probes /login on the named port: startup, the seed's readiness timings, liveness", () => {
+    it("probes /login on the named port: startup, the 2018 installation's readiness timings, liveness", () => {
         const j = container(r, "jenkins");
         for (const p of [j.startupProbe, j.readinessProbe, j.livenessProbe]) {
             assert.deepEqual(p.httpGet, { path: "/login", port: "http" });
@@ -166,7 +166,7 @@ describe("pod: the seed's Deployment, made current", () => {
         assert.ok(podSpec(r).terminationGracePeriodSeconds >= 60);
     });
 
-    it("sizes the heap from the container (no -Xms/-Xmx), G1, the seed's time zone twice", () => {
+    it("sizes the heap from the container (no -Xms/-Xmx), G1, the 2018 installation's time zone twice", () => {
         const opts = env(container(r, "jenkins"), "JAVA_OPTS") ?? "";
         assert.match(opts, /-XX:MaxRAMPercentage=75\.0/);
         assert.match(opts, /-XX:InitialRAMPercentage=50\.0/);

@@ -255,7 +255,7 @@ describe("program: static mode", () => {
         assert.equal(byKind(r, "StorageClass").length, 0, "static volumes need no StorageClass");
     });
 
-    it("in-tree: PV with the rbd source the seed wrote, class from settings", async () => {
+    it("in-tree: PV with the rbd source the 2018 PV had, class from settings", async () => {
         const r = await runOk(baseStack("static", "in-tree"));
         const pv = one(r, "PersistentVolume").inputs as Any;
         assert.deepEqual(pv.spec.rbd, {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A throwaway single-node Ceph cluster on 127.0.0.1 for the tests (see CEPH-FIXTURE.md):
+# A throwaway single-node Ceph cluster on 127.0.0.1 for the tests (shared/CEPH-FIXTURE.md beside this repository has the measurements):
 # one mon, one memstore OSD, cephx on, pool `kubes`, user client.kube with rbd caps.
 # Everything lives in DIR; nothing touches /etc/ceph or /var/lib/ceph.
 #
@@ -110,7 +110,7 @@ EOF
     printf '{"cephx_secret": "%s"}' "$secret" > "$dir/osd.json"
     id=$(admin osd new "$uuid" -i "$dir/osd.json")
     rm -f "$dir/osd.json"
-    # ceph-osd --mkfs --key does not write the keyring file itself (CEPH-FIXTURE.md gotcha 1).
+    # ceph-osd --mkfs --key does not write the keyring file itself (a known gotcha: write it by hand).
     printf '[osd.%s]\n\tkey = %s\n' "$id" "$secret" > "$dir/osd/keyring"
     ceph-osd -c "$conf" -i "$id" --mkfs --key "$secret" --osd-uuid "$uuid" >/dev/null 2>&1
     ceph-osd -c "$conf" -i "$id"
