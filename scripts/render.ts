@@ -6,6 +6,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { configFromStackFile, PROJECT_ROOT, RegisteredResource, runProgram } from "./mockRuntime";
 import { STAND_IN_CEPH_KEY, STAND_IN_SSH_KEY } from "./standIns";
+import { neededSecrets } from "../stacks/settings";
 
 const REDACTED = "<redacted>";
 
@@ -104,12 +105,7 @@ export function stackFileConfig(
         notes.push(`${full} is encrypted in the stack file: rendered with a stand-in`);
 
     // Secrets a user sets with `pulumi config set --secret` are not in the file; render anyway.
-    const needed = ["cephUserKey"];
-    const ceph = JSON.parse(config[`${project}:ceph`] ?? "{}") as { provisioner?: string };
-    if (ceph.provisioner === "in-tree" && config[`${project}:mode`] === "dynamic")
-        needed.push("cephAdminKey");
-    if (config[`${project}:rbdHost`] !== undefined) needed.push("rbdHostKey");
-    for (const key of needed) {
+    for (const key of neededSecrets({ project, values: config })) {
         const full = `${project}:${key}`;
         if (config[full] === undefined) {
             config[full] = STAND_INS[key];

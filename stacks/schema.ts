@@ -4,6 +4,12 @@ import { z } from "zod";
 import * as rules from "./rules";
 import { parseStorageQuantity } from "./quantity";
 
+// Defaults that error examples repeat: written once here.
+const CHART_VERSION = "3.13.1";
+const JENKINS_IMAGE = "jenkins/jenkins:2.568.2-jdk21";
+const PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1";
+const CSI_NAMESPACE = "ceph-csi-rbd";
+
 type Check<T> = (v: T) => string | undefined;
 
 function checked<T extends z.ZodTypeAny>(schema: T, check: Check<z.output<T>>): z.ZodEffects<T> {
@@ -70,11 +76,11 @@ export const cephSchema = z
                 install: z.boolean().default(false),
                 chartVersion: str((v) =>
                     /^\d+\.\d+\.\d+$/.test(v) ? undefined : `"${v}" is not a pinned chart version`,
-                ).default("3.13.1"),
-                namespace: str(rules.dnsLabel).default("ceph-csi-rbd"),
+                ).default(CHART_VERSION),
+                namespace: str(rules.dnsLabel).default(CSI_NAMESPACE),
             })
             .strict()
-            .default({ install: false, chartVersion: "3.13.1", namespace: "ceph-csi-rbd" }),
+            .default({}),
     })
     .strict();
 
@@ -106,11 +112,11 @@ const resourcesSchema = z
         requests: z
             .object({ cpu: cpu.default("500m"), memory: quantity.default("4Gi") })
             .strict()
-            .default({ cpu: "500m", memory: "4Gi" }),
+            .default({}),
         limits: z
             .object({ cpu: cpu.default("2"), memory: quantity.default("4Gi") })
             .strict()
-            .default({ cpu: "2", memory: "4Gi" }),
+            .default({}),
     })
     .strict();
 
@@ -118,7 +124,7 @@ export const jenkinsSchema = z
     .object({
         namespace: str(rules.dnsLabel).default("ci-infra"),
         name: str(rules.dnsLabel).default("jenkins"),
-        image: str(rules.pinnedImage).default("jenkins/jenkins:2.568.2-jdk21"),
+        image: str(rules.pinnedImage).default(JENKINS_IMAGE),
         nodeAffinity: z
             .record(str(rules.labelKey), str(rules.labelValue))
             .default({ "cicd-services": "enabled" }),
@@ -130,22 +136,15 @@ export const jenkinsSchema = z
                 ? undefined
                 : `"${v}" is not a time zone name`,
         ).default("Asia/Seoul"),
-        resources: resourcesSchema.default({
-            requests: { cpu: "500m", memory: "4Gi" },
-            limits: { cpu: "2", memory: "4Gi" },
-        }),
+        resources: resourcesSchema.default({}),
         infra: z
             .object({
                 shareProcessNamespace: z.boolean().default(true),
                 sidecar: z.boolean().default(true),
-                image: str(rules.pinnedImage).default("registry.k8s.io/pause:3.10.1"),
+                image: str(rules.pinnedImage).default(PAUSE_IMAGE),
             })
             .strict()
-            .default({
-                shareProcessNamespace: true,
-                sidecar: true,
-                image: "registry.k8s.io/pause:3.10.1",
-            }),
+            .default({}),
         podSecurity: z.enum(["restricted", "baseline", "privileged"]).default("restricted"),
         ingress: z
             .object({
@@ -158,7 +157,7 @@ export const jenkinsSchema = z
         agents: z
             .object({ enabled: z.boolean().default(false) })
             .strict()
-            .default({ enabled: false }),
+            .default({}),
     })
     .strict();
 
@@ -192,8 +191,8 @@ const EXAMPLES: [RegExp, string][] = [
     [/^ceph\.imageFeatures$/, "layering"],
     [/^ceph\.timeoutSeconds$/, "20"],
     [/^ceph\.csi\.install$/, "false (true installs the ceph-csi-rbd chart)"],
-    [/^ceph\.csi\.chartVersion$/, "3.13.1"],
-    [/^ceph\.csi\.namespace$/, "ceph-csi-rbd"],
+    [/^ceph\.csi\.chartVersion$/, CHART_VERSION],
+    [/^ceph\.csi\.namespace$/, CSI_NAMESPACE],
     [/^volume\.size$/, "100Gi"],
     [/^volume\.accessMode$/, "ReadWriteOnce"],
     [/^volume\.reclaimPolicy$/, "Retain"],
@@ -201,13 +200,13 @@ const EXAMPLES: [RegExp, string][] = [
     [/^volume\.(deleteImageOnDestroy|protect)$/, "false"],
     [/^jenkins\.namespace$/, "ci-infra"],
     [/^jenkins\.name$/, "jenkins"],
-    [/^jenkins\.image$/, "jenkins/jenkins:2.568.2-jdk21"],
+    [/^jenkins\.image$/, JENKINS_IMAGE],
     [/^jenkins\.nodeAffinity/, '{"cicd-services": "enabled"} (or {} for any node)'],
     [/^jenkins\.javaOpts$/, "-XX:+UnlockDiagnosticVMOptions -XX:G1SummarizeRSetStatsPeriod=1"],
     [/^jenkins\.timezone$/, "Asia/Seoul"],
     [/^jenkins\.resources.*cpu$/, "500m"],
     [/^jenkins\.resources/, '{"requests": {"memory": "4Gi"}, "limits": {"memory": "4Gi"}}'],
-    [/^jenkins\.infra\.image$/, "registry.k8s.io/pause:3.10.1"],
+    [/^jenkins\.infra\.image$/, PAUSE_IMAGE],
     [/^jenkins\.infra/, "true"],
     [/^jenkins\.podSecurity$/, "restricted (or baseline)"],
     [/^jenkins\.ingress/, '{"host": "jenkins.example.com", "className": "nginx"}'],

@@ -68,6 +68,38 @@ interface StaticSettings extends CommonSettings {
 
 export type Settings = DynamicSettings | StaticSettings;
 
+type SecretKey = (typeof SECRET_KEYS)[number];
+
+const NEEDED_WHY: Record<SecretKey, [why: string, example: string | undefined]> = {
+    cephUserKey: [
+        "(the key of the Ceph user in ceph.user)",
+        "ceph auth get-key client.kube | pulumi config set --secret cephUserKey",
+    ],
+    cephAdminKey: [
+        "with the in-tree provisioner in dynamic mode (it creates rbd images as ceph.adminId)",
+        "ceph auth get-key client.admin | pulumi config set --secret cephAdminKey",
+    ],
+    rbdHostKey: ["when rbdHost is set (the SSH private key for it)", undefined],
+};
+
+/**
+ * The secret settings a stack needs, from its raw config: the one place this is decided
+ * (validation requires them; the offline render stands in for the missing ones).
+ */
+export function neededSecrets(raw: Pick<RawStackConfig, "project" | "values">): SecretKey[] {
+    const v = (key: string) => raw.values[`${raw.project}:${key}`];
+    let provisioner: unknown;
+    try {
+        provisioner = (JSON.parse(v("ceph") ?? "{}") as { provisioner?: unknown }).provisioner;
+    } catch {
+        provisioner = undefined; // reported by validation
+    }
+    const needed: SecretKey[] = ["cephUserKey"];
+    if (provisioner === "in-tree" && v("mode") === "dynamic") needed.push("cephAdminKey");
+    if (v("rbdHost") !== undefined) needed.push("rbdHostKey");
+    return needed;
+}
+
 export class ConfigError extends Error {
     constructor(public readonly problems: string[]) {
         super(
@@ -302,25 +334,17 @@ export function parseSettings(raw: RawStackConfig): Settings {
     const adminKey = secretValue(problems, raw, "cephAdminKey", rules.cephKey);
     const hostKey = secretValue(problems, raw, "rbdHostKey", sshKey);
     const hostKeySet = raw.values[`${prefix}rbdHostKey`] !== undefined;
-    if (raw.values[`${prefix}cephUserKey`] === undefined) {
-        problems.add(
-            "cephUserKey",
-            "is required (the key of the Ceph user in ceph.user)",
-            "ceph auth get-key client.kube | pulumi config set --secret cephUserKey",
-        );
+    for (const key of neededSecrets(raw)) {
+        if (raw.values[`${prefix}${key}`] === undefined) {
+            const [why, example] = NEEDED_WHY[key];
+            problems.add(key, `is required ${why}`, example);
+        }
     }
 
     if (ceph) {
         const csi = ceph.provisioner === "csi";
         if (csi && !ceph.clusterId)
             problems.add("ceph.clusterId", "is required with the csi provisioner");
-        if (!csi && raw.values[`${prefix}cephAdminKey`] === undefined && mode === "dynamic") {
-            problems.add(
-                "cephAdminKey",
-                "is required with the in-tree provisioner in dynamic mode (it creates rbd images as ceph.adminId)",
-                "ceph auth get-key client.admin | pulumi config set --secret cephAdminKey",
-            );
-        }
         if (!csi && ceph.imageFeatures !== "layering") {
             problems.add("ceph.imageFeatures", "the in-tree provisioner supports only layering");
         }
@@ -370,9 +394,6 @@ export function parseSettings(raw: RawStackConfig): Settings {
         }
     }
 
-    if (rbdHost && !hostKeySet) {
-        problems.add("rbdHostKey", "is required when rbdHost is set (the SSH private key for it)");
-    }
     if (hostKeySet && rbdHostIn === undefined) {
         problems.add("rbdHostKey", "is set but rbdHost is not", undefined);
     }
