@@ -22,27 +22,27 @@ export class RetainedVolumeNote extends pulumi.ComponentResource {
         opts?: pulumi.ComponentResourceOptions,
     ) {
         super("jenkins-ceph:index:RetainedVolumeNote", name, {}, opts);
-        const pv = PersistentVolume.get(`${name}-pv`, args.claim.spec.volumeName, {
-            parent: this,
-        });
-        // in-tree PVs name the image in spec.rbd; ceph-csi in its volume attributes.
-        const image = pv.spec.apply(
-            (s) => s.rbd?.image ?? s.csi?.volumeAttributes?.imageName ?? "",
-        );
-        new local.Command(
-            name,
-            {
-                // Nothing to do on create or update; the note is for destroy.
-                delete: KEPT_MESSAGE,
-                environment: {
-                    KEPT_PV: args.claim.spec.volumeName,
-                    KEPT_POOL: args.pool,
-                    KEPT_IMAGE: image,
+        // Registered once the claim is bound and its PV known: the engine cannot read a PV
+        // whose name is still unknown (a first preview), so that preview does not list it.
+        args.claim.spec.volumeName.apply((pvName) => {
+            if (!pvName) return;
+            const pv = PersistentVolume.get(`${name}-pv`, pvName, { parent: this });
+            // in-tree PVs name the image in spec.rbd; ceph-csi in its volume attributes.
+            const image = pv.spec.apply(
+                (s) => s?.rbd?.image ?? s?.csi?.volumeAttributes?.imageName ?? "",
+            );
+            new local.Command(
+                name,
+                {
+                    // Nothing to do on create or update; the note is for destroy.
+                    delete: KEPT_MESSAGE,
+                    environment: { KEPT_PV: pvName, KEPT_POOL: args.pool, KEPT_IMAGE: image },
+                    logging: "stdout",
                 },
-                logging: "stdout",
-            },
-            { parent: this },
-        );
+                // Deleted before the claim, so the note comes before the claim goes.
+                { parent: this, dependsOn: [args.claim] },
+            );
+        });
         this.registerOutputs({});
     }
 }

@@ -37,7 +37,6 @@ export const TOOLCHAIN = {
     kwok: path.join(bin(`kwok-${KWOK_VERSION}`), "kwok"),
     /** PulumiCommand.get's root: the CLI is root/bin/pulumi. */
     pulumiRoot: path.join(CACHE, `pulumi-v${PULUMI_VERSION}`),
-    languageHostDir: bin(`language-nodejs-v${PULUMI_VERSION}`),
     kubernetesProvider: path.join(
         bin(`kubernetes-provider-${KUBERNETES_PROVIDER_VERSION}`),
         "pulumi-resource-kubernetes",
@@ -62,7 +61,8 @@ export function missingParts(engine: boolean): string[] {
         want.push(
             [TOOLCHAIN.kwok, "kwok"],
             [path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi"), "pulumi"],
-            [path.join(TOOLCHAIN.languageHostDir, "pulumi-language-nodejs"), "language"],
+            // toolchain.sh puts the language host next to the CLI, where the CLI looks first.
+            [path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi-language-nodejs"), "engine"],
             [TOOLCHAIN.kubernetesProvider, "provider"],
             [TOOLCHAIN.commandProvider, "command"],
         );
@@ -76,7 +76,7 @@ export const PULUMI_CLI = path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi");
 
 /**
  * The environment the engine runs in here: a private Pulumi home, a file backend, a
- * throwaway passphrase, the language host on PATH, and no plugin downloads.
+ * throwaway passphrase, and no plugin downloads.
  */
 export function engineEnv(root: string, kubeconfig: string): Record<string, string> {
     const home = path.join(root, "pulumi-home");
@@ -90,7 +90,6 @@ export function engineEnv(root: string, kubeconfig: string): Record<string, stri
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         KUBECONFIG: kubeconfig,
-        PATH: `${TOOLCHAIN.languageHostDir}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     };
 }
 

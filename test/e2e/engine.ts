@@ -246,6 +246,18 @@ export class E2eWorld {
         return key;
     }
 
+    /** `pulumi stack export` as a user runs it (the automation API's export shows secrets). */
+    exportStack(s: Stack): string {
+        const cli = USER_CONFIG ? "pulumi" : PULUMI_CLI;
+        const r = spawnSync(cli, ["stack", "export", "--stack", s.name], {
+            cwd: this.workDir,
+            encoding: "utf8",
+            env: { ...process.env, ...this.ws.envVars },
+        });
+        assert.equal(r.status, 0, `pulumi stack export: ${r.stderr}`);
+        return r.stdout;
+    }
+
     /** `pulumi config set --secret` with the value on stdin, as the README tells users: never argv. */
     private setSecret(s: Stack, name: string, value: string): void {
         const cli = USER_CONFIG ? "pulumi" : PULUMI_CLI;
@@ -358,8 +370,18 @@ export class E2eWorld {
     }
 
     assertNoKeys(text: string, where: string): void {
-        const leaked = this.needles().filter((n) => text.includes(n));
-        assert.equal(leaked.length, 0, `${where} holds ${leaked.length} key(s) in plaintext`);
+        // Where each one sits, with the key itself masked: enough to find the field.
+        const hits = this.needles().flatMap((n) => {
+            const i = text.indexOf(n);
+            if (i < 0) return [];
+            const around = text.slice(Math.max(0, i - 160), i + n.length + 40).replace(n, "<KEY>");
+            return [around];
+        });
+        assert.equal(
+            hits.length,
+            0,
+            `${where} holds ${hits.length} key(s) in plaintext:\n${hits.join("\n---\n")}`,
+        );
     }
 
     assertNoKeysInBackend(): void {

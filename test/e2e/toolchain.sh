@@ -170,6 +170,15 @@ case $what in pulumi | engine | all)
         build pulumi "$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION" \
         github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ;;
 esac
+# The CLI finds the language host next to itself (on PATH it warns on every run).
+case $what in pulumi | language | engine | all)
+    lang="$CACHE/language-nodejs-$PULUMI_VERSION/bin/pulumi-language-nodejs"
+    cli_bin="$CACHE/pulumi-$PULUMI_VERSION/bin"
+    if [ -x "$lang" ] && [ -d "$cli_bin" ] && ! cmp -s "$lang" "$cli_bin/pulumi-language-nodejs"; then
+        install -m 0755 "$lang" "$cli_bin/pulumi-language-nodejs"
+        log "language host placed next to the pulumi CLI in $cli_bin"
+    fi ;;
+esac
 case $what in kubernetes | all)
     # Stamped with its version: the Kubernetes provider refuses a cluster that says v0.0.
     LDFLAGS="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)" \
