@@ -3,10 +3,11 @@
 // Prints figures; it is not a test. Last line is machine-readable.
 import { spawnSync } from "child_process";
 import * as path from "path";
+import { PROJECT_ROOT } from "./projectRoot";
 import { stackFileConfig } from "./render";
 import { benchEngine, engineBenchMissing } from "./benchEngine";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+const ROOT = PROJECT_ROOT;
 const CHILD = path.join(__dirname, "benchChild.js");
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 

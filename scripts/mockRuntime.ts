@@ -2,9 +2,10 @@
 // language host does, and returns every registered resource with its inputs and
 // options. Used by the tests, `npm run render` and `npm run bench`.
 import * as path from "path";
+import { PROJECT_ROOT } from "./projectRoot";
 import * as pulumi from "@pulumi/pulumi";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export { PROJECT_ROOT };
 const PROGRAM = path.join(PROJECT_ROOT, "index.ts");
 
 export interface RegisteredResource {

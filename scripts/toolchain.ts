@@ -3,19 +3,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { PROJECT_ROOT } from "./projectRoot";
 
-/** The repository root, from scripts/ or from its compiled copy in bin/scripts/. */
-function projectRoot(): string {
-    let dir = __dirname;
-    while (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) {
-        const up = path.dirname(dir);
-        if (up === dir) throw new Error(`no Pulumi.yaml above ${__dirname}`);
-        dir = up;
-    }
-    return dir;
-}
-
-export const PROJECT_ROOT = projectRoot();
+export { PROJECT_ROOT };
 
 const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
     dependencies: Record<string, string>;
