@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { PROJECT_ROOT } from "../../scripts/mockRuntime";
 import { CephCluster, missingCephBinaries } from "../ceph/cluster";
 import { TestSshd } from "../ceph/sshd";
 import {
@@ -156,6 +157,20 @@ export class E2eWorld {
         ];
     }
 
+    /** Stacks a previous release deployed, upgraded in place (names apart from the rest). */
+    static upgradeCombos(): Combo[] {
+        if (USER_CONFIG) return [];
+        const up = (mode: Combo["mode"], provisioner: Combo["provisioner"]) => {
+            const short = `up-${mode === "static" ? "st" : "dy"}-${provisioner === "csi" ? "csi" : "it"}`;
+            return combo(mode, provisioner, {
+                short,
+                namespace: `e2e-${short}`,
+                image: `img-${short}`,
+            });
+        };
+        return [up("dynamic", "in-tree"), up("static", "csi")];
+    }
+
     describe(): string {
         return this.local
             ? `local: ${this.local.timings.join(", ")}; monitors ${this.ceph.monitors.join(",")}`
@@ -163,7 +178,7 @@ export class E2eWorld {
     }
 
     private stackFile(s: Stack): string {
-        return path.join(this.workDir, `Pulumi.${s.name}.yaml`);
+        return path.join(s.workspace.workDir, `Pulumi.${s.name}.yaml`);
     }
 
     private readStackFile(s: Stack): { config: Record<string, unknown> } & Record<string, unknown> {
@@ -175,8 +190,8 @@ export class E2eWorld {
     }
 
     /** A new stack for the combination, configured as a user would in its stack file. */
-    async stack(c: Combo): Promise<Stack> {
-        const s = await Stack.create(`e2e-${c.short}`, this.ws);
+    async stack(c: Combo, ws: LocalWorkspace = this.ws, name = `e2e-${c.short}`): Promise<Stack> {
+        const s = await Stack.create(name, ws);
         const doc = this.readStackFile(s);
         const key = (k: string) => `${PROJECT}:${k}`;
         if (USER_CONFIG) {
@@ -221,6 +236,47 @@ export class E2eWorld {
         return s;
     }
 
+    /**
+     * The program as it was at `commit` (a released version users run today), in its own
+     * project directory: `git archive` of that commit, with this checkout's node_modules.
+     * undefined (with why) when the commit is not in this clone's history.
+     */
+    async legacyWorkspace(commit: string): Promise<LocalWorkspace | string> {
+        if (
+            spawnSync("git", ["-C", PROJECT_ROOT, "cat-file", "-e", `${commit}^{commit}`])
+                .status !== 0
+        ) {
+            return `commit ${commit} is not in this clone (a shallow clone?)`;
+        }
+        const dir = path.join(path.dirname(this.workDir), `legacy-${commit.slice(0, 7)}`);
+        if (fs.existsSync(dir)) {
+            return LocalWorkspace.create({
+                workDir: dir,
+                pulumiCommand: this.ws.pulumiCommand,
+                envVars: this.ws.envVars,
+            });
+        }
+        fs.mkdirSync(dir, { recursive: true });
+        const r = spawnSync("sh", [
+            "-c",
+            `git -C "${PROJECT_ROOT}" archive ${commit} | tar -x -C "${dir}"`,
+        ]);
+        assert.equal(r.status, 0, `git archive ${commit}: ${String(r.stderr)}`);
+        fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
+        return LocalWorkspace.create({
+            workDir: dir,
+            pulumiCommand: this.ws.pulumiCommand,
+            envVars: this.ws.envVars,
+        });
+    }
+
+    /** The same stack (state and config) driven from this checkout's program. */
+    async adopt(s: Stack): Promise<Stack> {
+        const name = `Pulumi.${s.name}.yaml`;
+        fs.copyFileSync(path.join(s.workspace.workDir, name), path.join(this.workDir, name));
+        return Stack.select(s.name, this.ws);
+    }
+
     /** Merges `patch` into the stack file's structured settings; undefined removes a field. */
     editConfig(s: Stack, _c: Combo, patch: Record<string, Record<string, unknown>>): void {
         const doc = this.readStackFile(s);
@@ -250,7 +306,7 @@ export class E2eWorld {
     exportStack(s: Stack): string {
         const cli = USER_CONFIG ? "pulumi" : PULUMI_CLI;
         const r = spawnSync(cli, ["stack", "export", "--stack", s.name], {
-            cwd: this.workDir,
+            cwd: s.workspace.workDir,
             encoding: "utf8",
             env: { ...process.env, ...this.ws.envVars },
         });
@@ -265,7 +321,7 @@ export class E2eWorld {
             cli,
             ["config", "set", "--secret", "--stack", s.name, `${PROJECT}:${name}`],
             {
-                cwd: this.workDir,
+                cwd: s.workspace.workDir,
                 input: value,
                 encoding: "utf8",
                 env: { ...process.env, ...this.ws.envVars },
