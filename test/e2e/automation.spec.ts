@@ -217,7 +217,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 assert.equal(pv.metadata.uid, first.pvUid);
             });
 
-            it("state and backend never hold a Ceph or SSH key in plaintext", async () => {
+            it("state and backend never hold a Ceph or SSH key in plaintext", () => {
                 const exported = world!.exportStack(s);
                 assert.match(exported, /"secure"|ciphertext/, "the export holds encrypted values");
                 world!.assertNoKeys(exported, "pulumi stack export");
