@@ -1,18 +1,16 @@
 // Stack config -> one typed, validated Settings object. Every problem of a config is
-// collected and reported together, before the program registers any resource.
+// collected and reported together, before the program registers any resource: each
+// setting's shape (schema.ts), then the rules across settings (crossRules.ts), worded
+// by problems.ts.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import * as rules from "./rules";
-import {
-    cephSchema,
-    exampleFor,
-    jenkinsSchema,
-    modeSchema,
-    rbdHostSchema,
-    volumeSchema,
-} from "./schema";
+import { cephSchema, jenkinsSchema, modeSchema, rbdHostSchema, volumeSchema } from "./schema";
 import { MIB, parseStorageQuantity } from "./quantity";
-import { defaultJavaOpts, heapFlagBytes, javaOptsOrderErrors, splitOpts } from "./javaOpts";
+import { ConfigError, closest, Problems } from "./problems";
+import { crossFieldRules } from "./crossRules";
+
+export { ConfigError };
 
 /** Config as the language host hands it over: full keys, string values, which are secret. */
 export interface RawStackConfig {
@@ -100,119 +98,11 @@ export function neededSecrets(raw: Pick<RawStackConfig, "project" | "values">): 
     return needed;
 }
 
-export class ConfigError extends Error {
-    constructor(public readonly problems: string[]) {
-        super(
-            `The stack configuration has ${problems.length} problem(s); nothing was changed:\n` +
-                problems.map((p) => `  - ${p}`).join("\n"),
-        );
-        this.name = "ConfigError";
-    }
-}
-
 const OBJECT_KEYS = ["ceph", "volume", "jenkins", "rbdHost"] as const;
 /** The provider setting that makes a key rotation an in-place update of the Secret. */
 export const SECRET_MUTABLE_KEY = "kubernetes:enableSecretMutable";
 const SECRET_KEYS = ["cephUserKey", "cephAdminKey", "rbdHostKey"] as const;
 const KNOWN_KEYS = new Set<string>(["mode", ...OBJECT_KEYS, ...SECRET_KEYS]);
-
-class Problems {
-    readonly list: string[] = [];
-    constructor(private readonly project: string) {}
-
-    add(path: string, reason: string, example = exampleFor(path)): void {
-        this.addKey(`${this.project}:${path}`, reason, example);
-    }
-
-    /** A key outside this project's namespace, e.g. a provider's. */
-    addKey(fullKey: string, reason: string, example?: string): void {
-        const ex = example ? ` Example: ${example}` : "";
-        this.list.push(`${fullKey}: ${reason}.${ex}`);
-    }
-
-    fromZod(prefix: string, error: z.ZodError): void {
-        for (const issue of error.issues) {
-            const path = issue.path.reduce<string>(
-                (p, seg) => (typeof seg === "number" ? `${p}[${seg}]` : `${p}.${String(seg)}`),
-                prefix,
-            );
-            if (issue.code === "unrecognized_keys") {
-                for (const key of issue.keys) {
-                    const known = knownFields(prefix, issue.path);
-                    const guess = closest(key, known);
-                    this.add(
-                        `${path}.${key}`,
-                        `unknown setting${guess ? ` (did you mean "${guess}"?)` : ""}; known: ${known.join(", ")}`,
-                        guess ? `"${guess}"` : undefined,
-                    );
-                }
-                continue;
-            }
-            this.add(path, zodReason(issue));
-        }
-    }
-}
-
-function zodReason(issue: z.ZodIssue): string {
-    switch (issue.code) {
-        case "invalid_type":
-            return issue.received === "undefined" ? "is required" : `expected ${issue.expected}`;
-        case "invalid_enum_value":
-            return `must be one of ${issue.options.map(String).join(", ")}`;
-        case "too_small":
-        case "too_big":
-            return `is out of range (${issue.message})`;
-        default:
-            return issue.message;
-    }
-}
-
-function knownFields(prefix: string, path: PropertyKey[]): string[] {
-    const root: Record<string, z.ZodTypeAny> = {
-        ceph: cephSchema,
-        volume: volumeSchema,
-        jenkins: jenkinsSchema,
-        rbdHost: rbdHostSchema,
-    };
-    let schema: z.ZodTypeAny | undefined = root[prefix];
-    for (const seg of path) {
-        schema = unwrap(schema);
-        if (schema instanceof z.ZodObject)
-            schema = (schema.shape as Record<string, z.ZodTypeAny>)[String(seg)];
-    }
-    schema = unwrap(schema);
-    return schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : [];
-}
-
-function unwrap(s: z.ZodTypeAny | undefined): z.ZodTypeAny | undefined {
-    let cur = s;
-    for (;;) {
-        if (cur instanceof z.ZodDefault) cur = cur.removeDefault() as z.ZodTypeAny;
-        else if (cur instanceof z.ZodOptional) cur = cur.unwrap() as z.ZodTypeAny;
-        else if (cur instanceof z.ZodEffects) cur = cur.innerType() as z.ZodTypeAny;
-        else return cur;
-    }
-}
-
-/** The known name within edit distance 2, for "did you mean". */
-function closest(word: string, candidates: string[]): string | undefined {
-    const dist = (a: string, b: string): number => {
-        const d = Array.from({ length: a.length + 1 }, (_, i) => [
-            i,
-            ...Array<number>(b.length).fill(0),
-        ]);
-        for (let j = 1; j <= b.length; j++) d[0][j] = j;
-        for (let i = 1; i <= a.length; i++) {
-            for (let j = 1; j <= b.length; j++) {
-                const cost = a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1;
-                d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-            }
-        }
-        return d[a.length][b.length];
-    };
-    const scored = candidates.map((c) => ({ c, d: dist(word, c) })).sort((x, y) => x.d - y.d);
-    return scored.length && scored[0].d <= 2 ? scored[0].c : undefined;
-}
 
 function parseObject(problems: Problems, raw: RawStackConfig, key: string): unknown {
     const text = raw.values[`${raw.project}:${key}`];
@@ -341,93 +231,14 @@ export function parseSettings(raw: RawStackConfig): Settings {
         }
     }
 
-    if (ceph) {
-        const csi = ceph.provisioner === "csi";
-        if (csi && !ceph.clusterId)
-            problems.add("ceph.clusterId", "is required with the csi provisioner");
-        if (!csi && ceph.imageFeatures !== "layering") {
-            problems.add("ceph.imageFeatures", "the in-tree provisioner supports only layering");
-        }
-        if (ceph.csi.install && !csi) {
-            problems.add(
-                "ceph.csi.install",
-                "installs ceph-csi, which the in-tree provisioner does not use; set ceph.provisioner to csi or install to false",
-                "false",
-            );
-        }
-        const needsMonitors = !csi || mode === "static" || ceph.csi.install;
-        if (ceph.monitors === undefined && needsMonitors) {
-            const why = !csi
-                ? "with the in-tree provisioner"
-                : mode === "static"
-                  ? "in static mode (rbd runs against them)"
-                  : "when ceph.csi.install is true (they go into the driver's ceph-csi-config)";
-            problems.add("ceph.monitors", `is required ${why}`);
-        } else if (ceph.monitors !== undefined && ceph.monitors.length === 0) {
-            problems.add("ceph.monitors", "is empty");
-        }
-    }
-
-    if (volume) {
-        if (mode === "static") {
-            const q = parseStorageQuantity(volume.size);
-            if ("bytes" in q && q.bytes % MIB !== 0n) {
-                problems.add(
-                    "volume.size",
-                    `"${volume.size}" is not a whole number of MiB, which rbd needs`,
-                );
-            }
-        }
-        if (volume.reclaimPolicy === "Delete" && mode === "static") {
-            problems.add(
-                "volume.reclaimPolicy",
-                "static PVs are always Retain (ceph-csi requires it); use volume.deleteImageOnDestroy to remove the image on destroy",
-                "Retain",
-            );
-        }
-        if (volume.deleteImageOnDestroy && mode === "dynamic") {
-            problems.add(
-                "volume.deleteImageOnDestroy",
-                "applies to static mode only; in dynamic mode volume.reclaimPolicy decides",
-                "false",
-            );
-        }
-    }
-
-    if (hostKeySet && rbdHostIn === undefined) {
-        problems.add("rbdHostKey", "is set but rbdHost is not", undefined);
-    }
-
-    let javaOptsResolved = "";
-    if (jenkins) {
-        const tokens = [
-            ...(jenkins.replaceDefaultJavaOpts ? [] : defaultJavaOpts(jenkins.timezone)),
-            ...splitOpts(jenkins.javaOpts),
-        ];
-        for (const e of javaOptsOrderErrors(tokens)) problems.add("jenkins.javaOpts", e);
-        const { requests, limits } = jenkins.resources;
-        const reqMem = parseStorageQuantity(requests.memory);
-        const limMem = parseStorageQuantity(limits.memory);
-        if ("bytes" in reqMem && "bytes" in limMem) {
-            if (reqMem.bytes !== limMem.bytes) {
-                problems.add(
-                    "jenkins.resources.requests.memory",
-                    `must equal limits.memory (${limits.memory}): the heap is sized from the limit, and a ` +
-                        "smaller request lets the node overcommit and OOM-kill Jenkins",
-                    limits.memory,
-                );
-            }
-            for (const h of heapFlagBytes(tokens)) {
-                if (h.bytes >= limMem.bytes) {
-                    problems.add(
-                        "jenkins.javaOpts",
-                        `${h.flag} does not fit the memory limit ${limits.memory}; prefer -XX:MaxRAMPercentage`,
-                    );
-                }
-            }
-        }
-        javaOptsResolved = tokens.join(" ");
-    }
+    const javaOptsResolved = crossFieldRules(problems, {
+        mode,
+        ceph,
+        volume,
+        jenkins,
+        rbdHostSet: rbdHostIn !== undefined,
+        hostKeySet,
+    });
 
     if (problems.list.length > 0 || !mode || !ceph || !volume || !jenkins || !userKey) {
         throw new ConfigError(problems.list);

@@ -172,8 +172,13 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                     assert.doesNotMatch(text, /RBD_SIZE_MIB|rbd_ensure|rbdc |RBD_KEY_END/);
                     const lines = text.split("\n").filter((l) => /refusing to shrink/.test(l));
                     for (const l of lines) assert.ok(l.length < 400, `a long line: ${l}`);
+                    console.log(`      the user reads: ${lines[0].trim()}`);
                 } else {
                     assert.match(text, /can not be less than|forbidden|Forbidden/);
+                    const line = text
+                        .split("\n")
+                        .find((l) => /can not be less than|orbidden/.test(l));
+                    console.log(`      the user reads: ${line?.trim()}`);
                 }
                 assert.equal(world!.imageSize(first.image), 2 * 1024 ** 3, "nothing shrank");
                 world!.editConfig(s, combo, { volume: { size: "2Gi" } });

@@ -1,0 +1,113 @@
+// How a config's problems are worded: each names the full key, what is wrong and a
+// right value (an Example, or "did you mean" for a typo); zod's issues are translated
+// here. Secret values never reach a message.
+import { z } from "zod";
+import { cephSchema, exampleFor, jenkinsSchema, rbdHostSchema, volumeSchema } from "./schema";
+
+export class ConfigError extends Error {
+    constructor(public readonly problems: string[]) {
+        super(
+            `The stack configuration has ${problems.length} problem(s); nothing was changed:\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+export class Problems {
+    readonly list: string[] = [];
+    constructor(private readonly project: string) {}
+
+    add(path: string, reason: string, example = exampleFor(path)): void {
+        this.addKey(`${this.project}:${path}`, reason, example);
+    }
+
+    /** A key outside this project's namespace, e.g. a provider's. */
+    addKey(fullKey: string, reason: string, example?: string): void {
+        const ex = example ? ` Example: ${example}` : "";
+        this.list.push(`${fullKey}: ${reason}.${ex}`);
+    }
+
+    fromZod(prefix: string, error: z.ZodError): void {
+        for (const issue of error.issues) {
+            const path = issue.path.reduce<string>(
+                (p, seg) => (typeof seg === "number" ? `${p}[${seg}]` : `${p}.${String(seg)}`),
+                prefix,
+            );
+            if (issue.code === "unrecognized_keys") {
+                for (const key of issue.keys) {
+                    const known = knownFields(prefix, issue.path);
+                    const guess = closest(key, known);
+                    this.add(
+                        `${path}.${key}`,
+                        `unknown setting${guess ? ` (did you mean "${guess}"?)` : ""}; known: ${known.join(", ")}`,
+                        guess ? `"${guess}"` : undefined,
+                    );
+                }
+                continue;
+            }
+            this.add(path, zodReason(issue));
+        }
+    }
+}
+
+function zodReason(issue: z.ZodIssue): string {
+    switch (issue.code) {
+        case "invalid_type":
+            return issue.received === "undefined" ? "is required" : `expected ${issue.expected}`;
+        case "invalid_enum_value":
+            return `must be one of ${issue.options.map(String).join(", ")}`;
+        case "too_small":
+        case "too_big":
+            return `is out of range (${issue.message})`;
+        default:
+            return issue.message;
+    }
+}
+
+function knownFields(prefix: string, path: PropertyKey[]): string[] {
+    const root: Record<string, z.ZodTypeAny> = {
+        ceph: cephSchema,
+        volume: volumeSchema,
+        jenkins: jenkinsSchema,
+        rbdHost: rbdHostSchema,
+    };
+    let schema: z.ZodTypeAny | undefined = root[prefix];
+    for (const seg of path) {
+        schema = unwrap(schema);
+        if (schema instanceof z.ZodObject)
+            schema = (schema.shape as Record<string, z.ZodTypeAny>)[String(seg)];
+    }
+    schema = unwrap(schema);
+    return schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : [];
+}
+
+function unwrap(s: z.ZodTypeAny | undefined): z.ZodTypeAny | undefined {
+    let cur = s;
+    for (;;) {
+        if (cur instanceof z.ZodDefault) cur = cur.removeDefault() as z.ZodTypeAny;
+        else if (cur instanceof z.ZodOptional) cur = cur.unwrap() as z.ZodTypeAny;
+        else if (cur instanceof z.ZodEffects) cur = cur.innerType() as z.ZodTypeAny;
+        else return cur;
+    }
+}
+
+/** The known name within edit distance 2, for "did you mean". */
+export function closest(word: string, candidates: string[]): string | undefined {
+    const dist = (a: string, b: string): number => {
+        const d = Array.from({ length: a.length + 1 }, (_, i) => [
+            i,
+            ...Array<number>(b.length).fill(0),
+        ]);
+        for (let j = 1; j <= b.length; j++) d[0][j] = j;
+        for (let i = 1; i <= a.length; i++) {
+            for (let j = 1; j <= b.length; j++) {
+                const cost = a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1;
+                d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            }
+        }
+        return d[a.length][b.length];
+    };
+    const scored = candidates.map((c) => ({ c, d: dist(word, c) })).sort((x, y) => x.d - y.d);
+    return scored.length && scored[0].d <= 2 ? scored[0].c : undefined;
+}
