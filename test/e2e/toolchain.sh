@@ -21,7 +21,14 @@ K8S_PROVIDER_VERSION=$(node -p 'require("./package.json").dependencies["@pulumi/
 # The only provider/v4 the Go proxy serves here (tags are refused); built and stamped as
 # the SDK's version, which is what the engine asks for.
 K8S_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199
-THIRD_PARTY=${JENKINS_CEPH_THIRD_PARTY:-$(cd .. && pwd)/shared/third_party}
+# Upstream sources this machine cannot fetch (the language host, the command provider):
+# beside the checkout as ../shared/third_party, or where JENKINS_CEPH_THIRD_PARTY says.
+THIRD_PARTY=${JENKINS_CEPH_THIRD_PARTY:-}
+if [ -z "$THIRD_PARTY" ]; then
+    for d in "$(cd .. && pwd)/shared/third_party" /work/shared/third_party; do
+        if [ -d "$d" ]; then THIRD_PARTY=$d; break; fi
+    done
+fi
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local
 
 log() { printf 'toolchain: %s\n' "$*" >&2; }
@@ -96,6 +103,10 @@ fresh() {
 
 # from_source NAME VERSION SRC_DIR: copies an upstream source tree to a writable place
 from_source() {
+    if [ ! -d "$3" ]; then
+        echo "toolchain: no source for $1 $2 at $3; set JENKINS_CEPH_THIRD_PARTY to the shared/third_party folder" >&2
+        exit 1
+    fi
     local dst="$CACHE/$1-$2/src"
     rm -rf "$dst"
     mkdir -p "$dst" "$CACHE/$1-$2/bin"
