@@ -2,7 +2,7 @@
 // right value (an Example, or "did you mean" for a typo); zod's issues are translated
 // here. Secret values never reach a message.
 import { z } from "zod";
-import { cephSchema, exampleFor, jenkinsSchema, rbdHostSchema, volumeSchema } from "./schema";
+import { exampleFor, schemaAt, unwrap } from "./schema";
 
 export class ConfigError extends Error {
     constructor(public readonly problems: string[]) {
@@ -65,31 +65,10 @@ function zodReason(issue: z.ZodIssue): string {
     }
 }
 
+/** The fields an object setting has, for "unknown setting ...; known: ...". */
 function knownFields(prefix: string, path: PropertyKey[]): string[] {
-    const root: Record<string, z.ZodTypeAny> = {
-        ceph: cephSchema,
-        volume: volumeSchema,
-        jenkins: jenkinsSchema,
-        rbdHost: rbdHostSchema,
-    };
-    let schema: z.ZodTypeAny | undefined = root[prefix];
-    for (const seg of path) {
-        schema = unwrap(schema);
-        if (schema instanceof z.ZodObject)
-            schema = (schema.shape as Record<string, z.ZodTypeAny>)[String(seg)];
-    }
-    schema = unwrap(schema);
+    const schema = unwrap(schemaAt([prefix, ...path.map(String)].join(".")));
     return schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : [];
-}
-
-function unwrap(s: z.ZodTypeAny | undefined): z.ZodTypeAny | undefined {
-    let cur = s;
-    for (;;) {
-        if (cur instanceof z.ZodDefault) cur = cur.removeDefault() as z.ZodTypeAny;
-        else if (cur instanceof z.ZodOptional) cur = cur.unwrap() as z.ZodTypeAny;
-        else if (cur instanceof z.ZodEffects) cur = cur.innerType() as z.ZodTypeAny;
-        else return cur;
-    }
 }
 
 /** The known name within edit distance 2, for "did you mean". */

@@ -9,6 +9,7 @@ const CHART_VERSION = "3.13.1";
 const JENKINS_IMAGE = "jenkins/jenkins:2.568.2-jdk21";
 const PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1";
 const CSI_NAMESPACE = "ceph-csi-rbd";
+const CEPH_ID = "kube (the id without client.)";
 
 type Check<T> = (v: T) => string | undefined;
 
@@ -60,33 +61,51 @@ const imageFeatures = str((v) => {
 
 export const cephSchema = z
     .object({
-        provisioner: z.enum(["csi", "in-tree"]).default("csi"),
-        monitors: z.array(str(rules.monitor)).optional(),
-        pool: str(rules.cephName),
-        user: str(rules.cephUser),
-        adminId: str(rules.cephUser).default("admin"),
-        clusterId: str(rules.cephName).optional(),
-        csiDriver: str(rules.dnsSubdomain).default("rbd.csi.ceph.com"),
-        storageClassName: str(rules.dnsSubdomain).default("ceph"),
-        fsType: z.enum(["ext4", "xfs"]).default("ext4"),
-        imageFeatures: imageFeatures.default("layering"),
-        timeoutSeconds: z.number().int().min(1).max(600).default(20),
+        provisioner: z
+            .enum(["csi", "in-tree"])
+            .default("csi")
+            .describe("csi (or in-tree, for Kubernetes up to 1.30)"),
+        monitors: z
+            .array(str(rules.monitor))
+            .optional()
+            .describe('["192.168.30.23:6789", "[2001:db8::1]:3300"]'),
+        pool: str(rules.cephName).describe("kubes"),
+        user: str(rules.cephUser).describe(CEPH_ID),
+        adminId: str(rules.cephUser).default("admin").describe(CEPH_ID),
+        clusterId: str(rules.cephName)
+            .optional()
+            .describe("the cluster fsid from `ceph fsid`, or the Rook namespace"),
+        csiDriver: str(rules.dnsSubdomain)
+            .default("rbd.csi.ceph.com")
+            .describe("rbd.csi.ceph.com (Rook: rook-ceph.rbd.csi.ceph.com)"),
+        storageClassName: str(rules.dnsSubdomain).default("ceph").describe("ceph"),
+        fsType: z.enum(["ext4", "xfs"]).default("ext4").describe("ext4 (or xfs)"),
+        imageFeatures: imageFeatures.default("layering").describe("layering"),
+        timeoutSeconds: z.number().int().min(1).max(600).default(20).describe("20"),
         csi: z
             .object({
-                install: z.boolean().default(false),
+                install: z
+                    .boolean()
+                    .default(false)
+                    .describe("false (true installs the ceph-csi-rbd chart)"),
                 chartVersion: str((v) =>
                     /^\d+\.\d+\.\d+$/.test(v) ? undefined : `"${v}" is not a pinned chart version`,
-                ).default(CHART_VERSION),
-                namespace: str(rules.dnsLabel).default(CSI_NAMESPACE),
+                )
+                    .default(CHART_VERSION)
+                    .describe(CHART_VERSION),
+                namespace: str(rules.dnsLabel).default(CSI_NAMESPACE).describe(CSI_NAMESPACE),
             })
             .strict()
             .default({}),
     })
-    .strict();
+    .strict()
+    .describe(
+        '{"monitors": ["10.0.0.1:6789"], "pool": "kubes", "user": "kube", "clusterId": "<fsid>"}',
+    );
 
 export const volumeSchema = z
     .object({
-        size: quantity.default("100Gi"),
+        size: quantity.default("100Gi").describe("100Gi"),
         accessMode: checked(
             z.enum(["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"]),
             (v) =>
@@ -97,55 +116,68 @@ export const volumeSchema = z
                       "Jenkins home must be writable; Jenkins runs one replica with the Recreate " +
                       "strategy, so ReadWriteOnce is right"
                     : undefined,
-        ).default("ReadWriteOnce"),
-        reclaimPolicy: z.enum(["Retain", "Delete"]).default("Retain"),
-        image: str(rules.cephName).default("jenkins"),
-        pvName: str(rules.dnsSubdomain).default("jenkins"),
-        claimName: str(rules.dnsSubdomain).default("jenkins"),
-        deleteImageOnDestroy: z.boolean().default(false),
-        protect: z.boolean().optional(),
+        )
+            .default("ReadWriteOnce")
+            .describe("ReadWriteOnce"),
+        reclaimPolicy: z.enum(["Retain", "Delete"]).default("Retain").describe("Retain"),
+        image: str(rules.cephName).default("jenkins").describe("jenkins"),
+        pvName: str(rules.dnsSubdomain).default("jenkins").describe("jenkins"),
+        claimName: str(rules.dnsSubdomain).default("jenkins").describe("jenkins"),
+        deleteImageOnDestroy: z.boolean().default(false).describe("false"),
+        protect: z.boolean().optional().describe("false"),
     })
     .strict();
 
 const resourcesSchema = z
     .object({
         requests: z
-            .object({ cpu: cpu.default("500m"), memory: quantity.default("4Gi") })
+            .object({ cpu: cpu.default("500m").describe("500m"), memory: quantity.default("4Gi") })
             .strict()
             .default({}),
         limits: z
-            .object({ cpu: cpu.default("2"), memory: quantity.default("4Gi") })
+            .object({ cpu: cpu.default("2").describe("2"), memory: quantity.default("4Gi") })
             .strict()
             .default({}),
     })
-    .strict();
+    .strict()
+    .describe('{"requests": {"memory": "4Gi"}, "limits": {"memory": "4Gi"}}');
 
 export const jenkinsSchema = z
     .object({
-        namespace: str(rules.dnsLabel).default("ci-infra"),
-        name: str(rules.dnsLabel).default("jenkins"),
-        image: str(rules.pinnedImage).default(JENKINS_IMAGE),
+        namespace: str(rules.dnsLabel).default("ci-infra").describe("ci-infra"),
+        name: str(rules.dnsLabel).default("jenkins").describe("jenkins"),
+        image: str(rules.pinnedImage).default(JENKINS_IMAGE).describe(JENKINS_IMAGE),
         nodeAffinity: z
             .record(str(rules.labelKey), str(rules.labelValue))
-            .default({ "cicd-services": "enabled" }),
-        javaOpts: z.string().default(""),
+            .default({ "cicd-services": "enabled" })
+            .describe('{"cicd-services": "enabled"} (or {} for any node)'),
+        javaOpts: z
+            .string()
+            .default("")
+            .describe("-XX:+UnlockDiagnosticVMOptions -XX:G1SummarizeRSetStatsPeriod=1"),
         replaceDefaultJavaOpts: z.boolean().default(false),
         jenkinsOpts: z.string().default(""),
         timezone: str((v) =>
             /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(v)
                 ? undefined
                 : `"${v}" is not a time zone name`,
-        ).default("Asia/Seoul"),
+        )
+            .default("Asia/Seoul")
+            .describe("Asia/Seoul"),
         resources: resourcesSchema.default({}),
         infra: z
             .object({
-                shareProcessNamespace: z.boolean().default(true),
-                sidecar: z.boolean().default(true),
-                image: str(rules.pinnedImage).default(PAUSE_IMAGE),
+                shareProcessNamespace: z.boolean().default(true).describe("true"),
+                sidecar: z.boolean().default(true).describe("true"),
+                image: str(rules.pinnedImage).default(PAUSE_IMAGE).describe(PAUSE_IMAGE),
             })
             .strict()
-            .default({}),
-        podSecurity: z.enum(["restricted", "baseline", "privileged"]).default("restricted"),
+            .default({})
+            .describe("true"),
+        podSecurity: z
+            .enum(["restricted", "baseline", "privileged"])
+            .default("restricted")
+            .describe("restricted (or baseline)"),
         ingress: z
             .object({
                 host: str(rules.dnsSubdomain),
@@ -153,75 +185,81 @@ export const jenkinsSchema = z
                 tlsSecretName: str(rules.dnsSubdomain).optional(),
             })
             .strict()
-            .optional(),
+            .optional()
+            .describe('{"host": "jenkins.example.com", "className": "nginx"}'),
         agents: z
             .object({ enabled: z.boolean().default(false) })
             .strict()
-            .default({}),
+            .default({})
+            .describe('{"enabled": true}'),
     })
     .strict();
 
 export const rbdHostSchema = z
     .object({
-        host: str(rules.host),
-        port: z.number().int().min(1).max(65535).default(22),
+        host: str(rules.host).describe("ceph-admin.example.com"),
+        port: z.number().int().min(1).max(65535).default(22).describe("22"),
         user: str((v) =>
             /^[a-z_][a-z0-9_-]*[$]?$/.test(v) ? undefined : `"${v}" is not a user name`,
-        ),
+        ).describe("ceph-admin"),
     })
-    .strict();
+    .strict()
+    .describe('{"host": "ceph-admin.example.com", "user": "ceph-admin"}');
 
-export const modeSchema = z.enum(["dynamic", "static"]);
+export const modeSchema = z.enum(["dynamic", "static"]).describe("dynamic (or static)");
 
-/** Examples for the error messages, by setting path (most specific first). */
-const EXAMPLES: [RegExp, string][] = [
-    [/^mode$/, "dynamic (or static)"],
-    [
-        /^ceph$/,
-        '{"monitors": ["10.0.0.1:6789"], "pool": "kubes", "user": "kube", "clusterId": "<fsid>"}',
-    ],
-    [/^ceph\.provisioner$/, "csi (or in-tree, for Kubernetes up to 1.30)"],
-    [/^ceph\.monitors/, '["192.168.30.23:6789", "[2001:db8::1]:3300"]'],
-    [/^ceph\.pool$/, "kubes"],
-    [/^ceph\.(user|adminId)$/, "kube (the id without client.)"],
-    [/^ceph\.clusterId$/, "the cluster fsid from `ceph fsid`, or the Rook namespace"],
-    [/^ceph\.csiDriver$/, "rbd.csi.ceph.com (Rook: rook-ceph.rbd.csi.ceph.com)"],
-    [/^ceph\.storageClassName$/, "ceph"],
-    [/^ceph\.fsType$/, "ext4 (or xfs)"],
-    [/^ceph\.imageFeatures$/, "layering"],
-    [/^ceph\.timeoutSeconds$/, "20"],
-    [/^ceph\.csi\.install$/, "false (true installs the ceph-csi-rbd chart)"],
-    [/^ceph\.csi\.chartVersion$/, CHART_VERSION],
-    [/^ceph\.csi\.namespace$/, CSI_NAMESPACE],
-    [/^volume\.size$/, "100Gi"],
-    [/^volume\.accessMode$/, "ReadWriteOnce"],
-    [/^volume\.reclaimPolicy$/, "Retain"],
-    [/^volume\.(image|pvName|claimName)$/, "jenkins"],
-    [/^volume\.(deleteImageOnDestroy|protect)$/, "false"],
-    [/^jenkins\.namespace$/, "ci-infra"],
-    [/^jenkins\.name$/, "jenkins"],
-    [/^jenkins\.image$/, JENKINS_IMAGE],
-    [/^jenkins\.nodeAffinity/, '{"cicd-services": "enabled"} (or {} for any node)'],
-    [/^jenkins\.javaOpts$/, "-XX:+UnlockDiagnosticVMOptions -XX:G1SummarizeRSetStatsPeriod=1"],
-    [/^jenkins\.timezone$/, "Asia/Seoul"],
-    [/^jenkins\.resources.*cpu$/, "500m"],
-    [/^jenkins\.resources/, '{"requests": {"memory": "4Gi"}, "limits": {"memory": "4Gi"}}'],
-    [/^jenkins\.infra\.image$/, PAUSE_IMAGE],
-    [/^jenkins\.infra/, "true"],
-    [/^jenkins\.podSecurity$/, "restricted (or baseline)"],
-    [/^jenkins\.ingress/, '{"host": "jenkins.example.com", "className": "nginx"}'],
-    [/^jenkins\.agents/, '{"enabled": true}'],
-    [/^rbdHost\.host$/, "ceph-admin.example.com"],
-    [/^rbdHost\.port$/, "22"],
-    [/^rbdHost\.user$/, "ceph-admin"],
-    [/^rbdHost$/, '{"host": "ceph-admin.example.com", "user": "ceph-admin"}'],
-    [/^(cephUserKey|cephAdminKey)$/, "AQD...== (from `ceph auth get-key client.kube`)"],
-    [
-        /^rbdHostKey$/,
-        "the private key file: pulumi config set --secret rbdHostKey < ~/.ssh/id_ed25519",
-    ],
-];
+/** Examples for the settings that have no schema of their own here: the secrets. */
+const SECRET_EXAMPLES: Record<string, string> = {
+    cephUserKey: "AQD...== (from `ceph auth get-key client.kube`)",
+    cephAdminKey: "AQD...== (from `ceph auth get-key client.admin`)",
+    rbdHostKey: "the private key file: pulumi config set --secret rbdHostKey < ~/.ssh/id_ed25519",
+};
 
+const ROOT: Record<string, z.ZodTypeAny> = {
+    mode: modeSchema,
+    ceph: cephSchema,
+    volume: volumeSchema,
+    jenkins: jenkinsSchema,
+    rbdHost: rbdHostSchema,
+};
+
+/** The schema of a setting path ("ceph.monitors[0]"), or undefined past a leaf. */
+export function schemaAt(path: string): z.ZodTypeAny | undefined {
+    const [top, ...rest] = path.replace(/\[\d+\]/g, "").split(".");
+    let cur: z.ZodTypeAny | undefined = ROOT[top];
+    for (const seg of rest) {
+        const obj = unwrap(cur);
+        cur =
+            obj instanceof z.ZodObject
+                ? (obj.shape as Record<string, z.ZodTypeAny>)[seg]
+                : undefined;
+    }
+    return cur;
+}
+
+/** The object or leaf inside the wrappers (default, optional, refinements). */
+export function unwrap(s: z.ZodTypeAny | undefined): z.ZodTypeAny | undefined {
+    let cur = s;
+    for (let inner = cur && innerOf(cur); inner; inner = innerOf(inner)) cur = inner;
+    return cur;
+}
+
+/** A right value for a setting path: its field's example, else the nearest enclosing one. */
 export function exampleFor(path: string): string | undefined {
-    return EXAMPLES.find(([re]) => re.test(path))?.[1];
+    if (SECRET_EXAMPLES[path]) return SECRET_EXAMPLES[path];
+    const parts = path.replace(/\[\d+\]/g, "").split(".");
+    for (let n = parts.length; n > 0; n--) {
+        // The example may sit on any wrapper: .default(x).describe(e) or on the inner type.
+        for (let s = schemaAt(parts.slice(0, n).join(".")); s; s = innerOf(s)) {
+            if (s.description) return s.description;
+        }
+    }
+    return undefined;
+}
+
+function innerOf(s: z.ZodTypeAny): z.ZodTypeAny | undefined {
+    if (s instanceof z.ZodDefault) return s.removeDefault() as z.ZodTypeAny;
+    if (s instanceof z.ZodOptional) return s.unwrap() as z.ZodTypeAny;
+    if (s instanceof z.ZodEffects) return s.innerType() as z.ZodTypeAny;
+    return undefined;
 }
