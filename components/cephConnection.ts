@@ -17,7 +17,7 @@ export interface CephConnectionArgs {
     monitors: string[];
     pool: string;
     /** Ceph client id without `client.`. */
-    userId: string;
+    user: string;
     userKey: pulumi.Input<string>;
     fsType: string;
     /** Comma-separated rbd image features, e.g. "layering". */
@@ -73,24 +73,29 @@ export abstract class CephConnection {
             sizeMiB: image.sizeMiB,
             features: this.args.imageFeatures,
             monitors: this.args.monitors,
-            userId: this.args.userId,
+            userId: this.args.user,
             timeoutSeconds: this.args.timeoutSeconds,
             deleteOnDestroy: image.deleteOnDestroy,
         };
     }
 }
 
+export interface CsiCephConnectionArgs extends CephConnectionArgs {
+    /** The clusterID the driver's ceph-csi-config maps to the monitors. */
+    clusterId: string;
+    /** The driver's name, e.g. rbd.csi.ceph.com (Rook: rook-ceph.rbd.csi.ceph.com). */
+    csiDriver: string;
+}
+
 export class CsiCephConnection extends CephConnection {
     readonly provisioner = "csi" as const;
+    readonly clusterId: string;
+    readonly driver: string;
 
-    constructor(
-        args: CephConnectionArgs,
-        /** The clusterID the driver's ceph-csi-config maps to the monitors. */
-        readonly clusterId: string,
-        /** The driver's name, e.g. rbd.csi.ceph.com (Rook: rook-ceph.rbd.csi.ceph.com). */
-        readonly driver: string,
-    ) {
+    constructor(args: CsiCephConnectionArgs) {
         super(args);
+        this.clusterId = args.clusterId;
+        this.driver = args.csiDriver;
     }
 
     secrets(namespace: pulumi.Input<string>): CephSecret[] {
@@ -100,7 +105,7 @@ export class CsiCephConnection extends CephConnection {
                 args: {
                     metadata: { name: USER_SECRET, namespace },
                     type: "Opaque",
-                    stringData: { userID: this.args.userId, userKey: this.args.userKey },
+                    stringData: { userID: this.args.user, userKey: this.args.userKey },
                 },
             },
         ];
@@ -153,17 +158,22 @@ export class CsiCephConnection extends CephConnection {
     }
 }
 
+export interface InTreeCephConnectionArgs extends CephConnectionArgs {
+    /** The id that creates images in dynamic mode. */
+    adminId: string;
+    /** Its key: only dynamic mode puts it in the cluster. */
+    adminKey?: pulumi.Input<string>;
+}
+
 export class InTreeCephConnection extends CephConnection {
     readonly provisioner = "in-tree" as const;
+    readonly adminId: string;
+    readonly adminKey?: pulumi.Input<string>;
 
-    constructor(
-        args: CephConnectionArgs,
-        /** The id that creates images in dynamic mode. */
-        readonly adminId: string,
-        /** Its key: only dynamic mode puts it in the cluster. */
-        readonly adminKey?: pulumi.Input<string>,
-    ) {
+    constructor(args: InTreeCephConnectionArgs) {
         super(args);
+        this.adminId = args.adminId;
+        this.adminKey = args.adminKey;
     }
 
     // The in-tree plugin wants type kubernetes.io/rbd and the key under `key`.
@@ -193,7 +203,7 @@ export class InTreeCephConnection extends CephConnection {
                 adminSecretName: ADMIN_SECRET,
                 adminSecretNamespace: secretNamespace,
                 pool: this.args.pool,
-                userId: this.args.userId,
+                userId: this.args.user,
                 userSecretName: USER_SECRET,
                 userSecretNamespace: secretNamespace,
                 fsType: this.args.fsType,
@@ -209,7 +219,7 @@ export class InTreeCephConnection extends CephConnection {
                 monitors: this.args.monitors,
                 pool: this.args.pool,
                 image,
-                user: this.args.userId,
+                user: this.args.user,
                 secretRef: { name: USER_SECRET, namespace: secretNamespace },
                 fsType: this.args.fsType,
             },

@@ -13,26 +13,13 @@ import { JenkinsNamespace } from "../components/jenkinsNamespace";
 import { JenkinsVolume, JenkinsVolumeArgs } from "../components/jenkinsVolume";
 import type { Settings } from "./settings";
 
-/** The Ceph connection the settings describe, as the provisioner reaches it. */
+/** The Ceph connection the settings describe; its fields are named as the settings are. */
 function cephConnection(s: Settings): CephConnection {
-    const args = {
-        monitors: s.ceph.monitors,
-        pool: s.ceph.pool,
-        userId: s.ceph.user,
-        userKey: s.cephUserKey,
-        fsType: s.ceph.fsType,
-        imageFeatures: s.ceph.imageFeatures,
-        timeoutSeconds: s.ceph.timeoutSeconds,
-    };
-    if (s.ceph.provisioner === "csi") {
-        return new CsiCephConnection(args, s.ceph.clusterId, s.ceph.csiDriver);
-    }
+    const userKey = s.cephUserKey;
+    if (s.ceph.provisioner === "csi") return new CsiCephConnection({ ...s.ceph, userKey });
     // Only the in-tree provisioner creating images (dynamic mode) needs the admin key.
-    return new InTreeCephConnection(
-        args,
-        s.ceph.adminId,
-        s.mode === "dynamic" ? s.cephAdminKey : undefined,
-    );
+    const adminKey = s.mode === "dynamic" ? s.cephAdminKey : undefined;
+    return new InTreeCephConnection({ ...s.ceph, userKey, adminKey });
 }
 
 /** The stack outputs; a stack has only those that apply to it. */

@@ -45,7 +45,6 @@ interface CommonSettings {
     project: string;
     stack: string;
     ceph: CephSettings;
-    volume: VolumeSettings;
     jenkins: JenkinsSettings;
     cephUserKey: pulumi.Output<string>;
 }
@@ -53,6 +52,8 @@ interface CommonSettings {
 /** Dynamic volumes: the provisioner creates the image (in-tree: as ceph.adminId). */
 interface DynamicSettings extends CommonSettings {
     mode: "dynamic";
+    /** The provisioner names the image and the PV; the class's policy decides on delete. */
+    volume: Omit<VolumeSettings, "image" | "pvName" | "deleteImageOnDestroy">;
     /** in-tree only: the key the provisioner creates images with. */
     cephAdminKey?: pulumi.Output<string>;
 }
@@ -60,6 +61,8 @@ interface DynamicSettings extends CommonSettings {
 /** Static volumes: this program creates, adopts and grows the image with rbd. */
 interface StaticSettings extends CommonSettings {
     mode: "static";
+    /** This stack names the image and the PV; a static PV is always Retain. */
+    volume: Omit<VolumeSettings, "reclaimPolicy">;
     /** Where `rbd` runs; undefined = on the machine running Pulumi. */
     rbdHost?: RbdHostSettings;
 }
@@ -244,7 +247,7 @@ export function parseSettings(raw: RawStackConfig): Settings {
         throw new ConfigError(problems.list);
     }
 
-    const common: CommonSettings = {
+    const common: CommonSettings & { volume: VolumeSettings } = {
         project: raw.project,
         stack: raw.stack,
         // Validated above: csi stacks have a clusterId.
