@@ -41,8 +41,6 @@ export interface StaticImage {
 
 export abstract class CephConnection {
     abstract readonly provisioner: "csi" | "in-tree";
-    /** The name of the Secret holding the user's key (what PVs and classes reference). */
-    readonly userSecretName = USER_SECRET;
 
     constructor(readonly args: CephConnectionArgs) {}
 

@@ -14,7 +14,7 @@ import * as YAML from "yaml";
 import {
     engineEnv,
     installPlugins,
-    missingParts,
+    controlPlaneMissing,
     projectDir,
     PROJECT_ROOT,
     PULUMI_CLI,
@@ -57,11 +57,12 @@ function run(
     return ms;
 }
 
+interface DevStackFile {
+    config: Record<string, { namespace?: string; size?: string; storageClassName?: string }>;
+}
+
 /** The PV the dev stack's claim binds to (what the csi driver would have provisioned). */
-function devVolume(): string {
-    const dev = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as {
-        config: Record<string, { namespace?: string; size?: string; storageClassName?: string }>;
-    };
+function devVolume(dev: DevStackFile): string {
     const c = dev.config;
     return YAML.stringify({
         apiVersion: "v1",
@@ -83,8 +84,7 @@ function devVolume(): string {
 
 /** Why the engine bench cannot run here, or undefined. */
 export function engineBenchMissing(): string | undefined {
-    const parts = missingParts(true);
-    return parts.length ? `the engine toolchain is not built (${parts[0]})` : undefined;
+    return controlPlaneMissing(true);
 }
 
 export function benchEngine(runs: number): EngineFigures {
@@ -95,16 +95,22 @@ export function benchEngine(runs: number): EngineFigures {
         const kubeconfig = startControlPlane(cpDir);
         const env = engineEnv(root, kubeconfig);
         installPlugins(env);
+        const shipped = YAML.parse(
+            fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8"),
+        ) as DevStackFile;
         const kubectl = path.join(TOOLCHAIN.kubernetes, "kubectl");
-        run(kubectl, ["--kubeconfig", kubeconfig, "apply", "-f", "-"], root, env, devVolume());
+        run(
+            kubectl,
+            ["--kubeconfig", kubeconfig, "apply", "-f", "-"],
+            root,
+            env,
+            devVolume(shipped),
+        );
 
         const dev = projectDir(root);
         run(PULUMI_CLI, ["stack", "init", "dev", "--non-interactive"], dev, env);
         const file = path.join(dev, "Pulumi.dev.yaml");
         const salted = YAML.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-        const shipped = YAML.parse(
-            fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8"),
-        ) as Record<string, unknown>;
         fs.writeFileSync(file, YAML.stringify({ ...shipped, ...salted, config: shipped.config }));
         run(PULUMI_CLI, ["config", "set", "--secret", "cephUserKey"], dev, env, STAND_IN_CEPH_KEY);
 

@@ -37,11 +37,13 @@ export const TOOLCHAIN = {
     ),
 };
 
+export const PULUMI_CLI = path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi");
+
 /** Starts and stops the throwaway control plane (see the script). */
 export const CONTROLPLANE = path.join(PROJECT_ROOT, "test", "e2e", "controlplane.sh");
 
 /** What is missing to run the control plane (and, with engine, the Pulumi engine). */
-export function missingParts(engine: boolean): string[] {
+function missingParts(engine: boolean): string[] {
     const want: [string, string][] = [
         ...["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"].map(
             (b): [string, string] => [path.join(TOOLCHAIN.kubernetes, b), "kubernetes"],
@@ -50,7 +52,7 @@ export function missingParts(engine: boolean): string[] {
     if (engine) {
         want.push(
             [TOOLCHAIN.kwok, "kwok"],
-            [path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi"), "pulumi"],
+            [PULUMI_CLI, "pulumi"],
             // toolchain.sh puts the language host next to the CLI, where the CLI looks first.
             [path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi-language-nodejs"), "engine"],
             [TOOLCHAIN.kubernetesProvider, "provider"],
@@ -62,7 +64,18 @@ export function missingParts(engine: boolean): string[] {
         .map(([file, part]) => `${file} (build it: test/e2e/toolchain.sh ${part})`);
 }
 
-export const PULUMI_CLI = path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi");
+/**
+ * Why controlplane.sh cannot start here (with engine: nor the Pulumi engine run), or
+ * undefined: a part not built, or a host tool the script uses not installed.
+ */
+export function controlPlaneMissing(engine: boolean): string | undefined {
+    const parts = missingParts(engine);
+    if (parts.length) return `not built: ${parts.join("; ")}`;
+    for (const b of ["etcd", "openssl", "python3"]) {
+        if (spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0) return `${b} is not installed`;
+    }
+    return undefined;
+}
 
 /**
  * The environment the engine runs in here: a private Pulumi home, a file backend, a

@@ -37,8 +37,6 @@ export class CephCluster {
         /** client.admin's key (the in-tree provisioner creates images as admin). */
         readonly adminKey: string,
         readonly startSeconds: number,
-        /** Whether the mon got 3300/6789; see start(). */
-        readonly standardPorts: boolean,
     ) {}
 
     static async start(): Promise<CephCluster> {
@@ -68,7 +66,6 @@ export class CephCluster {
             key,
             adminKey,
             (Date.now() - t0) / 1000,
-            standardPorts,
         );
     }
 

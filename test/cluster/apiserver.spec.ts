@@ -13,17 +13,14 @@ import { ProgramRun } from "../../scripts/mockRuntime";
 import { CephCluster, missingCephBinaries } from "../ceph/cluster";
 import { baseStack, StackInput } from "../fixtures";
 import { k8s, merge, one, runOk } from "../helpers";
-import { CONTROLPLANE, missingParts, TOOLCHAIN } from "../../scripts/toolchain";
+import { CONTROLPLANE, controlPlaneMissing, TOOLCHAIN } from "../../scripts/toolchain";
 
 const REQUIRED = process.env.REQUIRE_E2E === "1";
 const K8S_BIN = TOOLCHAIN.kubernetes;
 
 function missing(): string | undefined {
-    const parts = missingParts(false);
-    if (parts.length) return `not built: ${parts.join("; ")}`;
-    for (const b of ["etcd", "openssl", "python3"]) {
-        if (spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0) return `${b} is not installed`;
-    }
+    const cp = controlPlaneMissing(false);
+    if (cp) return cp;
     const ceph = missingCephBinaries();
     return ceph.length ? `Ceph binaries missing (${ceph.join(", ")})` : undefined;
 }

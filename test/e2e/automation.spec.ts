@@ -11,7 +11,7 @@
 // REQUIRE_E2E=1 turns every skip into a failure.
 import { strict as assert } from "assert";
 import { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
-import { E2eWorld, startWorld, Combo, worldMissing } from "./engine";
+import { E2eWorld, startWorld, worldMissing } from "./engine";
 
 const REQUIRED = process.env.REQUIRE_E2E === "1";
 
@@ -154,7 +154,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             });
 
             it("growing volume.size grows the image and replaces nothing", async () => {
-                world!.editConfig(s, combo, { volume: { size: "2Gi" } });
+                world!.editConfig(s, { volume: { size: "2Gi" } });
                 const { ops } = await up();
                 for (const [k, op] of ops) assert.ok(!REPLACING.includes(op), `${op} ${k}`);
                 if (combo.mode === "static") {
@@ -175,7 +175,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             });
 
             it("a shrink is refused with one clear sentence and the stack stays consistent", async () => {
-                world!.editConfig(s, combo, { volume: { size: "1Gi" } });
+                world!.editConfig(s, { volume: { size: "1Gi" } });
                 const text = await failingUp();
                 if (combo.mode === "static") {
                     assert.match(
@@ -195,7 +195,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                     console.log(`      the user reads: ${line?.trim()}`);
                 }
                 assert.equal(world!.imageSize(first.image), 2 * 1024 ** 3, "nothing shrank");
-                world!.editConfig(s, combo, { volume: { size: "2Gi" } });
+                world!.editConfig(s, { volume: { size: "2Gi" } });
                 const { ops } = await up();
                 for (const [k, op] of ops) assert.ok(!REPLACING.includes(op), `${op} ${k}`);
                 const again = await up();
@@ -203,7 +203,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             });
 
             it("a new Jenkins image tag updates only the Deployment", async () => {
-                world!.editConfig(s, combo, {
+                world!.editConfig(s, {
                     jenkins: { image: "jenkins/jenkins:2.568.2-jdk17" },
                 });
                 const { ops } = await up();
@@ -257,7 +257,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             });
 
             it(`with protect false, destroy removes the Kubernetes objects and ${combo.deleteImageOnDestroy ? "deletes" : "keeps"} the image`, async () => {
-                world!.editConfig(s, combo, {
+                world!.editConfig(s, {
                     volume: {
                         protect: false,
                         deleteImageOnDestroy: combo.deleteImageOnDestroy || undefined,
@@ -301,7 +301,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 this.skip();
             }
             const old = await world!.stack(combo, legacy, `e2e-${combo.short}`);
-            world!.editConfig(old, combo, { volume: { protect: false } });
+            world!.editConfig(old, { volume: { protect: false } });
             await old.up();
             const pvc = world!.get("pvc", combo.namespace, combo.claimName);
             const pv = world!.get("pv", undefined, pvc.spec.volumeName);
@@ -338,5 +338,3 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         });
     }
 });
-
-export type { Combo };

@@ -17,7 +17,7 @@ import { TestSshd } from "../ceph/sshd";
 import {
     engineEnv,
     installPlugins,
-    missingParts,
+    controlPlaneMissing,
     projectDir,
     PULUMI_CLI,
     startControlPlane,
@@ -95,11 +95,8 @@ export function worldMissing(): string | undefined {
         }
         return undefined;
     }
-    const parts = missingParts(true);
-    if (parts.length) return `the engine toolchain is not built: ${parts.join("; ")}`;
-    for (const b of ["etcd", "openssl", "python3"]) {
-        if (spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0) return `${b} is not installed`;
-    }
+    const cp = controlPlaneMissing(true);
+    if (cp) return cp;
     const ceph = missingCephBinaries();
     if (ceph.length) return `Ceph binaries missing (${ceph.join(", ")})`;
     if (!TestSshd.available())
@@ -249,20 +246,15 @@ export class E2eWorld {
             return `commit ${commit} is not in this clone (a shallow clone?)`;
         }
         const dir = path.join(path.dirname(this.workDir), `legacy-${commit.slice(0, 7)}`);
-        if (fs.existsSync(dir)) {
-            return LocalWorkspace.create({
-                workDir: dir,
-                pulumiCommand: this.ws.pulumiCommand,
-                envVars: this.ws.envVars,
-            });
+        if (!fs.existsSync(dir)) {
+            fs.mkdirSync(dir, { recursive: true });
+            const r = spawnSync("sh", [
+                "-c",
+                `git -C "${PROJECT_ROOT}" archive ${commit} | tar -x -C "${dir}"`,
+            ]);
+            assert.equal(r.status, 0, `git archive ${commit}: ${String(r.stderr)}`);
+            fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
         }
-        fs.mkdirSync(dir, { recursive: true });
-        const r = spawnSync("sh", [
-            "-c",
-            `git -C "${PROJECT_ROOT}" archive ${commit} | tar -x -C "${dir}"`,
-        ]);
-        assert.equal(r.status, 0, `git archive ${commit}: ${String(r.stderr)}`);
-        fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
         return LocalWorkspace.create({
             workDir: dir,
             pulumiCommand: this.ws.pulumiCommand,
@@ -278,7 +270,7 @@ export class E2eWorld {
     }
 
     /** Merges `patch` into the stack file's structured settings; undefined removes a field. */
-    editConfig(s: Stack, _c: Combo, patch: Record<string, Record<string, unknown>>): void {
+    editConfig(s: Stack, patch: Record<string, Record<string, unknown>>): void {
         const doc = this.readStackFile(s);
         for (const [k, fields] of Object.entries(patch)) {
             const full = `${PROJECT}:${k}`;
@@ -334,36 +326,22 @@ export class E2eWorld {
         await this.ws.removeStack(s.name);
     }
 
-    private kubectl(args: string[]) {
+    /** `kubectl get` of one object, with `flags` (output format and the like). */
+    private kubectlGet(kind: string, namespace: string | undefined, name: string, flags: string[]) {
         const [bin, ...pre] = this.kubectlArgs;
-        return sh(bin, [...pre, ...args]);
+        const ns = namespace ? ["-n", namespace] : [];
+        const r = sh(bin, [...pre, ...ns, "get", kind, name, ...flags]);
+        assert.ok(r.ok, `kubectl get ${kind} ${name}: ${r.out}`);
+        return r.out;
     }
 
     get(kind: string, namespace: string | undefined, name: string): any {
-        const r = this.kubectl([
-            ...(namespace ? ["-n", namespace] : []),
-            "get",
-            kind,
-            name,
-            "-o",
-            "json",
-        ]);
-        assert.ok(r.ok, `kubectl get ${kind} ${name}: ${r.out}`);
-        return JSON.parse(r.out);
+        return JSON.parse(this.kubectlGet(kind, namespace, name, ["-o", "json"]));
     }
 
     exists(kind: string, namespace: string | undefined, name: string): boolean {
-        const r = this.kubectl([
-            ...(namespace ? ["-n", namespace] : []),
-            "get",
-            kind,
-            name,
-            "--ignore-not-found",
-            "-o",
-            "name",
-        ]);
-        assert.ok(r.ok, r.out);
-        return r.out.trim() !== "";
+        const out = this.kubectlGet(kind, namespace, name, ["--ignore-not-found", "-o", "name"]);
+        return out.trim() !== "";
     }
 
     imageOf(pv: any): string {
