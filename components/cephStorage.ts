@@ -16,8 +16,6 @@ export interface CephStorageArgs {
 
 /** Depend on the component itself to wait for every Secret and the class. */
 export class CephStorage extends pulumi.ComponentResource {
-    public readonly storageClassName?: pulumi.Output<string>;
-
     constructor(name: string, args: CephStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins-ceph:index:CephStorage", name, {}, opts);
         const child = { parent: this, deleteBeforeReplace: true };
@@ -27,7 +25,7 @@ export class CephStorage extends pulumi.ComponentResource {
 
         if (args.storageClass !== undefined) {
             const { name: className, reclaimPolicy } = args.storageClass;
-            const sc = new StorageClass(
+            new StorageClass(
                 `${name}-class`,
                 args.connection.storageClass(className, args.namespace, reclaimPolicy),
                 {
@@ -37,8 +35,7 @@ export class CephStorage extends pulumi.ComponentResource {
                     aliases: [{ name: className }],
                 },
             );
-            this.storageClassName = sc.metadata.name;
         }
-        this.registerOutputs({ storageClassName: this.storageClassName });
+        this.registerOutputs({});
     }
 }

@@ -27,7 +27,7 @@ interface CommonVolumeArgs {
 
 export interface DynamicVolumeArgs extends CommonVolumeArgs {
     mode: "dynamic";
-    storageClassName: pulumi.Input<string>;
+    storageClassName: string;
     /** The class's policy: with Retain, a destroy says which PV and image it leaves. */
     reclaimPolicy: "Retain" | "Delete";
 }

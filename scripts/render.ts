@@ -6,7 +6,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { configFromStackFile, PROJECT_ROOT, RegisteredResource, runProgram } from "./mockRuntime";
 import { STAND_IN_CEPH_KEY, STAND_IN_SSH_KEY } from "./standIns";
-import { neededSecrets } from "../stacks/settings";
+import { neededSecrets } from "../stacks/crossRules";
+import { stackInput } from "../stacks/settings";
 
 const REDACTED = "<redacted>";
 
@@ -105,7 +106,8 @@ export function stackFileConfig(
         notes.push(`${full} is encrypted in the stack file: rendered with a stand-in`);
 
     // Secrets a user sets with `pulumi config set --secret` are not in the file; render anyway.
-    for (const key of neededSecrets({ project, values: config })) {
+    const input = stackInput({ project, values: config, secretKeys: new Set(secretKeys) });
+    for (const key of neededSecrets(input)) {
         const full = `${project}:${key}`;
         if (config[full] === undefined) {
             config[full] = STAND_INS[key];

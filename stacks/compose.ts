@@ -88,8 +88,8 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
             ? {
                   ...common,
                   mode: "dynamic",
-                  // Set in dynamic mode: CephStorage made the class.
-                  storageClassName: ceph.storageClassName!,
+                  // CephStorage makes the class; the claim waits for it through dependsOn.
+                  storageClassName: s.ceph.storageClassName,
                   reclaimPolicy: s.volume.reclaimPolicy,
               }
             : {
@@ -127,7 +127,7 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         pvcName: home.claimName,
         pvName: home.volume?.metadata.name,
         rbdImage: home.image ? `${home.image.pool}/${home.image.image}` : undefined,
-        storageClassName: ceph.storageClassName,
+        storageClassName: s.mode === "dynamic" ? pulumi.output(s.ceph.storageClassName) : undefined,
         serviceName: jenkins.serviceName,
         url: jenkins.url,
         initialAdminPasswordCommand: jenkins.initialAdminPasswordCommand,

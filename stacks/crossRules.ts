@@ -1,32 +1,92 @@
-// The rules that relate one setting to another (a mode, a provisioner, a limit), checked
-// once after each setting's own shape (schema.ts) and before anything is registered.
+// The rules that relate one setting to another (a mode, a provisioner, a limit, which
+// secrets a stack needs): the superRefine of the stack's strict root (settings.ts). They
+// run even when a setting failed its own shape, so every problem is reported at once.
 import { z } from "zod";
-import { cephSchema, jenkinsSchema, modeSchema, volumeSchema } from "./schema";
+import { STACK_FIELDS } from "./schema";
 import { MIB, parseStorageQuantity } from "./quantity";
 import { defaultJavaOpts, heapFlagBytes, javaOptsOrderErrors, splitOpts } from "./javaOpts";
-import type { Problems } from "./problems";
 
-export interface Parsed {
-    mode?: z.output<typeof modeSchema>;
-    ceph?: z.output<typeof cephSchema>;
-    volume?: z.output<typeof volumeSchema>;
-    jenkins?: z.output<typeof jenkinsSchema>;
-    rbdHostSet: boolean;
-    hostKeySet: boolean;
+/** A setting that failed its own schema: present, with only its input to relate. */
+export class InvalidSetting {
+    constructor(readonly input: unknown) {}
 }
 
-/** Adds every cross-field problem; returns JAVA_OPTS as the container will get it. */
-export function crossFieldRules(problems: Problems, c: Parsed): string {
-    const { mode, ceph, volume, jenkins } = c;
+export type StackFields = { [K in keyof typeof STACK_FIELDS]: z.output<(typeof STACK_FIELDS)[K]> };
+/** What the rules see: each setting's value, undefined when absent, or InvalidSetting. */
+export type LooseFields = { [K in keyof StackFields]: StackFields[K] | InvalidSetting };
+
+type Add = (path: string, reason: string, example?: string) => void;
+
+const ok = <T>(v: T | InvalidSetting): T | undefined =>
+    v instanceof InvalidSetting ? undefined : v;
+
+type SecretKey = "cephUserKey" | "cephAdminKey" | "rbdHostKey";
+
+const NEEDED_WHY: Record<SecretKey, [why: string, example: string | undefined]> = {
+    cephUserKey: [
+        "(the key of the Ceph user in ceph.user)",
+        "ceph auth get-key client.kube | pulumi config set --secret cephUserKey",
+    ],
+    cephAdminKey: [
+        "with the in-tree provisioner in dynamic mode (it creates rbd images as ceph.adminId)",
+        "ceph auth get-key client.admin | pulumi config set --secret cephAdminKey",
+    ],
+    rbdHostKey: ["when rbdHost is set (the SSH private key for it)", undefined],
+};
+
+/**
+ * The secret settings a stack needs: the one place this is decided (the rules require
+ * them; the offline render stands in for the missing ones). Takes the settings before or
+ * after their own schema, so a setting that is present counts even when it is wrong.
+ */
+export function neededSecrets(s: {
+    mode?: unknown;
+    ceph?: unknown;
+    rbdHost?: unknown;
+}): SecretKey[] {
+    const provisioner =
+        typeof s.ceph === "object" && s.ceph !== null
+            ? (s.ceph as { provisioner?: unknown }).provisioner
+            : undefined;
+    const needed: SecretKey[] = ["cephUserKey"];
+    if (provisioner === "in-tree" && s.mode === "dynamic") needed.push("cephAdminKey");
+    if (s.rbdHost !== undefined) needed.push("rbdHostKey");
+    return needed;
+}
+
+/** JAVA_OPTS as the container gets it: the defaults (unless replaced), then the stack's. */
+export function javaOptsTokens(jenkins: StackFields["jenkins"]): string[] {
+    return [
+        ...(jenkins.replaceDefaultJavaOpts ? [] : defaultJavaOpts(jenkins.timezone)),
+        ...splitOpts(jenkins.javaOpts),
+    ];
+}
+
+/** Adds every cross-field problem through `add`. */
+export function crossFieldRules(s: LooseFields, add: Add): void {
+    const mode = ok(s.mode);
+    const ceph = ok(s.ceph);
+    const volume = ok(s.volume);
+    const jenkins = ok(s.jenkins);
+    const input = (v: unknown) => (v instanceof InvalidSetting ? v.input : v);
+    for (const key of neededSecrets({
+        mode: input(s.mode),
+        ceph: input(s.ceph),
+        rbdHost: s.rbdHost,
+    })) {
+        if (s[key] === undefined) {
+            const [why, example] = NEEDED_WHY[key];
+            add(key, `is required ${why}`, example);
+        }
+    }
     if (ceph) {
         const csi = ceph.provisioner === "csi";
-        if (csi && !ceph.clusterId)
-            problems.add("ceph.clusterId", "is required with the csi provisioner");
+        if (csi && !ceph.clusterId) add("ceph.clusterId", "is required with the csi provisioner");
         if (!csi && ceph.imageFeatures !== "layering") {
-            problems.add("ceph.imageFeatures", "the in-tree provisioner supports only layering");
+            add("ceph.imageFeatures", "the in-tree provisioner supports only layering");
         }
         if (ceph.csi.install && !csi) {
-            problems.add(
+            add(
                 "ceph.csi.install",
                 "installs ceph-csi, which the in-tree provisioner does not use; set ceph.provisioner to csi or install to false",
                 "false",
@@ -39,9 +99,9 @@ export function crossFieldRules(problems: Problems, c: Parsed): string {
                 : mode === "static"
                   ? "in static mode (rbd runs against them)"
                   : "when ceph.csi.install is true (they go into the driver's ceph-csi-config)";
-            problems.add("ceph.monitors", `is required ${why}`);
+            add("ceph.monitors", `is required ${why}`);
         } else if (ceph.monitors !== undefined && ceph.monitors.length === 0) {
-            problems.add("ceph.monitors", "is empty");
+            add("ceph.monitors", "is empty");
         }
     }
 
@@ -49,21 +109,21 @@ export function crossFieldRules(problems: Problems, c: Parsed): string {
         if (mode === "static") {
             const q = parseStorageQuantity(volume.size);
             if ("bytes" in q && q.bytes % MIB !== 0n) {
-                problems.add(
+                add(
                     "volume.size",
                     `"${volume.size}" is not a whole number of MiB, which rbd needs`,
                 );
             }
         }
         if (volume.reclaimPolicy === "Delete" && mode === "static") {
-            problems.add(
+            add(
                 "volume.reclaimPolicy",
                 "static PVs are always Retain (ceph-csi requires it); use volume.deleteImageOnDestroy to remove the image on destroy",
                 "Retain",
             );
         }
         if (volume.deleteImageOnDestroy && mode === "dynamic") {
-            problems.add(
+            add(
                 "volume.deleteImageOnDestroy",
                 "applies to static mode only; in dynamic mode volume.reclaimPolicy decides",
                 "false",
@@ -71,23 +131,19 @@ export function crossFieldRules(problems: Problems, c: Parsed): string {
         }
     }
 
-    if (c.hostKeySet && !c.rbdHostSet) {
-        problems.add("rbdHostKey", "is set but rbdHost is not", undefined);
+    if (s.rbdHostKey !== undefined && s.rbdHost === undefined) {
+        add("rbdHostKey", "is set but rbdHost is not");
     }
 
-    let javaOptsResolved = "";
     if (jenkins) {
-        const tokens = [
-            ...(jenkins.replaceDefaultJavaOpts ? [] : defaultJavaOpts(jenkins.timezone)),
-            ...splitOpts(jenkins.javaOpts),
-        ];
-        for (const e of javaOptsOrderErrors(tokens)) problems.add("jenkins.javaOpts", e);
+        const tokens = javaOptsTokens(jenkins);
+        for (const e of javaOptsOrderErrors(tokens)) add("jenkins.javaOpts", e);
         const { requests, limits } = jenkins.resources;
         const reqMem = parseStorageQuantity(requests.memory);
         const limMem = parseStorageQuantity(limits.memory);
         if ("bytes" in reqMem && "bytes" in limMem) {
             if (reqMem.bytes !== limMem.bytes) {
-                problems.add(
+                add(
                     "jenkins.resources.requests.memory",
                     `must equal limits.memory (${limits.memory}): the heap is sized from the limit, and a ` +
                         "smaller request lets the node overcommit and OOM-kill Jenkins",
@@ -96,15 +152,12 @@ export function crossFieldRules(problems: Problems, c: Parsed): string {
             }
             for (const h of heapFlagBytes(tokens)) {
                 if (h.bytes >= limMem.bytes) {
-                    problems.add(
+                    add(
                         "jenkins.javaOpts",
                         `${h.flag} does not fit the memory limit ${limits.memory}; prefer -XX:MaxRAMPercentage`,
                     );
                 }
             }
         }
-        javaOptsResolved = tokens.join(" ");
     }
-
-    return javaOptsResolved;
 }

@@ -2,7 +2,7 @@
 // right value (an Example, or "did you mean" for a typo); zod's issues are translated
 // here. Secret values never reach a message.
 import { z } from "zod";
-import { exampleFor, schemaAt, unwrap } from "./schema";
+import { exampleFor, schemaAt, STACK_FIELDS, unwrap } from "./schema";
 
 export class ConfigError extends Error {
     constructor(public readonly problems: string[]) {
@@ -28,25 +28,37 @@ export class Problems {
         this.list.push(`${fullKey}: ${reason}.${ex}`);
     }
 
-    fromZod(prefix: string, error: z.ZodError): void {
+    /** The issues of the stack's root schema: each path is a setting path. */
+    fromZod(error: z.ZodError): void {
         for (const issue of error.issues) {
             const path = issue.path.reduce<string>(
-                (p, seg) => (typeof seg === "number" ? `${p}[${seg}]` : `${p}.${String(seg)}`),
-                prefix,
+                (p, seg) =>
+                    typeof seg === "number"
+                        ? `${p}[${seg}]`
+                        : p
+                          ? `${p}.${String(seg)}`
+                          : String(seg),
+                "",
             );
             if (issue.code === "unrecognized_keys") {
+                const known = knownFields(issue.path);
                 for (const key of issue.keys) {
-                    const known = knownFields(prefix, issue.path);
                     const guess = closest(key, known);
+                    // A top-level key is written with the project's namespace.
+                    const right = path ? `"${guess}"` : `${this.project}:${guess}`;
                     this.add(
-                        `${path}.${key}`,
+                        path ? `${path}.${key}` : key,
                         `unknown setting${guess ? ` (did you mean "${guess}"?)` : ""}; known: ${known.join(", ")}`,
-                        guess ? `"${guess}"` : undefined,
+                        guess ? right : undefined,
                     );
                 }
                 continue;
             }
-            this.add(path, zodReason(issue));
+            const example =
+                issue.code === "custom"
+                    ? (issue.params as { example?: string } | undefined)?.example
+                    : undefined;
+            this.add(path, zodReason(issue), example);
         }
     }
 }
@@ -65,9 +77,10 @@ function zodReason(issue: z.ZodIssue): string {
     }
 }
 
-/** The fields an object setting has, for "unknown setting ...; known: ...". */
-function knownFields(prefix: string, path: PropertyKey[]): string[] {
-    const schema = unwrap(schemaAt([prefix, ...path.map(String)].join(".")));
+/** The fields an object setting (or the stack) has, for "unknown setting ...; known: ...". */
+function knownFields(path: PropertyKey[]): string[] {
+    if (path.length === 0) return Object.keys(STACK_FIELDS);
+    const schema = unwrap(schemaAt(path.map(String).join(".")));
     return schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : [];
 }
 

@@ -208,25 +208,80 @@ export const rbdHostSchema = z
 
 export const modeSchema = z.enum(["dynamic", "static"]).describe("dynamic (or static)");
 
-/** Examples for the settings that have no schema of their own here: the secrets. */
+/** A secret setting as the language host gives it: its text, and whether it was encrypted. */
+export interface SecretInput {
+    value: string;
+    secret: boolean;
+}
+
+/** A secret setting: stored encrypted, of the right form; its value never reaches a message. */
+function secretSetting(key: string, check: Check<string>, suffix = "") {
+    return z
+        .object({ value: z.string(), secret: z.boolean() })
+        .superRefine((v, ctx) => {
+            const reason = v.secret
+                ? check(v.value)
+                : "is stored in plaintext; it must be a secret";
+            if (!reason) return;
+            const example = v.secret
+                ? undefined
+                : `pulumi config set --secret ${key} (it prompts for the value, which stays out of your shell history)`;
+            ctx.addIssue({ code: "custom", message: reason, params: { example } });
+        })
+        .transform((v) => v.value.trim() + suffix);
+}
+
+const sshKey: Check<string> = (v) =>
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v)
+        ? undefined
+        : "is not a PEM or OpenSSH private key";
+
+/** A structured setting whose text was not JSON (settings.ts parses the config once). */
+export class NotStructured {}
+
+function structured<T extends z.ZodTypeAny>(schema: T) {
+    return z.preprocess((v, ctx) => {
+        if (!(v instanceof NotStructured)) return v;
+        ctx.addIssue({
+            code: "custom",
+            message: "is not a structured value (set it as YAML in the stack file, or with --path)",
+            fatal: true,
+        });
+        return z.NEVER;
+    }, schema);
+}
+
+// Every top-level setting of a stack, in the order messages list them: the one list of
+// them. settings.ts makes the strict root of these; which secrets are required depends on
+// other settings, so that is a cross-field rule (crossRules.ts).
+const STRUCTURED_FIELDS = {
+    ceph: structured(cephSchema),
+    volume: structured(volumeSchema.default({})),
+    jenkins: structured(jenkinsSchema.default({})),
+    rbdHost: structured(rbdHostSchema.optional()),
+};
+const SECRET_FIELDS = {
+    cephUserKey: secretSetting("cephUserKey", rules.cephKey).optional(),
+    cephAdminKey: secretSetting("cephAdminKey", rules.cephKey).optional(),
+    rbdHostKey: secretSetting("rbdHostKey", sshKey, "\n").optional(),
+};
+export const STACK_FIELDS = { mode: modeSchema, ...STRUCTURED_FIELDS, ...SECRET_FIELDS };
+/** Settings given as YAML objects (JSON text in the config). */
+export const STRUCTURED_KEYS: ReadonlySet<string> = new Set(Object.keys(STRUCTURED_FIELDS));
+/** Settings that must be secrets; the config hands them over as SecretInput. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(Object.keys(SECRET_FIELDS));
+
+/** Examples for the settings whose schema has none: the secrets. */
 const SECRET_EXAMPLES: Record<string, string> = {
     cephUserKey: "AQD...== (from `ceph auth get-key client.kube`)",
     cephAdminKey: "AQD...== (from `ceph auth get-key client.admin`)",
     rbdHostKey: "the private key file: pulumi config set --secret rbdHostKey < ~/.ssh/id_ed25519",
 };
 
-const ROOT: Record<string, z.ZodTypeAny> = {
-    mode: modeSchema,
-    ceph: cephSchema,
-    volume: volumeSchema,
-    jenkins: jenkinsSchema,
-    rbdHost: rbdHostSchema,
-};
-
 /** The schema of a setting path ("ceph.monitors[0]"), or undefined past a leaf. */
 export function schemaAt(path: string): z.ZodTypeAny | undefined {
     const [top, ...rest] = path.replace(/\[\d+\]/g, "").split(".");
-    let cur: z.ZodTypeAny | undefined = ROOT[top];
+    let cur: z.ZodTypeAny | undefined = (STACK_FIELDS as Record<string, z.ZodTypeAny>)[top];
     for (const seg of rest) {
         const obj = unwrap(cur);
         cur =

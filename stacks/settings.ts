@@ -1,14 +1,19 @@
-// Stack config -> one typed, validated Settings object. Every problem of a config is
-// collected and reported together, before the program registers any resource: each
-// setting's shape (schema.ts), then the rules across settings (crossRules.ts), worded
-// by problems.ts.
+// Stack config -> one typed, validated Settings object. The stack is one strict zod root
+// over STACK_FIELDS (schema.ts) with the cross-field rules as its superRefine
+// (crossRules.ts); problems.ts words the issues. Every problem of a config is reported
+// together, before the program registers any resource.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import * as rules from "./rules";
-import { cephSchema, jenkinsSchema, modeSchema, rbdHostSchema, volumeSchema } from "./schema";
+import { NotStructured, SECRET_KEYS, STACK_FIELDS, STRUCTURED_KEYS } from "./schema";
 import { MIB, parseStorageQuantity } from "./quantity";
-import { ConfigError, closest, Problems } from "./problems";
-import { crossFieldRules } from "./crossRules";
+import { ConfigError, Problems } from "./problems";
+import {
+    crossFieldRules,
+    InvalidSetting,
+    javaOptsTokens,
+    LooseFields,
+    StackFields,
+} from "./crossRules";
 
 export { ConfigError };
 
@@ -20,7 +25,7 @@ export interface RawStackConfig {
     secretKeys: ReadonlySet<string>;
 }
 
-type CephFields = Omit<z.output<typeof cephSchema>, "provisioner" | "clusterId"> & {
+type CephFields = Omit<StackFields["ceph"], "provisioner" | "clusterId"> & {
     monitors: string[];
 };
 /** ceph-csi: a clusterID is always there (validation refuses a csi stack without one). */
@@ -28,16 +33,16 @@ type CsiCephSettings = CephFields & { provisioner: "csi"; clusterId: string };
 type InTreeCephSettings = CephFields & { provisioner: "in-tree" };
 type CephSettings = CsiCephSettings | InTreeCephSettings;
 
-type VolumeSettings = z.output<typeof volumeSchema> & {
+type VolumeSettings = StackFields["volume"] & {
     /** Exact size in MiB (static volumes must be whole MiB; dynamic ones are rounded up). */
     sizeMiB: bigint;
     protect: boolean;
 };
-type JenkinsSettings = z.output<typeof jenkinsSchema> & {
+type JenkinsSettings = StackFields["jenkins"] & {
     /** JAVA_OPTS as the container gets it: defaults (unless replaced) then the stack's. */
     javaOptsResolved: string;
 };
-type RbdHostSettings = z.output<typeof rbdHostSchema> & {
+type RbdHostSettings = NonNullable<StackFields["rbdHost"]> & {
     privateKey: pulumi.Output<string>;
 };
 
@@ -69,118 +74,63 @@ interface StaticSettings extends CommonSettings {
 
 export type Settings = DynamicSettings | StaticSettings;
 
-type SecretKey = (typeof SECRET_KEYS)[number];
-
-const NEEDED_WHY: Record<SecretKey, [why: string, example: string | undefined]> = {
-    cephUserKey: [
-        "(the key of the Ceph user in ceph.user)",
-        "ceph auth get-key client.kube | pulumi config set --secret cephUserKey",
-    ],
-    cephAdminKey: [
-        "with the in-tree provisioner in dynamic mode (it creates rbd images as ceph.adminId)",
-        "ceph auth get-key client.admin | pulumi config set --secret cephAdminKey",
-    ],
-    rbdHostKey: ["when rbdHost is set (the SSH private key for it)", undefined],
-};
-
-/**
- * The secret settings a stack needs, from its raw config: the one place this is decided
- * (validation requires them; the offline render stands in for the missing ones).
- */
-export function neededSecrets(raw: Pick<RawStackConfig, "project" | "values">): SecretKey[] {
-    const v = (key: string) => raw.values[`${raw.project}:${key}`];
-    let provisioner: unknown;
-    try {
-        provisioner = (JSON.parse(v("ceph") ?? "{}") as { provisioner?: unknown }).provisioner;
-    } catch {
-        provisioner = undefined; // reported by validation
-    }
-    const needed: SecretKey[] = ["cephUserKey"];
-    if (provisioner === "in-tree" && v("mode") === "dynamic") needed.push("cephAdminKey");
-    if (v("rbdHost") !== undefined) needed.push("rbdHostKey");
-    return needed;
-}
-
-const OBJECT_KEYS = ["ceph", "volume", "jenkins", "rbdHost"] as const;
 /** The provider setting that makes a key rotation an in-place update of the Secret. */
 export const SECRET_MUTABLE_KEY = "kubernetes:enableSecretMutable";
-const SECRET_KEYS = ["cephUserKey", "cephAdminKey", "rbdHostKey"] as const;
-const KNOWN_KEYS = new Set<string>(["mode", ...OBJECT_KEYS, ...SECRET_KEYS]);
 
-function parseObject(problems: Problems, raw: RawStackConfig, key: string): unknown {
-    const text = raw.values[`${raw.project}:${key}`];
-    if (text === undefined) return undefined;
-    try {
-        return JSON.parse(text) as unknown;
-    } catch {
-        problems.add(
-            key,
-            "is not a structured value (set it as YAML in the stack file, or with --path)",
-        );
-        return null;
-    }
+/**
+ * A setting's own problems are issues of the root, and its value becomes InvalidSetting,
+ * so that the cross-field rules still run (zod skips a refinement once a field aborts).
+ */
+function soft<T extends z.ZodTypeAny>(schema: T) {
+    return z.unknown().transform((v, ctx): z.output<T> | InvalidSetting => {
+        const r = schema.safeParse(v);
+        if (r.success) return r.data as z.output<T>;
+        for (const issue of r.error.issues) ctx.addIssue(issue);
+        return new InvalidSetting(v);
+    });
 }
 
-function parseWith<T extends z.ZodTypeAny>(
-    problems: Problems,
-    key: string,
-    schema: T,
-    value: unknown,
-): z.output<T> | undefined {
-    const r = schema.safeParse(value);
-    if (r.success) return r.data as z.output<T>;
-    problems.fromZod(key, r.error);
-    return undefined;
-}
+const stackSchema = z
+    .object(
+        Object.fromEntries(Object.entries(STACK_FIELDS).map(([k, f]) => [k, soft(f)])) as Record<
+            keyof typeof STACK_FIELDS,
+            ReturnType<typeof soft>
+        >,
+    )
+    .strict()
+    .superRefine((fields, ctx) =>
+        crossFieldRules(fields as LooseFields, (path, message, example) =>
+            ctx.addIssue({ code: "custom", path: path.split("."), message, params: { example } }),
+        ),
+    );
 
-/** A secret setting: must be stored encrypted; the value is never put in a message. */
-function secretValue(
-    problems: Problems,
-    raw: RawStackConfig,
-    key: string,
-    check: (v: string) => string | undefined,
-): string | undefined {
-    const full = `${raw.project}:${key}`;
-    const v = raw.values[full];
-    if (v === undefined) return undefined;
-    if (!raw.secretKeys.has(full)) {
-        problems.add(
-            key,
-            "is stored in plaintext; it must be a secret",
-            `pulumi config set --secret ${key} (it prompts for the value, which stays out of your shell history)`,
-        );
-        return undefined;
+/**
+ * This project's settings as the root schema takes them: structured ones parsed from their
+ * JSON text, secret ones with whether they were stored encrypted.
+ */
+export function stackInput(raw: Pick<RawStackConfig, "project" | "values" | "secretKeys">) {
+    const prefix = `${raw.project}:`;
+    const input: Record<string, unknown> = {};
+    for (const [full, text] of Object.entries(raw.values)) {
+        if (!full.startsWith(prefix)) continue;
+        const key = full.slice(prefix.length);
+        if (SECRET_KEYS.has(key)) {
+            input[key] = { value: text, secret: raw.secretKeys.has(full) };
+        } else if (STRUCTURED_KEYS.has(key)) {
+            try {
+                input[key] = JSON.parse(text) as unknown;
+            } catch {
+                input[key] = new NotStructured();
+            }
+        } else {
+            input[key] = text;
+        }
     }
-    const reason = check(v);
-    if (reason) {
-        problems.add(key, reason);
-        return undefined;
-    }
-    return v.trim() + (key === "rbdHostKey" ? "\n" : "");
-}
-
-function sshKey(v: string): string | undefined {
-    return /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v)
-        ? undefined
-        : "is not a PEM or OpenSSH private key";
+    return input;
 }
 
 export function parseSettings(raw: RawStackConfig): Settings {
     const problems = new Problems(raw.project);
-    const prefix = `${raw.project}:`;
-
-    for (const full of Object.keys(raw.values)) {
-        if (!full.startsWith(prefix)) continue;
-        const key = full.slice(prefix.length);
-        if (!KNOWN_KEYS.has(key)) {
-            const guess = closest(key, [...KNOWN_KEYS]);
-            problems.add(
-                key,
-                `unknown setting${guess ? ` (did you mean "${guess}"?)` : ""}; known: ${[...KNOWN_KEYS].join(", ")}`,
-                guess ? `${raw.project}:${guess}` : undefined,
-            );
-        }
-    }
 
     // Pulumi.yaml sets this for every stack. Without it the Kubernetes provider treats
     // Secrets as immutable: a new cephUserKey would replace the Secret and, through
@@ -193,87 +143,50 @@ export function parseSettings(raw: RawStackConfig): Settings {
             `pulumi config rm ${SECRET_MUTABLE_KEY}`,
         );
     }
+    const r = stackSchema.safeParse(stackInput(raw));
+    if (!r.success) problems.fromZod(r.error);
+    if (!r.success || problems.list.length > 0) throw new ConfigError(problems.list);
+    // A successful parse has no InvalidSetting: each one comes with an issue.
+    return toSettings(r.data as StackFields, raw);
+}
 
-    const modeRaw = raw.values[`${prefix}mode`];
-    const mode =
-        modeRaw === undefined
-            ? (problems.add("mode", "is required"), undefined)
-            : parseWith(problems, "mode", modeSchema, modeRaw);
-
-    const cephIn = parseObject(problems, raw, "ceph");
-    const ceph =
-        cephIn === undefined
-            ? (problems.add("ceph", "is required"), undefined)
-            : parseWith(problems, "ceph", cephSchema, cephIn);
-    const volume = parseWith(
-        problems,
-        "volume",
-        volumeSchema,
-        parseObject(problems, raw, "volume") ?? {},
-    );
-    const jenkins = parseWith(
-        problems,
-        "jenkins",
-        jenkinsSchema,
-        parseObject(problems, raw, "jenkins") ?? {},
-    );
-    const rbdHostIn = parseObject(problems, raw, "rbdHost");
-    const rbdHost =
-        rbdHostIn === undefined
-            ? undefined
-            : parseWith(problems, "rbdHost", rbdHostSchema, rbdHostIn);
-
-    const userKey = secretValue(problems, raw, "cephUserKey", rules.cephKey);
-    const adminKey = secretValue(problems, raw, "cephAdminKey", rules.cephKey);
-    const hostKey = secretValue(problems, raw, "rbdHostKey", sshKey);
-    const hostKeySet = raw.values[`${prefix}rbdHostKey`] !== undefined;
-    for (const key of neededSecrets(raw)) {
-        if (raw.values[`${prefix}${key}`] === undefined) {
-            const [why, example] = NEEDED_WHY[key];
-            problems.add(key, `is required ${why}`, example);
-        }
-    }
-
-    const javaOptsResolved = crossFieldRules(problems, {
-        mode,
-        ceph,
-        volume,
-        jenkins,
-        rbdHostSet: rbdHostIn !== undefined,
-        hostKeySet,
-    });
-
-    if (problems.list.length > 0 || !mode || !ceph || !volume || !jenkins || !userKey) {
-        throw new ConfigError(problems.list);
-    }
-
+function toSettings(f: StackFields, raw: RawStackConfig): Settings {
+    if (f.cephUserKey === undefined) throw new Error("unreachable: cephUserKey is required");
     const common: CommonSettings & { volume: VolumeSettings } = {
         project: raw.project,
         stack: raw.stack,
-        // Validated above: csi stacks have a clusterId.
-        ceph: { ...ceph, monitors: ceph.monitors ?? [] } as CephSettings,
+        ceph: cephSettings(f.ceph),
         volume: {
-            ...volume,
-            sizeMiB: sizeInMiB(volume.size),
-            protect: volume.protect ?? raw.stack !== "dev",
+            ...f.volume,
+            sizeMiB: sizeInMiB(f.volume.size),
+            protect: f.volume.protect ?? raw.stack !== "dev",
         },
-        jenkins: { ...jenkins, javaOptsResolved },
-        cephUserKey: pulumi.secret(userKey),
+        jenkins: { ...f.jenkins, javaOptsResolved: javaOptsTokens(f.jenkins).join(" ") },
+        cephUserKey: pulumi.secret(f.cephUserKey),
     };
-    if (mode === "dynamic") {
+    if (f.mode === "dynamic") {
+        const inTree = f.ceph.provisioner === "in-tree";
         return {
             ...common,
-            mode,
-            cephAdminKey:
-                adminKey && ceph.provisioner === "in-tree" ? pulumi.secret(adminKey) : undefined,
+            mode: f.mode,
+            cephAdminKey: inTree && f.cephAdminKey ? pulumi.secret(f.cephAdminKey) : undefined,
         };
     }
     return {
         ...common,
-        mode,
+        mode: f.mode,
         rbdHost:
-            rbdHost && hostKey ? { ...rbdHost, privateKey: pulumi.secret(hostKey) } : undefined,
+            f.rbdHost && f.rbdHostKey
+                ? { ...f.rbdHost, privateKey: pulumi.secret(f.rbdHostKey) }
+                : undefined,
     };
+}
+
+function cephSettings(c: StackFields["ceph"]): CephSettings {
+    const monitors = c.monitors ?? [];
+    if (c.provisioner === "in-tree") return { ...c, provisioner: c.provisioner, monitors };
+    if (c.clusterId === undefined) throw new Error("unreachable: csi needs ceph.clusterId");
+    return { ...c, provisioner: c.provisioner, clusterId: c.clusterId, monitors };
 }
 
 function sizeInMiB(size: string): bigint {
