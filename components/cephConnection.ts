@@ -19,6 +19,11 @@ export interface CephConnectionArgs {
     /** Ceph client id without `client.`. */
     user: string;
     userKey: pulumi.Input<string>;
+    /**
+     * The namespace of the Secrets holding the keys. Not Jenkins' own: whoever can create
+     * pods in a namespace can mount its Secrets, and Jenkins creates agent pods.
+     */
+    secretNamespace: string;
     fsType: string;
     /** Comma-separated rbd image features, e.g. "layering". */
     imageFeatures: string;
@@ -44,21 +49,14 @@ export abstract class CephConnection {
 
     constructor(readonly args: CephConnectionArgs) {}
 
-    /** The Secrets the provisioner reads, in `namespace`. */
-    abstract secrets(namespace: pulumi.Input<string>): CephSecret[];
+    /** The Secrets the provisioner reads, in the connection's secretNamespace. */
+    abstract secrets(): CephSecret[];
 
     /** A StorageClass through which the provisioner creates images. */
-    abstract storageClass(
-        name: string,
-        secretNamespace: pulumi.Input<string>,
-        reclaimPolicy: "Retain" | "Delete",
-    ): StorageClassArgs;
+    abstract storageClass(name: string, reclaimPolicy: "Retain" | "Delete"): StorageClassArgs;
 
     /** The PV's volume source for an existing image. */
-    abstract volumeSource(
-        image: string,
-        secretNamespace: pulumi.Input<string>,
-    ): Pick<inputs.core.v1.PersistentVolumeSpec, "rbd" | "csi">;
+    abstract volumeSource(image: string): Pick<inputs.core.v1.PersistentVolumeSpec, "rbd" | "csi">;
 
     /** The class a static PV and its claim name; `storageClassName` is the stack's. */
     abstract staticClassName(storageClassName: string): string;
@@ -96,7 +94,8 @@ export class CsiCephConnection extends CephConnection {
         this.driver = args.csiDriver;
     }
 
-    secrets(namespace: pulumi.Input<string>): CephSecret[] {
+    secrets(): CephSecret[] {
+        const namespace = this.args.secretNamespace;
         return [
             {
                 suffix: "secret-user",
@@ -109,11 +108,8 @@ export class CsiCephConnection extends CephConnection {
         ];
     }
 
-    storageClass(
-        name: string,
-        secretNamespace: pulumi.Input<string>,
-        reclaimPolicy: "Retain" | "Delete",
-    ): StorageClassArgs {
+    storageClass(name: string, reclaimPolicy: "Retain" | "Delete"): StorageClassArgs {
+        const secretNamespace = this.args.secretNamespace;
         const secretParams: Record<string, pulumi.Input<string>> = {};
         for (const use of ["provisioner", "controller-expand", "node-stage"]) {
             secretParams[`csi.storage.k8s.io/${use}-secret-name`] = USER_SECRET;
@@ -133,7 +129,8 @@ export class CsiCephConnection extends CephConnection {
     }
 
     // As ceph-csi's static-volume documentation requires.
-    volumeSource(image: string, secretNamespace: pulumi.Input<string>) {
+    volumeSource(image: string) {
+        const secretNamespace = this.args.secretNamespace;
         return {
             csi: {
                 driver: this.driver,
@@ -175,7 +172,8 @@ export class InTreeCephConnection extends CephConnection {
     }
 
     // The in-tree plugin wants type kubernetes.io/rbd and the key under `key`.
-    secrets(namespace: pulumi.Input<string>): CephSecret[] {
+    secrets(): CephSecret[] {
+        const namespace = this.args.secretNamespace;
         const secret = (suffix: CephSecret["suffix"], name: string, key: pulumi.Input<string>) => ({
             suffix,
             args: { metadata: { name, namespace }, type: "kubernetes.io/rbd", stringData: { key } },
@@ -187,11 +185,8 @@ export class InTreeCephConnection extends CephConnection {
         return out;
     }
 
-    storageClass(
-        name: string,
-        secretNamespace: pulumi.Input<string>,
-        reclaimPolicy: "Retain" | "Delete",
-    ): StorageClassArgs {
+    storageClass(name: string, reclaimPolicy: "Retain" | "Delete"): StorageClassArgs {
+        const secretNamespace = this.args.secretNamespace;
         return {
             ...classCommon(name, reclaimPolicy),
             provisioner: "kubernetes.io/rbd",
@@ -211,7 +206,8 @@ export class InTreeCephConnection extends CephConnection {
         };
     }
 
-    volumeSource(image: string, secretNamespace: pulumi.Input<string>) {
+    volumeSource(image: string) {
+        const secretNamespace = this.args.secretNamespace;
         return {
             rbd: {
                 monitors: this.args.monitors,

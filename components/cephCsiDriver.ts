@@ -9,11 +9,24 @@ const CEPH_CSI_CHART_REPO = "https://ceph.github.io/csi-charts";
 
 export interface CephCsiDriverArgs {
     namespace: string;
+    /** The chart from the official repository, at this version. */
     chartVersion: string;
+    /** A local copy of the chart instead (a mirror, an air-gapped cluster); the version is its own. */
+    chartPath?: string;
+    /**
+     * Provisioner pods. The chart's 3 come with required anti-affinity, so on a cluster
+     * with fewer nodes two of them stay Pending and the install never becomes ready.
+     */
+    provisionerReplicas: number;
     /** The provisioner name the chart registers; the StorageClass must use the same. */
     driverName: string;
     clusterId: string;
     monitors: string[];
+    /**
+     * Protect the release and its namespace: the driver serves every claim on the cluster,
+     * not only this stack's, so destroying a dev stack must not take it from the others.
+     */
+    protect: boolean;
 }
 
 /** The chart's values: only the driver and its config; Secrets and StorageClass are ours. */
@@ -21,6 +34,7 @@ function cephCsiValues(args: CephCsiDriverArgs) {
     return {
         driverName: args.driverName,
         csiConfig: [{ clusterID: args.clusterId, monitors: args.monitors }],
+        provisioner: { replicaCount: args.provisionerReplicas },
         storageClass: { create: false },
         secret: { create: false },
     };
@@ -29,9 +43,13 @@ function cephCsiValues(args: CephCsiDriverArgs) {
 function cephCsiReleaseArgs(args: CephCsiDriverArgs, namespace: pulumi.Input<string>): ReleaseArgs {
     return {
         name: "ceph-csi-rbd",
-        chart: "ceph-csi-rbd",
-        version: args.chartVersion,
-        repositoryOpts: { repo: CEPH_CSI_CHART_REPO },
+        ...(args.chartPath
+            ? { chart: args.chartPath }
+            : {
+                  chart: "ceph-csi-rbd",
+                  version: args.chartVersion,
+                  repositoryOpts: { repo: CEPH_CSI_CHART_REPO },
+              }),
         namespace,
         values: cephCsiValues(args),
         // Roll back a failed install rather than leave a half driver behind.
@@ -55,11 +73,12 @@ export class CephCsiDriver extends pulumi.ComponentResource {
                     labels: { "pod-security.kubernetes.io/enforce": "privileged" },
                 },
             },
-            { parent: this, deleteBeforeReplace: true },
+            { parent: this, deleteBeforeReplace: true, protect: args.protect },
         );
         this.namespace = ns.metadata.name;
         this.release = new Release(name, cephCsiReleaseArgs(args, ns.metadata.name), {
             parent: this,
+            protect: args.protect,
         });
         this.registerOutputs({ namespace: this.namespace, releaseStatus: this.release.status });
     }

@@ -1,16 +1,20 @@
-// The Ceph credentials as Kubernetes Secrets and, for dynamic volumes, the StorageClass.
+// The Ceph credentials as Kubernetes Secrets, in a namespace of their own unless the
+// stack names an existing one, and, for dynamic volumes, the StorageClass.
 import * as pulumi from "@pulumi/pulumi";
-import { Secret } from "@pulumi/kubernetes/core/v1";
+import { Namespace, Secret } from "@pulumi/kubernetes/core/v1";
 import { StorageClass } from "@pulumi/kubernetes/storage/v1";
 import type { CephConnection } from "./cephConnection";
 
 export interface CephStorageArgs {
     connection: CephConnection;
-    /** Namespace of the Secrets (in-tree: must be the claim's namespace for the user secret). */
-    namespace: pulumi.Input<string>;
+    /**
+     * Create the connection's secretNamespace. False when another part of the stack owns
+     * it (Jenkins' namespace, the csi driver's namespace).
+     */
+    createSecretNamespace: boolean;
     /** A StorageClass for dynamic volumes; undefined when volumes are static. */
     storageClass?: { name: string; reclaimPolicy: "Retain" | "Delete" };
-    /** What the StorageClass waits for, e.g. the csi driver this stack installs. */
+    /** What the Secrets and class wait for: the namespace that holds them, the csi driver. */
     dependsOn?: pulumi.Resource[];
 }
 
@@ -19,18 +23,37 @@ export class CephStorage extends pulumi.ComponentResource {
     constructor(name: string, args: CephStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins-ceph:index:CephStorage", name, {}, opts);
         const child = { parent: this, deleteBeforeReplace: true };
+        const deps = [...(args.dependsOn ?? [])];
+        if (args.createSecretNamespace) {
+            deps.push(
+                new Namespace(
+                    `${name}-secrets`,
+                    {
+                        metadata: {
+                            name: args.connection.args.secretNamespace,
+                            labels: {
+                                "app.kubernetes.io/part-of": "jenkins",
+                                // Nothing runs here; refuse any pod that is not restricted.
+                                "pod-security.kubernetes.io/enforce": "restricted",
+                            },
+                        },
+                    },
+                    child,
+                ),
+            );
+        }
         const secrets = args.connection
-            .secrets(args.namespace)
-            .map((s) => new Secret(`${name}-${s.suffix}`, s.args, child));
+            .secrets()
+            .map((s) => new Secret(`${name}-${s.suffix}`, s.args, { ...child, dependsOn: deps }));
 
         if (args.storageClass !== undefined) {
             const { name: className, reclaimPolicy } = args.storageClass;
             new StorageClass(
                 `${name}-class`,
-                args.connection.storageClass(className, args.namespace, reclaimPolicy),
+                args.connection.storageClass(className, reclaimPolicy),
                 {
                     ...child,
-                    dependsOn: [...secrets, ...(args.dependsOn ?? [])],
+                    dependsOn: [...secrets, ...deps],
                     // Named after the class before names were prefixed with the component's.
                     aliases: [{ name: className }],
                 },

@@ -3,7 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Service, ServiceAccount } from "@pulumi/kubernetes/core/v1";
 import { Deployment } from "@pulumi/kubernetes/apps/v1";
-import { Ingress } from "@pulumi/kubernetes/networking/v1";
+import { Ingress, NetworkPolicy } from "@pulumi/kubernetes/networking/v1";
+import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1";
 import { Role, RoleBinding } from "@pulumi/kubernetes/rbac/v1";
 import { AGENT_PORT, APP_LABEL, HTTP_PORT, JENKINS_HOME } from "./names";
 import { createDeploymentArgs, createServiceArgs, JenkinsPodArgs } from "./jenkinsPod";
@@ -12,17 +13,35 @@ export interface IngressArgs {
     host: string;
     className?: string;
     tlsSecretName?: string;
+    /** The ingress controller's own settings, e.g. nginx.ingress.kubernetes.io/proxy-body-size. */
+    annotations: Record<string, string>;
+}
+
+export interface NetworkPolicyArgs {
+    /** The ingress controller's namespace: the only one that reaches the web UI. */
+    ingressNamespace: string;
 }
 
 export interface JenkinsArgs extends Omit<JenkinsPodArgs, "serviceAccountName"> {
     ingress?: IngressArgs;
-    /** Create a ServiceAccount and Role for the Kubernetes plugin's agent pods. */
+    /** Create a ServiceAccount and Role for the Kubernetes plugin's agent pods, and their Service. */
     agents: boolean;
+    /**
+     * A PodDisruptionBudget of minAvailable 1. With one replica and a ReadWriteOnce volume
+     * it blocks every voluntary eviction, so a node drain waits for a person.
+     */
+    pdb: boolean;
+    /** Admit traffic to the controller only from the ingress controller and agent pods. */
+    networkPolicy?: NetworkPolicyArgs;
     /** Resources the Deployment waits for (the volume claim). */
     dependsOn?: pulumi.Resource[];
 }
 
-/** The Jenkins chart's agent rules: manage pods, exec into them, read their logs and events. */
+/**
+ * The Jenkins chart's agent rules: manage pods, exec into them, read their logs and events.
+ * No `secrets` rule (the chart puts it behind rbac.readSecrets): Jenkins does not need it,
+ * and any pipeline's Groovy on the controller runs with this account.
+ */
 const AGENT_RULES = [
     {
         apiGroups: [""],
@@ -36,12 +55,47 @@ const AGENT_RULES = [
     },
     { apiGroups: [""], resources: ["pods/log"], verbs: ["get", "list", "watch"] },
     { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
-    { apiGroups: [""], resources: ["secrets"], verbs: ["get"] },
 ];
+
+/** The label the Kubernetes plugin puts on every agent pod (its default podLabels). */
+const AGENT_POD_LABEL = { jenkins: "slave" };
+
+function networkPolicyArgs(args: NetworkPolicyArgs, name: string, namespace: pulumi.Input<string>) {
+    const agents = { podSelector: { matchLabels: AGENT_POD_LABEL } };
+    return {
+        metadata: { name, namespace, labels: { ...APP_LABEL } },
+        spec: {
+            podSelector: { matchLabels: { ...APP_LABEL } },
+            policyTypes: ["Ingress"],
+            ingress: [
+                {
+                    from: [
+                        {
+                            namespaceSelector: {
+                                matchLabels: {
+                                    "kubernetes.io/metadata.name": args.ingressNamespace,
+                                },
+                            },
+                        },
+                        // Inbound agents ask the web port where the agent port is first.
+                        agents,
+                    ],
+                    ports: [{ port: HTTP_PORT, protocol: "TCP" }],
+                },
+                { from: [agents], ports: [{ port: AGENT_PORT, protocol: "TCP" }] },
+            ],
+        },
+    };
+}
 
 function ingressArgs(args: IngressArgs, name: string, namespace: pulumi.Input<string>) {
     return {
-        metadata: { name, namespace, labels: { ...APP_LABEL } },
+        metadata: {
+            name,
+            namespace,
+            labels: { ...APP_LABEL },
+            annotations: Object.keys(args.annotations).length ? args.annotations : undefined,
+        },
         spec: {
             ingressClassName: args.className,
             tls: args.tlsSecretName
@@ -68,7 +122,7 @@ function ingressArgs(args: IngressArgs, name: string, namespace: pulumi.Input<st
 export class Jenkins extends pulumi.ComponentResource {
     public readonly deployment: Deployment;
     public readonly service: Service;
-    public readonly agentService: Service;
+    public readonly agentService?: Service;
     public readonly serviceName: pulumi.Output<string>;
     /** In-cluster URL of the web UI. */
     public readonly url: pulumi.Output<string>;
@@ -124,11 +178,26 @@ export class Jenkins extends pulumi.ComponentResource {
             createServiceArgs(args.name, ns, { name: "http", port: HTTP_PORT }),
             child,
         );
-        this.agentService = new Service(
-            `${name}-agent`,
-            createServiceArgs(`${args.name}-agent`, ns, { name: "jnlp", port: AGENT_PORT }),
-            child,
-        );
+        if (args.agents) {
+            this.agentService = new Service(
+                `${name}-agent`,
+                createServiceArgs(`${args.name}-agent`, ns, { name: "jnlp", port: AGENT_PORT }),
+                child,
+            );
+        }
+        if (args.pdb) {
+            new PodDisruptionBudget(
+                name,
+                {
+                    metadata: { name: args.name, namespace: ns, labels: { ...APP_LABEL } },
+                    spec: { minAvailable: 1, selector: { matchLabels: { ...APP_LABEL } } },
+                },
+                child,
+            );
+        }
+        if (args.networkPolicy) {
+            new NetworkPolicy(name, networkPolicyArgs(args.networkPolicy, args.name, ns), child);
+        }
         if (args.ingress) {
             new Ingress(name, ingressArgs(args.ingress, args.name, ns), {
                 ...child,

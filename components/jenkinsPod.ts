@@ -14,6 +14,10 @@ export interface JenkinsPodArgs {
     image: string;
     /** Node labels the pod must run on (key In [value]); empty = any node. */
     nodeAffinity: Record<string, string>;
+    /** Taints the pod tolerates, e.g. of nodes reserved for CI. */
+    tolerations: inputs.core.v1.Toleration[];
+    /** A PriorityClass, so that Jenkins is not the first pod evicted; undefined = the default. */
+    priorityClassName?: string;
     javaOpts: string;
     jenkinsOpts: string;
     resources: Resources;
@@ -125,6 +129,8 @@ function createPodSpec(args: JenkinsPodArgs): inputs.core.v1.PodSpec {
     return {
         shareProcessNamespace: args.infra.shareProcessNamespace,
         affinity: nodeAffinity(args.nodeAffinity),
+        tolerations: args.tolerations.length ? args.tolerations : undefined,
+        priorityClassName: args.priorityClassName,
         securityContext: {
             runAsUser: UID,
             runAsGroup: UID,

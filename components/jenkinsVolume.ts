@@ -13,7 +13,6 @@ import { RbdImage, SshHost } from "./rbdImage";
 import { RetainedVolumeNote } from "./retainedVolumeNote";
 
 interface CommonVolumeArgs {
-    connection: CephConnection;
     namespace: pulumi.Input<string>;
     claimName: string;
     /** Kubernetes quantity, e.g. "100Gi". */
@@ -28,12 +27,16 @@ interface CommonVolumeArgs {
 export interface DynamicVolumeArgs extends CommonVolumeArgs {
     mode: "dynamic";
     storageClassName: string;
-    /** The class's policy: with Retain, a destroy says which PV and image it leaves. */
-    reclaimPolicy: "Retain" | "Delete";
+    /**
+     * The policy of the class this stack made: with Retain, a destroy says which PV and
+     * image it leaves. Undefined for a class the cluster had (its policy is not ours).
+     */
+    reclaimPolicy?: "Retain" | "Delete";
 }
 
 export interface StaticVolumeArgs extends CommonVolumeArgs {
     mode: "static";
+    connection: CephConnection;
     pvName: string;
     /** The stack's class name; only in-tree static volumes name it (see staticClassName). */
     storageClassName: string;
@@ -76,7 +79,7 @@ function persistentVolumeArgs(args: StaticVolumeArgs): PersistentVolumeArgs {
             volumeMode: "Filesystem",
             // Pre-bound: no other claim can take this volume.
             claimRef: { namespace: args.namespace, name: args.claimName },
-            ...args.connection.volumeSource(args.image.image, args.namespace),
+            ...args.connection.volumeSource(args.image.image),
         },
     };
 }
@@ -118,11 +121,7 @@ export class JenkinsVolume extends pulumi.ComponentResource {
         });
         this.claimName = claim.metadata.name;
         if (args.mode === "dynamic" && args.reclaimPolicy === "Retain") {
-            new RetainedVolumeNote(
-                `${name}-kept`,
-                { claim, pool: args.connection.args.pool },
-                { parent: this },
-            );
+            new RetainedVolumeNote(`${name}-kept`, { claim }, { parent: this });
         }
         this.registerOutputs({ claimName: this.claimName, pvName: this.volume?.metadata.name });
     }

@@ -69,7 +69,7 @@ explain() {
     1) case $err in *"couldn't connect to the cluster"*)
         die "$what failed: client.$RBD_USER could not authenticate (the key in jenkins-ceph:cephUserKey was refused) [rbd exit 1]" ;;
        esac
-       die "$what failed: permission denied; client.$RBD_USER needs caps mon 'profile rbd' osd 'profile rbd pool=$RBD_POOL' [rbd exit 1] $err" ;;
+       die "$what failed: permission denied; client.$RBD_USER needs the caps ceph-csi documents for an rbd user: ceph auth get-or-create client.$RBD_USER mon 'profile rbd' osd 'profile rbd pool=$RBD_POOL' mgr 'profile rbd pool=$RBD_POOL' (for an existing user: ceph auth caps with the same caps) [rbd exit 1] $err" ;;
     2) case $err in
         *"opening pool"*) die "$what failed: pool '$RBD_POOL' does not exist (create it: ceph osd pool create $RBD_POOL; rbd pool init $RBD_POOL) [rbd exit 2]" ;;
         *) die "$what failed: $err [rbd exit 2]" ;;

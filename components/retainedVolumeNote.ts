@@ -8,7 +8,6 @@ import { PersistentVolume, PersistentVolumeClaim } from "@pulumi/kubernetes/core
 export interface RetainedVolumeNoteArgs {
     /** The bound claim; its PV is read to learn the image the provisioner made. */
     claim: PersistentVolumeClaim;
-    pool: string;
 }
 
 /** The line a destroy prints: the PV and the image kept, and how to remove them. */
@@ -31,12 +30,13 @@ export class RetainedVolumeNote extends pulumi.ComponentResource {
             const image = pv.spec.apply(
                 (s) => s?.rbd?.image ?? s?.csi?.volumeAttributes?.imageName ?? "",
             );
+            const pool = pv.spec.apply((s) => s?.rbd?.pool ?? s?.csi?.volumeAttributes?.pool ?? "");
             new local.Command(
                 name,
                 {
                     // Nothing to do on create or update; the note is for destroy.
                     delete: KEPT_MESSAGE,
-                    environment: { KEPT_PV: pvName, KEPT_POOL: args.pool, KEPT_IMAGE: image },
+                    environment: { KEPT_PV: pvName, KEPT_POOL: pool, KEPT_IMAGE: image },
                     logging: "stdout",
                 },
                 // Deleted before the claim, so the note comes before the claim goes.

@@ -1,6 +1,7 @@
 // Bench-only program: the stack the dev stack file describes, composed n times in one
 // program by the same composition as index.ts, each copy under its own names.
 import { composeStack } from "../stacks";
+import { instanceSettings } from "../stacks/compose";
 import { parseSettings } from "../stacks/settings";
 import { stackFileConfig } from "./render";
 
@@ -12,12 +13,5 @@ export function scaleProgram(n: number): void {
         values: config,
         secretKeys: new Set(secretKeys),
     });
-    for (let i = 0; i < n; i++) {
-        const settings = {
-            ...dev,
-            jenkins: { ...dev.jenkins, namespace: `ci-${i}` },
-            ceph: { ...dev.ceph, storageClassName: `ceph-${i}` },
-        };
-        composeStack(settings, `i${i}-`);
-    }
+    for (let i = 0; i < n; i++) composeStack(instanceSettings(dev, String(i)), `i${i}-`);
 }

@@ -13,13 +13,13 @@ import { JenkinsNamespace } from "../components/jenkinsNamespace";
 import { JenkinsVolume, JenkinsVolumeArgs } from "../components/jenkinsVolume";
 import type { Settings } from "./settings";
 
+type CephSettings = Exclude<Settings["ceph"], { provisioner: "existing" }>;
+
 /** The Ceph connection the settings describe; its fields are named as the settings are. */
-function cephConnection(s: Settings): CephConnection {
-    const userKey = s.cephUserKey;
-    if (s.ceph.provisioner === "csi") return new CsiCephConnection({ ...s.ceph, userKey });
-    // Only the in-tree provisioner creating images (dynamic mode) needs the admin key.
-    const adminKey = s.mode === "dynamic" ? s.cephAdminKey : undefined;
-    return new InTreeCephConnection({ ...s.ceph, userKey, adminKey });
+function cephConnection(ceph: CephSettings): CephConnection {
+    return ceph.provisioner === "csi"
+        ? new CsiCephConnection(ceph)
+        : new InTreeCephConnection(ceph);
 }
 
 /** The stack outputs; a stack has only those that apply to it. */
@@ -32,9 +32,67 @@ export interface StackOutputs {
     rbdImage?: string;
     /** Dynamic mode: the class the claim is provisioned from. */
     storageClassName?: pulumi.Output<string>;
+    /** Where the Ceph Secrets are (none with ceph.existingStorageClass). */
+    cephSecretNamespace?: string;
     serviceName: pulumi.Output<string>;
     url: pulumi.Output<string>;
+    /** With ingress.host: the URL users open (https when ingress.tlsSecretName is set). */
+    externalUrl?: string;
     initialAdminPasswordCommand: pulumi.Output<string>;
+}
+
+/** The csi driver, the Secrets and the class of the stack's own Ceph; undefined with a class the cluster has. */
+function cephParts(s: Settings, prefix: string, jenkinsNs: JenkinsNamespace) {
+    if (s.ceph.provisioner === "existing") return undefined;
+    const ceph = s.ceph;
+    const connection = cephConnection(ceph);
+    // ceph.csi.install: the driver, with the stack's monitors in its ceph-csi-config.
+    const driver =
+        ceph.provisioner === "csi" && ceph.csi.install
+            ? [
+                  new CephCsiDriver(`${prefix}ceph-csi-rbd`, {
+                      namespace: ceph.csi.namespace,
+                      chartVersion: ceph.csi.chartVersion,
+                      chartPath: ceph.csi.chartPath,
+                      provisionerReplicas: ceph.csi.provisionerReplicas,
+                      driverName: ceph.csiDriver,
+                      clusterId: ceph.clusterId,
+                      monitors: ceph.monitors,
+                      protect: s.volume.protect,
+                  }),
+              ]
+            : [];
+    const inJenkinsNs = ceph.secretNamespace === s.jenkins.namespace;
+    if (inJenkinsNs) {
+        pulumi.log.warn(
+            `ceph.secretNamespace is Jenkins' own namespace (${ceph.secretNamespace}): anything that can create pods there, Jenkins' agents included, can mount the Ceph key. Use it only to keep an existing stack's PVs working; see "Where the Ceph key lives" in the README.`,
+        );
+    }
+    const storage = new CephStorage(`${prefix}ceph`, {
+        connection,
+        createSecretNamespace: !inJenkinsNs && driver.length === 0,
+        storageClass:
+            s.mode === "dynamic"
+                ? { name: ceph.storageClassName, reclaimPolicy: s.volume.reclaimPolicy }
+                : undefined,
+        dependsOn: [...driver, ...(inJenkinsNs ? [jenkinsNs] : [])],
+    });
+    return { ceph, connection, dependsOn: [storage, ...driver] };
+}
+
+/**
+ * The same settings under other Kubernetes names (`<name>-<tag>`), so that several
+ * instances can live in one program and one cluster: the scale bench and a test program.
+ */
+export function instanceSettings(s: Settings, tag: string): Settings {
+    const jenkins = { ...s.jenkins, namespace: `${s.jenkins.namespace}-${tag}` };
+    const names = {
+        storageClassName: `${s.ceph.storageClassName}-${tag}`,
+        secretNamespace: `${jenkins.namespace}-ceph`,
+    };
+    if (s.mode === "static") return { ...s, jenkins, ceph: { ...s.ceph, ...names } };
+    const ceph = s.ceph.provisioner === "existing" ? s.ceph : { ...s.ceph, ...names };
+    return { ...s, jenkins, ceph };
 }
 
 /**
@@ -48,62 +106,42 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         // Deleting the namespace would delete the claim with it.
         { protect: s.volume.protect },
     );
-    const connection = cephConnection(s);
-
-    // ceph.csi.install: the driver, with the stack's monitors in its ceph-csi-config.
-    const driver =
-        s.ceph.provisioner === "csi" && s.ceph.csi.install
-            ? [
-                  new CephCsiDriver(`${prefix}ceph-csi-rbd`, {
-                      namespace: s.ceph.csi.namespace,
-                      chartVersion: s.ceph.csi.chartVersion,
-                      driverName: s.ceph.csiDriver,
-                      clusterId: s.ceph.clusterId,
-                      monitors: s.ceph.monitors,
-                  }),
-              ]
-            : [];
-
-    const ceph = new CephStorage(`${prefix}ceph`, {
-        connection,
-        namespace: ns.name,
-        storageClass:
-            s.mode === "dynamic"
-                ? { name: s.ceph.storageClassName, reclaimPolicy: s.volume.reclaimPolicy }
-                : undefined,
-        dependsOn: driver,
-    });
+    const parts = cephParts(s, prefix, ns);
 
     const common = {
-        connection,
         namespace: ns.name,
         claimName: s.volume.claimName,
         size: s.volume.size,
         accessMode: s.volume.accessMode,
         protect: s.volume.protect,
-        dependsOn: [ceph, ...driver],
+        dependsOn: parts?.dependsOn,
     };
-    const volumeArgs: JenkinsVolumeArgs =
-        s.mode === "dynamic"
-            ? {
-                  ...common,
-                  mode: "dynamic",
-                  // CephStorage makes the class; the claim waits for it through dependsOn.
-                  storageClassName: s.ceph.storageClassName,
-                  reclaimPolicy: s.volume.reclaimPolicy,
-              }
-            : {
-                  ...common,
-                  mode: "static",
-                  pvName: s.volume.pvName,
-                  storageClassName: s.ceph.storageClassName,
-                  image: {
-                      image: s.volume.image,
-                      sizeMiB: s.volume.sizeMiB,
-                      deleteOnDestroy: s.volume.deleteImageOnDestroy,
-                  },
-                  rbdHost: s.rbdHost,
-              };
+    let volumeArgs: JenkinsVolumeArgs;
+    if (s.mode === "static") {
+        if (!parts)
+            throw new Error("unreachable: static settings always have the stack's own Ceph");
+        volumeArgs = {
+            ...common,
+            mode: "static",
+            connection: parts.connection,
+            pvName: s.volume.pvName,
+            storageClassName: s.ceph.storageClassName,
+            image: {
+                image: s.volume.image,
+                sizeMiB: s.volume.sizeMiB,
+                deleteOnDestroy: s.volume.deleteImageOnDestroy,
+            },
+            rbdHost: s.rbdHost,
+        };
+    } else {
+        volumeArgs = {
+            ...common,
+            mode: "dynamic",
+            // This stack's class (the claim waits for it through dependsOn), or the cluster's.
+            storageClassName: s.ceph.storageClassName,
+            reclaimPolicy: parts ? s.volume.reclaimPolicy : undefined,
+        };
+    }
     const home = new JenkinsVolume(`${prefix}jenkins-home`, volumeArgs);
 
     const jenkins = new Jenkins(`${prefix}jenkins`, {
@@ -111,6 +149,8 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         namespace: ns.name,
         image: s.jenkins.image,
         nodeAffinity: s.jenkins.nodeAffinity,
+        tolerations: s.jenkins.tolerations,
+        priorityClassName: s.jenkins.priorityClassName,
         javaOpts: s.jenkins.javaOptsResolved,
         jenkinsOpts: s.jenkins.jenkinsOpts,
         resources: s.jenkins.resources,
@@ -118,9 +158,12 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         claimName: home.claimName,
         ingress: s.jenkins.ingress,
         agents: s.jenkins.agents.enabled,
+        pdb: s.jenkins.pdb,
+        networkPolicy: s.jenkins.networkPolicy,
         dependsOn: [home],
     });
 
+    const ingress = s.jenkins.ingress;
     const outputs: StackOutputs = {
         mode: s.mode,
         namespace: ns.name,
@@ -128,8 +171,12 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         pvName: home.volume?.metadata.name,
         rbdImage: home.image ? `${home.image.pool}/${home.image.image}` : undefined,
         storageClassName: s.mode === "dynamic" ? pulumi.output(s.ceph.storageClassName) : undefined,
+        cephSecretNamespace: parts?.ceph.secretNamespace,
         serviceName: jenkins.serviceName,
         url: jenkins.url,
+        externalUrl: ingress
+            ? `${ingress.tlsSecretName ? "https" : "http"}://${ingress.host}/`
+            : undefined,
         initialAdminPasswordCommand: jenkins.initialAdminPasswordCommand,
     };
     // An undefined output makes the engine warn on every run ("Undefined value ...").

@@ -44,11 +44,14 @@ export function neededSecrets(s: {
     ceph?: unknown;
     rbdHost?: unknown;
 }): SecretKey[] {
-    const provisioner =
+    const ceph =
         typeof s.ceph === "object" && s.ceph !== null
-            ? (s.ceph as { provisioner?: unknown }).provisioner
-            : undefined;
-    const needed: SecretKey[] = ["cephUserKey"];
+            ? (s.ceph as { provisioner?: unknown; existingStorageClass?: unknown })
+            : {};
+    const provisioner = ceph.provisioner;
+    const needed: SecretKey[] = [];
+    // A class the cluster already has (Rook) needs no key from this stack.
+    if (ceph.existingStorageClass === undefined || s.mode !== "dynamic") needed.push("cephUserKey");
     if (provisioner === "in-tree" && s.mode === "dynamic") needed.push("cephAdminKey");
     if (s.rbdHost !== undefined) needed.push("rbdHostKey");
     return needed;
@@ -60,6 +63,37 @@ export function javaOptsTokens(jenkins: StackFields["jenkins"]): string[] {
         ...(jenkins.replaceDefaultJavaOpts ? [] : defaultJavaOpts(jenkins.timezone)),
         ...splitOpts(jenkins.javaOpts),
     ];
+}
+
+/** ceph.existingStorageClass: the class is the cluster's; nothing of this stack's Ceph applies. */
+function existingClassRules(
+    ceph: StackFields["ceph"],
+    mode: StackFields["mode"] | undefined,
+    add: Add,
+): void {
+    if (mode === "static") {
+        add(
+            "ceph.existingStorageClass",
+            "applies to dynamic mode only: a static volume is this stack's own rbd image, which needs ceph.pool, ceph.user and the key",
+            "leave it out, or set mode to dynamic",
+        );
+    }
+    if (ceph.csi.install) {
+        add(
+            "ceph.csi.install",
+            "installs a driver for this stack's own class; with ceph.existingStorageClass the cluster's driver serves the claim",
+            "false",
+        );
+    }
+    for (const field of ["monitors", "pool", "user", "clusterId", "secretNamespace"] as const) {
+        if (ceph[field] !== undefined && mode !== "static") {
+            add(
+                `ceph.${field}`,
+                "has no effect with ceph.existingStorageClass (the class holds the connection)",
+                "leave it out",
+            );
+        }
+    }
 }
 
 /** Adds every cross-field problem through `add`. */
@@ -79,7 +113,12 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
             add(key, `is required ${why}`, example);
         }
     }
-    if (ceph) {
+    if (ceph?.existingStorageClass !== undefined) {
+        existingClassRules(ceph, mode, add);
+    } else if (ceph) {
+        for (const field of ["pool", "user"] as const) {
+            if (ceph[field] === undefined) add(`ceph.${field}`, "is required");
+        }
         const csi = ceph.provisioner === "csi";
         if (csi && !ceph.clusterId) add("ceph.clusterId", "is required with the csi provisioner");
         if (!csi && ceph.imageFeatures !== "layering") {
@@ -102,6 +141,16 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
             add("ceph.monitors", `is required ${why}`);
         } else if (ceph.monitors !== undefined && ceph.monitors.length === 0) {
             add("ceph.monitors", "is empty");
+        }
+        const jenkinsNs = jenkins?.namespace;
+        if (ceph.secretNamespace === undefined && jenkinsNs && !(csi && ceph.csi.install)) {
+            const dflt = `${jenkinsNs}-ceph`;
+            if (dflt.length > 63) {
+                add(
+                    "ceph.secretNamespace",
+                    `is required when jenkins.namespace is longer than 58 characters (the default, ${dflt}, is longer than 63)`,
+                );
+            }
         }
     }
 

@@ -80,7 +80,8 @@ function zodReason(issue: z.ZodIssue): string {
 /** The fields an object setting (or the stack) has, for "unknown setting ...; known: ...". */
 function knownFields(path: PropertyKey[]): string[] {
     if (path.length === 0) return Object.keys(STACK_FIELDS);
-    const schema = unwrap(schemaAt(path.map(String).join(".")));
+    const fields = path.filter((seg) => typeof seg !== "number").map(String);
+    const schema = unwrap(schemaAt(fields.join(".")));
     return schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : [];
 }
 

@@ -48,6 +48,11 @@ const imageFeatures = str((v) => {
     const list = v.split(",").map((f) => f.trim());
     const unknown = list.filter((f) => !(IMAGE_FEATURES as readonly string[]).includes(f));
     if (unknown.length) return `unknown rbd image feature(s) ${unknown.join(", ")}`;
+    // Both provisioners map the image with the kernel client (krbd), which refuses to map
+    // an image with journaling: the pod would never start.
+    if (list.includes("journaling")) {
+        return "journaling cannot be mapped by the kernel rbd client that ceph-csi and the in-tree plugin mount with; leave it out";
+    }
     const needs: [string, string][] = [
         ["object-map", "exclusive-lock"],
         ["fast-diff", "object-map"],
@@ -69,8 +74,9 @@ export const cephSchema = z
             .array(str(rules.monitor))
             .optional()
             .describe('["192.168.30.23:6789", "[2001:db8::1]:3300"]'),
-        pool: str(rules.cephName).describe("kubes"),
-        user: str(rules.cephUser).describe(CEPH_ID),
+        // Required unless existingStorageClass is set (a cross-field rule).
+        pool: str(rules.cephName).optional().describe("kubes"),
+        user: str(rules.cephUser).optional().describe(CEPH_ID),
         adminId: str(rules.cephUser).default("admin").describe(CEPH_ID),
         clusterId: str(rules.cephName)
             .optional()
@@ -79,6 +85,14 @@ export const cephSchema = z
             .default("rbd.csi.ceph.com")
             .describe("rbd.csi.ceph.com (Rook: rook-ceph.rbd.csi.ceph.com)"),
         storageClassName: str(rules.dnsSubdomain).default("ceph").describe("ceph"),
+        secretNamespace: str(rules.dnsLabel)
+            .optional()
+            .describe(
+                "ceph-secrets (default: <jenkins.namespace>-ceph, or ceph.csi.namespace when ceph.csi.install is true)",
+            ),
+        existingStorageClass: str(rules.dnsSubdomain)
+            .optional()
+            .describe("rook-ceph-block (a class the cluster already has; dynamic mode only)"),
         fsType: z.enum(["ext4", "xfs"]).default("ext4").describe("ext4 (or xfs)"),
         imageFeatures: imageFeatures.default("layering").describe("layering"),
         timeoutSeconds: z.number().int().min(1).max(600).default(20).describe("20"),
@@ -94,6 +108,18 @@ export const cephSchema = z
                     .default(CHART_VERSION)
                     .describe(CHART_VERSION),
                 namespace: str(rules.dnsLabel).default(CSI_NAMESPACE).describe(CSI_NAMESPACE),
+                provisionerReplicas: z
+                    .number()
+                    .int()
+                    .min(1)
+                    .max(5)
+                    .default(1)
+                    .describe("1 (3 on clusters with 3 or more nodes)"),
+                chartPath: z
+                    .string()
+                    .min(1)
+                    .optional()
+                    .describe("./charts/ceph-csi-rbd (a local copy of the chart, for mirrors)"),
             })
             .strict()
             .default({}),
@@ -142,6 +168,25 @@ const resourcesSchema = z
     .strict()
     .describe('{"requests": {"memory": "4Gi"}, "limits": {"memory": "4Gi"}}');
 
+const tolerationSchema = z
+    .object({
+        key: str(rules.labelKey).optional(),
+        operator: z.enum(["Exists", "Equal"]).default("Equal"),
+        value: str(rules.labelValue).optional(),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+        tolerationSeconds: z.number().int().min(0).optional(),
+    })
+    .strict()
+    .superRefine((t, ctx) => {
+        if (t.operator === "Exists" && t.value !== undefined)
+            ctx.addIssue({ code: "custom", message: "takes no value with operator Exists" });
+        if (t.key === undefined && t.operator !== "Exists")
+            ctx.addIssue({ code: "custom", message: "without a key needs operator Exists" });
+        if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute")
+            ctx.addIssue({ code: "custom", message: "tolerationSeconds needs effect NoExecute" });
+    })
+    .describe('{"key": "dedicated", "operator": "Equal", "value": "ci", "effect": "NoSchedule"}');
+
 export const jenkinsSchema = z
     .object({
         namespace: str(rules.dnsLabel).default("ci-infra").describe("ci-infra"),
@@ -149,8 +194,19 @@ export const jenkinsSchema = z
         image: str(rules.pinnedImage).default(JENKINS_IMAGE).describe(JENKINS_IMAGE),
         nodeAffinity: z
             .record(str(rules.labelKey), str(rules.labelValue))
-            .default({ "cicd-services": "enabled" })
-            .describe('{"cicd-services": "enabled"} (or {} for any node)'),
+            .default({})
+            .describe('{"cicd-services": "enabled"} (default {}: any node)'),
+        tolerations: z
+            .array(tolerationSchema)
+            .default([])
+            .describe('[{"key": "dedicated", "value": "ci", "effect": "NoSchedule"}]'),
+        priorityClassName: str(rules.dnsSubdomain).optional().describe("system-cluster-critical"),
+        pdb: z.boolean().default(false).describe("false"),
+        networkPolicy: z
+            .object({ ingressNamespace: str(rules.dnsLabel).describe("ingress-nginx") })
+            .strict()
+            .optional()
+            .describe('{"ingressNamespace": "ingress-nginx"}'),
         javaOpts: z
             .string()
             .default("")
@@ -162,7 +218,7 @@ export const jenkinsSchema = z
                 ? undefined
                 : `"${v}" is not a time zone name`,
         )
-            .default("Asia/Seoul")
+            .default("UTC")
             .describe("Asia/Seoul"),
         resources: resourcesSchema.default({}),
         infra: z
@@ -183,6 +239,10 @@ export const jenkinsSchema = z
                 host: str(rules.dnsSubdomain),
                 className: str(rules.dnsSubdomain).optional(),
                 tlsSecretName: str(rules.dnsSubdomain).optional(),
+                annotations: z
+                    .record(str(rules.labelKey), z.string())
+                    .default({})
+                    .describe('{"nginx.ingress.kubernetes.io/proxy-body-size": "50m"}'),
             })
             .strict()
             .optional()
@@ -292,7 +352,7 @@ export function schemaAt(path: string): z.ZodTypeAny | undefined {
     return cur;
 }
 
-/** The object or leaf inside the wrappers (default, optional, refinements). */
+/** The object or leaf inside the wrappers (default, optional, refinements, lists). */
 export function unwrap(s: z.ZodTypeAny | undefined): z.ZodTypeAny | undefined {
     let cur = s;
     for (let inner = cur && innerOf(cur); inner; inner = innerOf(inner)) cur = inner;
@@ -313,6 +373,8 @@ export function exampleFor(path: string): string | undefined {
 }
 
 function innerOf(s: z.ZodTypeAny): z.ZodTypeAny | undefined {
+    // A list's fields are its element's: "jenkins.tolerations.effect".
+    if (s instanceof z.ZodArray) return s.element as z.ZodTypeAny;
     if (s instanceof z.ZodDefault) return s.removeDefault() as z.ZodTypeAny;
     if (s instanceof z.ZodOptional) return s.unwrap() as z.ZodTypeAny;
     if (s instanceof z.ZodEffects) return s.innerType() as z.ZodTypeAny;

@@ -25,13 +25,30 @@ export interface RawStackConfig {
     secretKeys: ReadonlySet<string>;
 }
 
-type CephFields = Omit<StackFields["ceph"], "provisioner" | "clusterId"> & {
+type CephFields = Omit<
+    StackFields["ceph"],
+    "provisioner" | "clusterId" | "monitors" | "pool" | "user" | "secretNamespace"
+> & {
     monitors: string[];
+    pool: string;
+    user: string;
+    /** Where the Ceph Secrets live (resolved): by default a namespace Jenkins cannot read. */
+    secretNamespace: string;
+    userKey: pulumi.Output<string>;
 };
 /** ceph-csi: a clusterID is always there (validation refuses a csi stack without one). */
 type CsiCephSettings = CephFields & { provisioner: "csi"; clusterId: string };
-type InTreeCephSettings = CephFields & { provisioner: "in-tree" };
+type InTreeCephSettings = CephFields & {
+    provisioner: "in-tree";
+    /** Dynamic mode only: the key the provisioner creates images with (as adminId). */
+    adminKey?: pulumi.Output<string>;
+};
 type CephSettings = CsiCephSettings | InTreeCephSettings;
+/** ceph.existingStorageClass: a class the cluster has (Rook); no Secret, key or class here. */
+interface ExistingClassSettings {
+    provisioner: "existing";
+    storageClassName: string;
+}
 
 type VolumeSettings = StackFields["volume"] & {
     /** Exact size in MiB (static volumes must be whole MiB; dynamic ones are rounded up). */
@@ -49,9 +66,7 @@ type RbdHostSettings = NonNullable<StackFields["rbdHost"]> & {
 interface CommonSettings {
     project: string;
     stack: string;
-    ceph: CephSettings;
     jenkins: JenkinsSettings;
-    cephUserKey: pulumi.Output<string>;
 }
 
 /** Dynamic volumes: the provisioner creates the image (in-tree: as ceph.adminId). */
@@ -59,8 +74,7 @@ interface DynamicSettings extends CommonSettings {
     mode: "dynamic";
     /** The provisioner names the image and the PV; the class's policy decides on delete. */
     volume: Omit<VolumeSettings, "image" | "pvName" | "deleteImageOnDestroy">;
-    /** in-tree only: the key the provisioner creates images with. */
-    cephAdminKey?: pulumi.Output<string>;
+    ceph: CephSettings | ExistingClassSettings;
 }
 
 /** Static volumes: this program creates, adopts and grows the image with rbd. */
@@ -68,6 +82,7 @@ interface StaticSettings extends CommonSettings {
     mode: "static";
     /** This stack names the image and the PV; a static PV is always Retain. */
     volume: Omit<VolumeSettings, "reclaimPolicy">;
+    ceph: CephSettings;
     /** Where `rbd` runs; undefined = on the machine running Pulumi. */
     rbdHost?: RbdHostSettings;
 }
@@ -151,30 +166,30 @@ export function parseSettings(raw: RawStackConfig): Settings {
 }
 
 function toSettings(f: StackFields, raw: RawStackConfig): Settings {
-    if (f.cephUserKey === undefined) throw new Error("unreachable: cephUserKey is required");
     const common: CommonSettings & { volume: VolumeSettings } = {
         project: raw.project,
         stack: raw.stack,
-        ceph: cephSettings(f.ceph),
         volume: {
             ...f.volume,
             sizeMiB: sizeInMiB(f.volume.size),
             protect: f.volume.protect ?? raw.stack !== "dev",
         },
         jenkins: { ...f.jenkins, javaOptsResolved: javaOptsTokens(f.jenkins).join(" ") },
-        cephUserKey: pulumi.secret(f.cephUserKey),
     };
-    if (f.mode === "dynamic") {
-        const inTree = f.ceph.provisioner === "in-tree";
+    const existing = f.ceph.existingStorageClass;
+    if (f.mode === "dynamic" && existing !== undefined) {
         return {
             ...common,
             mode: f.mode,
-            cephAdminKey: inTree && f.cephAdminKey ? pulumi.secret(f.cephAdminKey) : undefined,
+            ceph: { provisioner: "existing", storageClassName: existing },
         };
     }
+    const ceph = cephSettings(f);
+    if (f.mode === "dynamic") return { ...common, mode: f.mode, ceph };
     return {
         ...common,
         mode: f.mode,
+        ceph,
         rbdHost:
             f.rbdHost && f.rbdHostKey
                 ? { ...f.rbdHost, privateKey: pulumi.secret(f.rbdHostKey) }
@@ -182,11 +197,38 @@ function toSettings(f: StackFields, raw: RawStackConfig): Settings {
     };
 }
 
-function cephSettings(c: StackFields["ceph"]): CephSettings {
-    const monitors = c.monitors ?? [];
-    if (c.provisioner === "in-tree") return { ...c, provisioner: c.provisioner, monitors };
+/** The Secrets' namespace when the stack does not name one. */
+export function defaultSecretNamespace(jenkinsNamespace: string, csiNamespace?: string): string {
+    return csiNamespace ?? `${jenkinsNamespace}-ceph`;
+}
+
+function cephSettings(f: StackFields): CephSettings {
+    const c = f.ceph;
+    // The cross-field rules require these whenever the stack's own Ceph is used.
+    if (c.pool === undefined || c.user === undefined || f.cephUserKey === undefined) {
+        throw new Error("unreachable: ceph.pool, ceph.user and cephUserKey are validated");
+    }
+    const installed = c.provisioner === "csi" && c.csi.install ? c.csi.namespace : undefined;
+    const fields = {
+        ...c,
+        monitors: c.monitors ?? [],
+        pool: c.pool,
+        user: c.user,
+        secretNamespace:
+            c.secretNamespace ?? defaultSecretNamespace(f.jenkins.namespace, installed),
+        userKey: pulumi.secret(f.cephUserKey),
+    };
+    if (c.provisioner === "in-tree") {
+        // Only the in-tree provisioner creating images (dynamic mode) needs the admin key.
+        const adminKey = f.mode === "dynamic" && f.cephAdminKey ? f.cephAdminKey : undefined;
+        return {
+            ...fields,
+            provisioner: c.provisioner,
+            adminKey: adminKey === undefined ? undefined : pulumi.secret(adminKey),
+        };
+    }
     if (c.clusterId === undefined) throw new Error("unreachable: csi needs ceph.clusterId");
-    return { ...c, provisioner: c.provisioner, clusterId: c.clusterId, monitors };
+    return { ...fields, provisioner: c.provisioner, clusterId: c.clusterId };
 }
 
 function sizeInMiB(size: string): bigint {

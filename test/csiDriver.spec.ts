@@ -68,7 +68,8 @@ describe("ceph-csi driver from the same stack", () => {
             const r = await runOk(baseStack(mode, "csi"));
             assert.equal(release(r).length, 0);
             assert.equal(byKind(r, "ConfigMap").length, 0);
-            assert.equal(byKind(r, "Namespace").length, 1);
+            // Jenkins' namespace and the one that holds the Ceph Secret.
+            assert.equal(byKind(r, "Namespace").length, 2);
         });
     }
 
@@ -83,5 +84,45 @@ describe("ceph-csi driver from the same stack", () => {
         assert.equal(i.values.driverName, "ceph.rbd.csi.ceph.com");
         assert.equal(i.namespace, "ceph-csi");
         assert.equal((one(r, "StorageClass").inputs as Any).provisioner, "ceph.rbd.csi.ceph.com");
+    });
+
+    it("runs one provisioner by default (the chart's 3 need 3 nodes), more when asked", async () => {
+        const one1 = await runOk(
+            merge(baseStack("dynamic", "csi"), "ceph", { csi: { install: true } }),
+        );
+        assert.deepEqual((release(one1)[0].inputs as Any).values.provisioner, { replicaCount: 1 });
+        const three = await runOk(
+            merge(baseStack("dynamic", "csi"), "ceph", {
+                csi: { install: true, provisionerReplicas: 3 },
+            }),
+        );
+        assert.deepEqual((release(three)[0].inputs as Any).values.provisioner, { replicaCount: 3 });
+    });
+
+    it("protects the release and its namespace with the stack's protect (other stacks use the driver)", async () => {
+        const prod = await runOk({
+            ...merge(baseStack("dynamic", "csi"), "ceph", { csi: { install: true } }),
+            stack: "prod",
+        });
+        const rel = release(prod)[0];
+        assert.equal(rel.options.protect, true);
+        assert.equal(one(prod, "Namespace", "ceph-csi-rbd").options.protect, true);
+        const dev = await runOk({
+            ...merge(baseStack("dynamic", "csi"), "ceph", { csi: { install: true } }),
+            stack: "dev",
+        });
+        assert.notEqual(release(dev)[0].options.protect, true);
+    });
+
+    it("takes a local chart path instead of the repository (a mirror; the e2e suite's chart)", async () => {
+        const r = await runOk(
+            merge(baseStack("dynamic", "csi"), "ceph", {
+                csi: { install: true, chartPath: "/opt/charts/ceph-csi-rbd" },
+            }),
+        );
+        const i = release(r)[0].inputs as Any;
+        assert.equal(i.chart, "/opt/charts/ceph-csi-rbd");
+        assert.equal(i.version, undefined);
+        assert.equal(i.repositoryOpts, undefined);
     });
 });

@@ -22,8 +22,18 @@ const UPDATE = process.env.UPDATE_GOLDEN === "1";
 
 function withEverything(input: StackInput, provisioner: string, mode: string): StackInput {
     let i = merge(input, "jenkins", {
-        ingress: { host: "jenkins.example.com", className: "nginx", tlsSecretName: "jenkins-tls" },
+        ingress: {
+            host: "jenkins.example.com",
+            className: "nginx",
+            tlsSecretName: "jenkins-tls",
+            annotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "50m" },
+        },
         agents: { enabled: true },
+        nodeAffinity: { "cicd-services": "enabled" },
+        tolerations: [{ key: "dedicated", value: "ci", effect: "NoSchedule" }],
+        priorityClassName: "jenkins-critical",
+        pdb: true,
+        networkPolicy: { ingressNamespace: "ingress-nginx" },
     });
     if (provisioner === "csi") i = merge(i, "ceph", { csi: { install: true } });
     if (mode === "static") {

@@ -80,9 +80,18 @@ describe("pod: the 2018 installation's Deployment, made current", () => {
         assert.deepEqual(d.spec.template.metadata.labels, { app: "jenkins" });
     });
 
-    it("keeps the 2018 installation's node affinity cicd-services In [enabled]", () => {
+    it("has no node affinity by default (an unlabelled cluster would leave the pod Pending)", () => {
+        assert.equal(podSpec(r).affinity, undefined);
+    });
+
+    it("takes the 2018 installation's node affinity cicd-services In [enabled] when a stack sets it", async () => {
+        const seed = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", {
+                nodeAffinity: { "cicd-services": "enabled" },
+            }),
+        );
         assert.deepEqual(
-            podSpec(r).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution,
+            podSpec(seed).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution,
             {
                 nodeSelectorTerms: [
                     {
@@ -166,14 +175,14 @@ describe("pod: the 2018 installation's Deployment, made current", () => {
         assert.ok(podSpec(r).terminationGracePeriodSeconds >= 60);
     });
 
-    it("sizes the heap from the container (no -Xms/-Xmx), G1, the 2018 installation's time zone twice", () => {
+    it("sizes the heap from the container (no -Xms/-Xmx), G1, the time zone (UTC by default) twice", () => {
         const opts = env(container(r, "jenkins"), "JAVA_OPTS") ?? "";
         assert.match(opts, /-XX:MaxRAMPercentage=75\.0/);
         assert.match(opts, /-XX:InitialRAMPercentage=50\.0/);
         assert.match(opts, /-XX:\+UseG1GC/);
         assert.doesNotMatch(opts, /-Xm[sx]/);
-        assert.match(opts, /-Duser\.timezone=Asia\/Seoul/);
-        assert.match(opts, /-Dorg\.apache\.commons\.jelly\.tags\.fmt\.timeZone=Asia\/Seoul/);
+        assert.match(opts, /-Duser\.timezone=UTC /);
+        assert.match(opts, /-Dorg\.apache\.commons\.jelly\.tags\.fmt\.timeZone=UTC$/);
     });
 
     it("extends or replaces the default JAVA_OPTS from settings", async () => {
@@ -283,13 +292,13 @@ describe("pod: security", () => {
 
     it("labels the namespace restricted by default and follows jenkins.podSecurity", async () => {
         const r = await runOk(baseStack("dynamic", "csi"));
-        const labels = (one(r, "Namespace").inputs as Any).metadata.labels;
+        const labels = (one(r, "Namespace", "ci-infra").inputs as Any).metadata.labels;
         assert.equal(labels["pod-security.kubernetes.io/enforce"], "restricted");
         const b = await runOk(
             merge(baseStack("dynamic", "csi"), "jenkins", { podSecurity: "baseline" }),
         );
         assert.equal(
-            (one(b, "Namespace").inputs as Any).metadata.labels[
+            (one(b, "Namespace", "ci-infra").inputs as Any).metadata.labels[
                 "pod-security.kubernetes.io/enforce"
             ],
             "baseline",
@@ -305,8 +314,18 @@ describe("pod: security", () => {
 });
 
 describe("pod: reachability", () => {
-    it("has a ClusterIP Service jenkins (8080) and jenkins-agent (50000) selecting the pod", async () => {
+    it("has no jenkins-agent Service without agents", async () => {
         const r = await runOk(baseStack("dynamic", "csi"));
+        assert.deepEqual(
+            byKind(r, "Service").map((x) => x.name),
+            ["jenkins-http"],
+        );
+    });
+
+    it("has a ClusterIP Service jenkins (8080) and, with agents, jenkins-agent (50000) selecting the pod", async () => {
+        const r = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", { agents: { enabled: true } }),
+        );
         const http = one(r, "Service", "jenkins").inputs as Any;
         const agent = one(r, "Service", "jenkins-agent").inputs as Any;
         assert.equal(http.spec.type, "ClusterIP");

@@ -11,10 +11,10 @@ describe("program: dynamic mode, csi provisioner", () => {
         r = await runOk(baseStack("dynamic", "csi"));
     });
 
-    it("creates the csi Secret with userID/userKey in the Jenkins namespace", () => {
+    it("creates the csi Secret with userID/userKey in their own namespace, which Jenkins cannot read", () => {
         const s = one(r, "Secret").inputs as Any;
         assert.equal(s.metadata.name, "ceph-secret-user");
-        assert.equal(s.metadata.namespace, "ci-infra");
+        assert.equal(s.metadata.namespace, "ci-infra-ceph");
         assert.equal(s.type, "Opaque");
         assert.deepEqual(s.stringData, { userID: "kube", userKey: FAKE_USER_KEY });
     });
@@ -39,11 +39,11 @@ describe("program: dynamic mode, csi provisioner", () => {
             imageFeatures: "layering",
             "csi.storage.k8s.io/fstype": "ext4",
             "csi.storage.k8s.io/provisioner-secret-name": "ceph-secret-user",
-            "csi.storage.k8s.io/provisioner-secret-namespace": "ci-infra",
+            "csi.storage.k8s.io/provisioner-secret-namespace": "ci-infra-ceph",
             "csi.storage.k8s.io/controller-expand-secret-name": "ceph-secret-user",
-            "csi.storage.k8s.io/controller-expand-secret-namespace": "ci-infra",
+            "csi.storage.k8s.io/controller-expand-secret-namespace": "ci-infra-ceph",
             "csi.storage.k8s.io/node-stage-secret-name": "ceph-secret-user",
-            "csi.storage.k8s.io/node-stage-secret-namespace": "ci-infra",
+            "csi.storage.k8s.io/node-stage-secret-namespace": "ci-infra-ceph",
         });
     });
 
@@ -70,7 +70,7 @@ describe("program: dynamic mode, csi provisioner", () => {
         assert.match(note.delete, /kept with Jenkins' data/);
         assert.deepEqual(note.environment, {
             KEPT_PV: "pvc-jenkins-home-pvc",
-            KEPT_POOL: "kubes",
+            KEPT_POOL: "", // from the PV, which the mocks do not read
             KEPT_IMAGE: "",
         });
     });
@@ -110,6 +110,7 @@ describe("program: dynamic mode, csi provisioner", () => {
     it("exports only what the stack has: no undefined outputs for the engine to warn about", async () => {
         const dynamic = await runOk(baseStack("dynamic", "csi"));
         assert.deepEqual(Object.keys(dynamic.outputs).sort(), [
+            "cephSecretNamespace",
             "initialAdminPasswordCommand",
             "mode",
             "namespace",
@@ -120,6 +121,7 @@ describe("program: dynamic mode, csi provisioner", () => {
         ]);
         const fixed = await runOk(baseStack("static", "in-tree"));
         assert.deepEqual(Object.keys(fixed.outputs).sort(), [
+            "cephSecretNamespace",
             "initialAdminPasswordCommand",
             "mode",
             "namespace",
@@ -183,7 +185,7 @@ describe("program: dynamic mode, in-tree provisioner", () => {
         const admin = one(r, "Secret", "ceph-secret-admin").inputs as Any;
         for (const s of [user, admin]) {
             assert.equal(s.type, "kubernetes.io/rbd");
-            assert.equal(s.metadata.namespace, "ci-infra");
+            assert.equal(s.metadata.namespace, "ci-infra-ceph");
         }
         assert.deepEqual(user.stringData, { key: FAKE_USER_KEY });
         assert.deepEqual(admin.stringData, { key: FAKE_ADMIN_KEY });
@@ -196,11 +198,11 @@ describe("program: dynamic mode, in-tree provisioner", () => {
             monitors: "192.168.30.23:6789,192.168.30.24:6789,192.168.30.25:6789",
             adminId: "admin",
             adminSecretName: "ceph-secret-admin",
-            adminSecretNamespace: "ci-infra",
+            adminSecretNamespace: "ci-infra-ceph",
             pool: "kubes",
             userId: "kube",
             userSecretName: "ceph-secret-user",
-            userSecretNamespace: "ci-infra",
+            userSecretNamespace: "ci-infra-ceph",
             fsType: "ext4",
             imageFormat: "2",
             imageFeatures: "layering",
@@ -240,7 +242,7 @@ describe("program: static mode", () => {
             driver: "rbd.csi.ceph.com",
             fsType: "ext4",
             volumeHandle: "jenkins",
-            nodeStageSecretRef: { name: "ceph-secret-user", namespace: "ci-infra" },
+            nodeStageSecretRef: { name: "ceph-secret-user", namespace: "ci-infra-ceph" },
             volumeAttributes: {
                 clusterID: "b9127830-b0cc-4e34-aa47-9d1a2e9949a8",
                 pool: "kubes",
@@ -263,7 +265,7 @@ describe("program: static mode", () => {
             pool: "kubes",
             image: "jenkins",
             user: "kube",
-            secretRef: { name: "ceph-secret-user", namespace: "ci-infra" },
+            secretRef: { name: "ceph-secret-user", namespace: "ci-infra-ceph" },
             fsType: "ext4",
         });
         assert.equal(pv.spec.csi, undefined);

@@ -253,7 +253,7 @@ describe("schema: the checks themselves catch mistakes", () => {
         broken.find((o) => o.kind === "Namespace")!.metadata.name = "Bad_Name";
         const errs = semanticErrors(broken);
         for (const want of [
-            "Secret ci-infra/ceph-secret-user not in the render",
+            "Secret ci-infra-ceph/ceph-secret-user not in the render",
             "volumeName not in the render",
             "selector matches no pod",
             "not a DNS-1123 label",

@@ -122,7 +122,7 @@ EOF
 
     admin osd pool create kubes 8 8 >/dev/null 2>&1
     timeout 60 rbd -c "$conf" pool init kubes
-    admin auth get-or-create client.kube mon 'profile rbd' osd 'profile rbd pool=kubes' >/dev/null
+    admin auth get-or-create client.kube mon 'profile rbd' osd 'profile rbd pool=kubes' mgr 'profile rbd pool=kubes' >/dev/null
     echo "KEY=$(admin auth get-key client.kube)"
     echo "ADMINKEY=$(admin auth get-key client.admin)"
     ;;
@@ -134,7 +134,7 @@ rotate-user-key)
     # A new key for client.kube with the same caps, as an operator rotating it would do.
     secret=$(ceph-authtool --gen-print-key)
     umask 077
-    printf '[client.kube]\n\tkey = %s\n\tcaps mon = "profile rbd"\n\tcaps osd = "profile rbd pool=kubes"\n' "$secret" > "$dir/kube.keyring"
+    printf '[client.kube]\n\tkey = %s\n\tcaps mon = "profile rbd"\n\tcaps osd = "profile rbd pool=kubes"\n\tcaps mgr = "profile rbd pool=kubes"\n' "$secret" > "$dir/kube.keyring"
     admin auth import -i "$dir/kube.keyring" >/dev/null 2>&1
     rm -f "$dir/kube.keyring"
     echo "KEY=$(admin auth get-key client.kube)"

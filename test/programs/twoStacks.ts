@@ -1,13 +1,7 @@
 // Two stacks composed in one program, as the scale bench does: every name must differ.
 import { composeStack, loadStackSettings } from "../../stacks";
+import { instanceSettings } from "../../stacks/compose";
 
 const s = loadStackSettings();
 composeStack(s, "a-");
-composeStack(
-    {
-        ...s,
-        jenkins: { ...s.jenkins, namespace: "ci-b" },
-        ceph: { ...s.ceph, storageClassName: "ceph-b" },
-    },
-    "b-",
-);
+composeStack(instanceSettings(s, "b"), "b-");
