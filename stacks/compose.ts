@@ -64,7 +64,7 @@ function cephParts(s: Settings, prefix: string, jenkinsNs: JenkinsNamespace) {
             : [];
     const inJenkinsNs = ceph.secretNamespace === s.jenkins.namespace;
     if (inJenkinsNs) {
-        pulumi.log.warn(
+        void pulumi.log.warn(
             `ceph.secretNamespace is Jenkins' own namespace (${ceph.secretNamespace}): anything that can create pods there, Jenkins' agents included, can mount the Ceph key. Use it only to keep an existing stack's PVs working; see "Where the Ceph key lives" in the README.`,
         );
     }
