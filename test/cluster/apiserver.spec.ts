@@ -83,7 +83,8 @@ describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", functio
             storageClassName: `ceph-${ns}`,
             timeoutSeconds: 10,
         });
-        input = merge(input, "jenkins", { namespace: ns });
+        // Agents on: their ServiceAccount and Role are what the can-i checks question.
+        input = merge(input, "jenkins", { namespace: ns, agents: { enabled: true } });
         input = merge(input, "volume", {
             size: "1Gi",
             pvName: `jenkins-${ns}`,
@@ -208,6 +209,62 @@ describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", functio
                 kubectl(["get", "pv", pvName, "-o", "jsonpath={.status.phase}"]).out === "Released",
         );
         assert.equal(ceph!.imageSize("kubes", image), 1024 ** 3);
+    });
+
+    it("no Jenkins or agent service account can read the Ceph key or start a pod beside it (kubectl auth can-i)", async () => {
+        // The csi dynamic stack too: its claim cannot bind without a driver, but RBAC can be asked.
+        apply(await runOk(stack("dynamic", "csi", "dyn-csi")));
+        const asked: string[] = [];
+        for (const ns of ["st-tree", "st-csi", "dyn-tree", "dyn-csi"]) {
+            const secretNs = `${ns}-ceph`;
+            const secret = kubectl([
+                "-n",
+                secretNs,
+                "get",
+                "secret",
+                "ceph-secret-user",
+                "-o",
+                "name",
+            ]);
+            assert.ok(secret.ok, `the Secret is in ${secretNs}: ${secret.out}`);
+            for (const sa of ["jenkins", "default"]) {
+                const as = `--as=system:serviceaccount:${ns}:${sa}`;
+                for (const q of [
+                    ["get", "secret/ceph-secret-user", "-n", secretNs],
+                    ["list", "secrets", "-n", secretNs],
+                    ["create", "pods", "-n", secretNs],
+                    ["get", "secrets", "-n", ns],
+                ]) {
+                    const r = kubectl(["auth", "can-i", ...q, as]);
+                    assert.equal(r.out.trim(), "no", `${sa}@${ns} can ${q.join(" ")}`);
+                    asked.push(q.join(" "));
+                }
+            }
+            // The check can say yes: the agents' account may create pods in Jenkins' namespace.
+            const yes = kubectl([
+                "auth",
+                "can-i",
+                "create",
+                "pods",
+                "-n",
+                ns,
+                `--as=system:serviceaccount:${ns}:jenkins`,
+            ]);
+            assert.equal(yes.out.trim(), "yes", yes.out);
+        }
+        timings.push(`can-i ${asked.length} questions`);
+    });
+
+    it("the Ceph Secrets' namespace refuses any pod that is not restricted", () => {
+        const bad = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "bad", namespace: "st-tree-ceph" },
+            spec: { containers: [{ name: "x", image: "busybox:1.36" }] },
+        };
+        const out = kubectl(["apply", "-f", "-"], YAML.stringify(bad));
+        assert.ok(!out.ok);
+        assert.match(out.out, /violates PodSecurity "restricted/);
     });
 
     it("the API server enforces restricted Pod Security: a privileged pod is refused in the namespace", () => {
