@@ -22,10 +22,7 @@ export interface CephCsiDriverArgs {
     driverName: string;
     clusterId: string;
     monitors: string[];
-    /**
-     * Protect the release and its namespace: the driver serves every claim on the cluster,
-     * not only this stack's, so destroying a dev stack must not take it from the others.
-     */
+    /** Protect the release and its namespace, as the stack protects its volume. */
     protect: boolean;
 }
 
@@ -58,6 +55,15 @@ function cephCsiReleaseArgs(args: CephCsiDriverArgs, namespace: pulumi.Input<str
     };
 }
 
+/**
+ * The driver serves every claim on the cluster, not only this stack's: a destroy leaves
+ * it installed (retainOnDelete) instead of taking it from the others. Removing it is a
+ * cluster administrator's `helm uninstall`, once nothing uses it.
+ */
+function shared(protect: boolean): pulumi.CustomResourceOptions {
+    return { protect, retainOnDelete: true };
+}
+
 export class CephCsiDriver extends pulumi.ComponentResource {
     public readonly release: Release;
     public readonly namespace: pulumi.Output<string>;
@@ -73,12 +79,12 @@ export class CephCsiDriver extends pulumi.ComponentResource {
                     labels: { "pod-security.kubernetes.io/enforce": "privileged" },
                 },
             },
-            { parent: this, deleteBeforeReplace: true, protect: args.protect },
+            { parent: this, deleteBeforeReplace: true, ...shared(args.protect) },
         );
         this.namespace = ns.metadata.name;
         this.release = new Release(name, cephCsiReleaseArgs(args, ns.metadata.name), {
             parent: this,
-            protect: args.protect,
+            ...shared(args.protect),
         });
         this.registerOutputs({ namespace: this.namespace, releaseStatus: this.release.status });
     }

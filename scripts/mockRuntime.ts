@@ -19,6 +19,7 @@ export interface RegisteredResource {
     /** Resource options the program set (protect, dependsOn, ignoreChanges, ...). */
     options: {
         protect?: boolean;
+        retainOnDelete?: boolean;
         deleteBeforeReplace?: boolean;
         ignoreChanges?: string[];
         replaceOnChanges?: string[];
@@ -168,6 +169,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
                     ) as pulumi.Resource[];
                     pendingOptions.set(`${t.type}::${t.name}`, {
                         protect: o.protect,
+                        retainOnDelete: o.retainOnDelete,
                         deleteBeforeReplace: o.deleteBeforeReplace,
                         ignoreChanges: o.ignoreChanges,
                         replaceOnChanges: o.replaceOnChanges,

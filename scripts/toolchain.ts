@@ -39,6 +39,26 @@ export const TOOLCHAIN = {
 
 export const PULUMI_CLI = path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi");
 
+/**
+ * shared/third_party (upstream sources this machine cannot fetch), where toolchain.sh
+ * looks for it: JENKINS_CEPH_THIRD_PARTY, beside the checkout, or /work/shared.
+ */
+function thirdPartyDir(): string | undefined {
+    const candidates = [
+        process.env.JENKINS_CEPH_THIRD_PARTY,
+        path.join(path.dirname(PROJECT_ROOT), "shared", "third_party"),
+        "/work/shared/third_party",
+    ];
+    return candidates.find((d): d is string => !!d && fs.existsSync(d));
+}
+
+/** The ceph-csi-rbd chart's source (v3.12.2) for a real install, or undefined. */
+export function cephCsiChartDir(): string | undefined {
+    const dir = thirdPartyDir();
+    const chart = dir && path.join(dir, "ceph-csi-rbd-chart-v3.12.2");
+    return chart && fs.existsSync(path.join(chart, "Chart.yaml")) ? chart : undefined;
+}
+
 /** Starts and stops the throwaway control plane (see the script). */
 export const CONTROLPLANE = path.join(PROJECT_ROOT, "test", "e2e", "controlplane.sh");
 

@@ -99,7 +99,7 @@ describe("ceph-csi driver from the same stack", () => {
         assert.deepEqual((release(three)[0].inputs as Any).values.provisioner, { replicaCount: 3 });
     });
 
-    it("protects the release and its namespace with the stack's protect (other stacks use the driver)", async () => {
+    it("protects the release and its namespace with the stack's protect, and a destroy leaves them (other stacks use the driver)", async () => {
         const prod = await runOk({
             ...merge(baseStack("dynamic", "csi"), "ceph", { csi: { install: true } }),
             stack: "prod",
@@ -112,6 +112,11 @@ describe("ceph-csi driver from the same stack", () => {
             stack: "dev",
         });
         assert.notEqual(release(dev)[0].options.protect, true);
+        // Whatever the stack: a destroy leaves the shared driver installed.
+        for (const r of [prod, dev]) {
+            assert.equal(release(r)[0].options.retainOnDelete, true);
+            assert.equal(one(r, "Namespace", "ceph-csi-rbd").options.retainOnDelete, true);
+        }
     });
 
     it("takes a local chart path instead of the repository (a mirror; the e2e suite's chart)", async () => {

@@ -12,6 +12,7 @@
 import { strict as assert } from "assert";
 import { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { E2eWorld, startWorld, worldMissing } from "./engine";
+import { cephCsiChartDir } from "../../scripts/toolchain";
 
 const REQUIRED = process.env.REQUIRE_E2E === "1";
 
@@ -289,6 +290,60 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             });
         });
     }
+
+    it("ceph.csi.install: the real engine installs the ceph-csi-rbd chart (a local copy) with this stack's values", async function () {
+        const chart = cephCsiChartDir();
+        const combo = E2eWorld.csiInstallCombo();
+        if (!chart || !combo) {
+            const why = !chart
+                ? "the ceph-csi-rbd chart source (shared/third_party) is not here"
+                : "a user cluster: this test installs a cluster-wide driver";
+            if (REQUIRED && !chart) throw new Error(`REQUIRE_E2E=1 but ${why}`);
+            console.log(`    SKIP: ${why}`);
+            this.skip();
+        }
+        const driverNs = "e2e-csi-driver";
+        const s = await world!.stack(combo);
+        world!.editConfig(s, {
+            ceph: { csi: { install: true, chartPath: chart, namespace: driverNs } },
+            volume: { protect: false },
+        });
+        await s.up();
+
+        // The stack's clusterID and monitors reached the driver's config.
+        const cm = world!.get("configmap", driverNs, "ceph-csi-config");
+        assert.deepEqual(JSON.parse(cm.data["config.json"]), [
+            { clusterID: world!.ceph.clusterId, monitors: world!.ceph.monitors },
+        ]);
+        // The driver registered under the name the PV uses.
+        const pv = world!.get("pv", undefined, `pv-${combo.short}`);
+        assert.equal(
+            world!.get("csidriver", undefined, pv.spec.csi.driver).metadata.name,
+            "rbd.csi.ceph.com",
+        );
+        // One provisioner (the chart's default is 3 with required anti-affinity), available.
+        const provisioner = world!.get("deployment", driverNs, "ceph-csi-rbd-provisioner");
+        assert.equal(provisioner.spec.replicas, 1);
+        assert.equal(provisioner.status.availableReplicas, 1);
+        // The chart made no Secret (only Helm's own release record) and no StorageClass.
+        const secrets = world!
+            .list("secrets", driverNs)
+            .filter((x) => x.type !== "helm.sh/release.v1")
+            .map((x) => x.metadata.name);
+        assert.deepEqual(secrets, ["ceph-secret-user"], "the only Secret there is this stack's");
+        assert.deepEqual(
+            world!.list("storageclasses").filter((x) => x.provisioner === "rbd.csi.ceph.com"),
+            [],
+        );
+        assert.equal(world!.get("pvc", combo.namespace, "jenkins").status.phase, "Bound");
+
+        // A destroy leaves the driver to the other stacks that may use it (retainOnDelete).
+        await s.destroy();
+        assert.ok(world!.exists("configmap", driverNs, "ceph-csi-config"), "the driver stays");
+        assert.ok(!world!.exists("namespace", undefined, combo.namespace), "Jenkins is gone");
+        world!.deleteNamespace(driverNs);
+        await world!.remove(s);
+    });
 
     // Stacks deployed by the last landed release keep every object when this program
     // takes them over: renamed resources come with aliases, and nothing is replaced.

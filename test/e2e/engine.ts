@@ -115,7 +115,7 @@ export class E2eWorld {
         readonly workDir: string,
         readonly backendDir: string,
         private readonly kubectlArgs: string[],
-        private readonly ceph: {
+        readonly ceph: {
             monitors: string[];
             pool: string;
             user: string;
@@ -166,6 +166,16 @@ export class E2eWorld {
             });
         };
         return [up("dynamic", "in-tree"), up("static", "csi")];
+    }
+
+    /** A static csi stack that installs the driver itself (ceph.csi.install); local world only. */
+    static csiInstallCombo(): Combo | undefined {
+        if (USER_CONFIG) return undefined;
+        return combo("static", "csi", {
+            short: "csi-inst",
+            namespace: "e2e-csi-inst",
+            image: "img-csi-inst",
+        });
     }
 
     describe(): string {
@@ -330,13 +340,27 @@ export class E2eWorld {
     private kubectlGet(kind: string, namespace: string | undefined, name: string, flags: string[]) {
         const [bin, ...pre] = this.kubectlArgs;
         const ns = namespace ? ["-n", namespace] : [];
-        const r = sh(bin, [...pre, ...ns, "get", kind, name, ...flags]);
+        const r = sh(bin, [...pre, ...ns, "get", kind, ...(name ? [name] : []), ...flags]);
         assert.ok(r.ok, `kubectl get ${kind} ${name}: ${r.out}`);
         return r.out;
     }
 
     get(kind: string, namespace: string | undefined, name: string): any {
         return JSON.parse(this.kubectlGet(kind, namespace, name, ["-o", "json"]));
+    }
+
+    /** What a cluster administrator does to remove a driver nothing uses any more. */
+    deleteNamespace(ns: string): void {
+        const [bin, ...pre] = this.kubectlArgs;
+        const r = sh(bin, [...pre, "delete", "namespace", ns, "--wait=false"]);
+        assert.ok(r.ok, r.out);
+    }
+
+    /** Every object of a kind (in a namespace), as kubectl's List. */
+    list(kind: string, namespace?: string): any[] {
+        return (
+            JSON.parse(this.kubectlGet(kind, namespace, "", ["-o", "json"])) as { items: any[] }
+        ).items;
     }
 
     exists(kind: string, namespace: string | undefined, name: string): boolean {
