@@ -345,6 +345,52 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         await world!.remove(s);
     });
 
+    it("ceph.existingStorageClass: a class the cluster has serves the claim; a setting it makes pointless is refused before anything is registered", async function () {
+        const combo = E2eWorld.existingClassCombo();
+        if (!combo) {
+            console.log("    SKIP: a user cluster: this test creates its own cluster-wide class");
+            this.skip();
+        }
+        world!.createClusterClass("e2e-rook-block", "e2e-rook-ceph");
+        const s = await world!.stack(combo);
+        // The stack file a Rook user writes: the class, and nothing of Ceph's.
+        const gone = Object.fromEntries(
+            ["provisioner", "monitors", "user", "storageClassName", "timeoutSeconds"].map((k) => [
+                k,
+                undefined,
+            ]),
+        );
+        world!.editConfig(s, {
+            ceph: { ...gone, existingStorageClass: "e2e-rook-block", pool: "kubes" },
+            volume: { protect: false },
+        });
+        const refused = await s.preview().then(
+            () => "",
+            (e: Error) => e.message,
+        );
+        assert.match(
+            refused,
+            /jenkins-ceph:ceph\.pool: has no effect with ceph\.existingStorageClass/,
+        );
+        assert.ok(!world!.exists("namespace", undefined, combo.namespace), "nothing was created");
+
+        world!.editConfig(s, { ceph: { pool: undefined } });
+        await s.up();
+        const pvc = world!.get("pvc", combo.namespace, "jenkins");
+        assert.equal(pvc.status.phase, "Bound");
+        assert.equal(pvc.spec.storageClassName, "e2e-rook-block");
+        const resources = (await s.exportStack()).deployment.resources ?? [];
+        const types = resources.map((r: { type: string }) => r.type);
+        assert.ok(!types.includes("kubernetes:core/v1:Secret"), types.join());
+        assert.ok(!types.includes("kubernetes:storage.k8s.io/v1:StorageClass"), types.join());
+        const again: EngineEvent[] = [];
+        await s.up({ onEvent: (e) => again.push(e) });
+        assert.equal(changes(again).size, 0, describeChanges(changes(again)));
+        await s.destroy();
+        await world!.remove(s);
+        world!.deleteNamespace("e2e-rook-ceph");
+    });
+
     // Stacks deployed by the last landed release keep every object when this program
     // takes them over: renamed resources come with aliases, and nothing is replaced.
     const LANDED = "a89766351bee49366c0f8fb3888172691e0e6fb0";

@@ -349,6 +349,57 @@ export class E2eWorld {
         return JSON.parse(this.kubectlGet(kind, namespace, name, ["-o", "json"]));
     }
 
+    /** A dynamic stack on a class the cluster already has (Rook's role); local world only. */
+    static existingClassCombo(): Combo | undefined {
+        if (USER_CONFIG) return undefined;
+        return combo("dynamic", "in-tree", { short: "rook", namespace: "e2e-rook-jenkins" });
+    }
+
+    /**
+     * A StorageClass and its Secrets made outside any stack, as Rook makes
+     * rook-ceph-block (here the in-tree provisioner, which the controller-manager runs).
+     * Keys go to kubectl on stdin, never in argv.
+     */
+    createClusterClass(name: string, namespace: string): void {
+        const admin = this.extraSecrets.cephAdminKey;
+        assert.ok(admin, "the local world has the admin key");
+        const secret = (n: string, key: string) => ({
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: n, namespace },
+            type: "kubernetes.io/rbd",
+            stringData: { key },
+        });
+        const docs = [
+            { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } },
+            secret("cluster-admin-key", admin),
+            secret("cluster-user-key", this.userKey),
+            {
+                apiVersion: "storage.k8s.io/v1",
+                kind: "StorageClass",
+                metadata: { name },
+                provisioner: "kubernetes.io/rbd",
+                reclaimPolicy: "Delete",
+                parameters: {
+                    monitors: this.ceph.monitors.join(","),
+                    adminId: "admin",
+                    adminSecretName: "cluster-admin-key",
+                    adminSecretNamespace: namespace,
+                    pool: this.ceph.pool,
+                    userId: this.ceph.user,
+                    userSecretName: "cluster-user-key",
+                    userSecretNamespace: namespace,
+                    imageFeatures: "layering",
+                },
+            },
+        ];
+        const [bin, ...pre] = this.kubectlArgs;
+        const r = sh(bin, [...pre, "apply", "-f", "-"], {
+            input: docs.map((d) => YAML.stringify(d)).join("---\n"),
+        });
+        assert.ok(r.ok, r.out);
+    }
+
     /** What a cluster administrator does to remove a driver nothing uses any more. */
     deleteNamespace(ns: string): void {
         const [bin, ...pre] = this.kubectlArgs;
