@@ -41,7 +41,8 @@ describe("JVM: JAVA_OPTS checked by a real java", function () {
     });
 
     it("accepts the generated default JAVA_OPTS and applies heap percentages and time zone", async () => {
-        const opts = await generatedJavaOpts();
+        // A zone other than the UTC default, so that the check shows the setting arrives.
+        const opts = await generatedJavaOpts({ timezone: "Asia/Seoul" });
         const r = java([
             ...splitOpts(opts),
             "-XX:+PrintFlagsFinal",

@@ -139,6 +139,11 @@ rotate-user-key)
     rm -f "$dir/kube.keyring"
     echo "KEY=$(admin auth get-key client.kube)"
     ;;
+create-pool)
+    # A pool client.kube has no caps on (its osd caps name pool kubes only).
+    admin osd pool create "$3" 8 8 >/dev/null 2>&1
+    timeout 60 rbd -c "$conf" pool init "$3"
+    ;;
 stop-mon)
     stop_daemon mon
     ;;
@@ -146,7 +151,7 @@ start-mon)
     start_mon
     ;;
 *)
-    echo "usage: $0 start DIR V2PORT V1PORT | stop DIR | stop-mon DIR | start-mon DIR" >&2
+    echo "usage: $0 start DIR V2PORT V1PORT | stop DIR | stop-mon DIR | start-mon DIR | rotate-user-key DIR | create-pool DIR NAME" >&2
     exit 2
     ;;
 esac

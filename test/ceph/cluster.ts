@@ -103,6 +103,11 @@ export class CephCluster {
         return key;
     }
 
+    /** Creates a pool as client.admin (client.kube gets no caps on it). */
+    createPool(name: string): void {
+        execFileSync(SCRIPT, ["create-pool", this.dir, name], { timeout: 120_000 });
+    }
+
     stopMon(): void {
         execFileSync(SCRIPT, ["stop-mon", this.dir]);
     }

@@ -221,6 +221,17 @@ describe("rbd scripts against a real Ceph cluster", function () {
         assert.equal(cluster!.imageSize("kubes", image), undefined);
     });
 
+    it("a user without caps on the pool gets the full caps line ceph-csi documents", async () => {
+        cluster!.createPool("nocaps");
+        const c = await capture(cluster!, { image, size: "1Gi", pool: "nocaps" });
+        const r = await step("no caps", c, c.create);
+        assert.notEqual(r.code, 0);
+        assert.match(
+            r.stderr,
+            /permission denied; client\.kube needs the caps ceph-csi documents for an rbd user: ceph auth get-or-create client\.kube mon 'profile rbd' osd 'profile rbd pool=nocaps' mgr 'profile rbd pool=nocaps'/,
+        );
+    });
+
     it("a nonexistent pool is a clear error", async () => {
         const c = await capture(cluster!, { image, size: "1Gi", pool: "nopool" });
         const r = await step("missing pool", c, c.create);
