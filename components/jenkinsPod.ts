@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { input as inputs } from "@pulumi/kubernetes/types";
 import { AGENT_PORT, APP_LABEL, HTTP_PORT, JENKINS_HOME } from "./names";
+import { CONFIG_PATHS } from "./jenkinsConfig";
 
 export interface Resources {
     requests: { cpu: string; memory: string };
@@ -24,6 +25,17 @@ export interface JenkinsPodArgs {
     infra: { shareProcessNamespace: boolean; sidecar: boolean; image: string };
     claimName: pulumi.Input<string>;
     serviceAccountName?: pulumi.Input<string>;
+    /** Pinned plugins and configuration as code; undefined = the setup wizard decides. */
+    config?: PodConfig;
+}
+
+export interface PodConfig {
+    /** The ConfigMap with plugins.txt: an init container installs exactly those plugins. */
+    pluginsConfigMap?: pulumi.Input<string>;
+    /** The ConfigMap of JCasC files, and the Secret with the admin credentials they name. */
+    casc?: { configMap: pulumi.Input<string>; adminSecret: pulumi.Input<string> };
+    /** Digest of both ConfigMaps' data: in the pod template, so a change rolls the pod. */
+    checksum: pulumi.Input<string>;
 }
 
 const UID = 1000;
@@ -31,6 +43,8 @@ const PAUSE_UID = 65535;
 /** First boot on a fresh volume unpacks the war and plugins: allow 10 minutes. */
 const STARTUP_BUDGET_SECONDS = 600;
 const WAR_CACHE = "/var/jenkins_cache";
+/** The plugins the init container installs: an emptyDir over the home's plugins folder. */
+const PLUGINS_DIR = "/var/jenkins_plugins";
 
 /** The Pod Security Standard "restricted" container rules, plus a read-only root. */
 function restrictedContainerSecurity(runAsUser: number): inputs.core.v1.SecurityContext {
@@ -72,6 +86,12 @@ function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
             { name: "JAVA_OPTS", value: args.javaOpts },
             { name: "JENKINS_OPTS", value: jenkinsOptsResolved(args.jenkinsOpts) },
             { name: "JENKINS_SLAVE_AGENT_PORT", value: String(AGENT_PORT) },
+            ...(args.config?.casc
+                ? [
+                      { name: "CASC_JENKINS_CONFIG", value: CONFIG_PATHS.casc },
+                      { name: "SECRETS", value: CONFIG_PATHS.secrets },
+                  ]
+                : []),
         ],
         ports: [
             { name: "http", containerPort: HTTP_PORT, protocol: "TCP" },
@@ -87,8 +107,67 @@ function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
             { name: "jenkins-home", mountPath: JENKINS_HOME },
             { name: "tmp", mountPath: "/tmp" },
             { name: "jenkins-cache", mountPath: WAR_CACHE },
+            ...(args.config?.pluginsConfigMap
+                ? [{ name: "plugins", mountPath: `${JENKINS_HOME}/plugins` }]
+                : []),
+            ...(args.config?.casc
+                ? [
+                      { name: "casc", mountPath: CONFIG_PATHS.casc, readOnly: true },
+                      { name: "admin", mountPath: CONFIG_PATHS.secrets, readOnly: true },
+                  ]
+                : []),
         ],
     };
+}
+
+/**
+ * Installs exactly the pinned plugins (and the dependencies they need, at the versions
+ * they need: --latest false) with the image's own jenkins-plugin-cli, as the Jenkins
+ * chart does. Same image and restrictions as the controller; it writes only emptyDirs.
+ */
+function pluginsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
+    return {
+        name: "install-plugins",
+        image: args.image,
+        imagePullPolicy: "IfNotPresent",
+        command: [
+            "jenkins-plugin-cli",
+            "--war",
+            "/usr/share/jenkins/jenkins.war",
+            "--plugin-file",
+            `${CONFIG_PATHS.pluginFile}/plugins.txt`,
+            "--plugin-download-directory",
+            PLUGINS_DIR,
+            "--latest",
+            "false",
+        ],
+        // Its update-center cache; the default under $HOME is on the read-only root.
+        env: [{ name: "CACHE_DIR", value: "/tmp/jenkins-plugin-management-cli" }],
+        resources: args.resources,
+        securityContext: restrictedContainerSecurity(UID),
+        volumeMounts: [
+            { name: "plugin-file", mountPath: CONFIG_PATHS.pluginFile, readOnly: true },
+            { name: "plugins", mountPath: PLUGINS_DIR },
+            { name: "tmp", mountPath: "/tmp" },
+        ],
+    };
+}
+
+function configVolumes(config: PodConfig | undefined): inputs.core.v1.Volume[] {
+    const out: inputs.core.v1.Volume[] = [];
+    if (config?.pluginsConfigMap) {
+        out.push(
+            { name: "plugin-file", configMap: { name: config.pluginsConfigMap } },
+            { name: "plugins", emptyDir: {} },
+        );
+    }
+    if (config?.casc) {
+        out.push(
+            { name: "casc", configMap: { name: config.casc.configMap } },
+            { name: "admin", secret: { secretName: config.casc.adminSecret, defaultMode: 0o400 } },
+        );
+    }
+    return out;
 }
 
 /** The explicit pause sidecar the design asks for. It holds no work of its own. */
@@ -144,6 +223,7 @@ function createPodSpec(args: JenkinsPodArgs): inputs.core.v1.PodSpec {
         automountServiceAccountToken: args.serviceAccountName !== undefined,
         // Jenkins writes its queue and build records on SIGTERM.
         terminationGracePeriodSeconds: 120,
+        initContainers: args.config?.pluginsConfigMap ? [pluginsContainer(args)] : undefined,
         containers: [
             jenkinsContainer(args),
             ...(args.infra.sidecar ? [infraContainer(args.infra.image)] : []),
@@ -152,6 +232,7 @@ function createPodSpec(args: JenkinsPodArgs): inputs.core.v1.PodSpec {
             { name: "jenkins-home", persistentVolumeClaim: { claimName: args.claimName } },
             { name: "tmp", emptyDir: {} },
             { name: "jenkins-cache", emptyDir: {} },
+            ...configVolumes(args.config),
         ],
     };
 }
@@ -165,7 +246,15 @@ export function createDeploymentArgs(args: JenkinsPodArgs) {
             // One pod at a time: an RBD volume attaches to one node only.
             strategy: { type: "Recreate" },
             selector: { matchLabels: labels },
-            template: { metadata: { labels }, spec: createPodSpec(args) },
+            template: {
+                metadata: {
+                    labels,
+                    annotations: args.config
+                        ? { "jenkins-ceph/config-checksum": args.config.checksum }
+                        : undefined,
+                },
+                spec: createPodSpec(args),
+            },
         },
     };
 }

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { configFromStackFile, PROJECT_ROOT, RegisteredResource, runProgram } from "./mockRuntime";
-import { STAND_IN_CEPH_KEY, STAND_IN_SSH_KEY } from "./standIns";
+import { STAND_IN_CEPH_KEY, STAND_IN_PASSWORD, STAND_IN_SSH_KEY } from "./standIns";
 import { neededSecrets } from "../stacks/crossRules";
 import { stackInput } from "../stacks/settings";
 
@@ -15,6 +15,7 @@ const STAND_INS: Record<string, string> = {
     cephUserKey: STAND_IN_CEPH_KEY,
     cephAdminKey: STAND_IN_CEPH_KEY,
     rbdHostKey: STAND_IN_SSH_KEY,
+    "jenkins.adminPassword": STAND_IN_PASSWORD,
 };
 
 /** kubectl-apply order: what others refer to comes first. */
@@ -117,6 +118,13 @@ export function stackFileConfig(
                     `\`pulumi config set --secret ${key} ...\` before pulumi up`,
             );
         }
+    }
+    if (config[`${project}:jenkins.adminPassword`] === undefined) {
+        notes.push(
+            `${project}:jenkins.adminPassword is not set: Jenkins starts with its setup wizard ` +
+                "(read the first password with the initialAdminPasswordCommand output); set it " +
+                "with `pulumi config set --secret jenkins.adminPassword` to configure Jenkins as code",
+        );
     }
     return { project, config, secretKeys, notes };
 }

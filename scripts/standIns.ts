@@ -3,3 +3,4 @@
 export const STAND_IN_CEPH_KEY = "AQAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAA==";
 export const STAND_IN_SSH_KEY =
     "-----BEGIN OPENSSH PRIVATE KEY-----\nstand-in\n-----END OPENSSH PRIVATE KEY-----";
+export const STAND_IN_PASSWORD = "stand-in-admin-password";

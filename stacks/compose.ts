@@ -38,7 +38,10 @@ export interface StackOutputs {
     url: pulumi.Output<string>;
     /** With ingress.host: the URL users open (https when ingress.tlsSecretName is set). */
     externalUrl?: string;
-    initialAdminPasswordCommand: pulumi.Output<string>;
+    /** Setup wizard only (no jenkins.adminPassword): how to read the first password. */
+    initialAdminPasswordCommand?: pulumi.Output<string>;
+    /** Configured as code: the admin's user id (the password is the stack's secret). */
+    adminUser?: string;
 }
 
 /** The csi driver, the Secrets and the class of the stack's own Ceph; undefined with a class the cluster has. */
@@ -157,7 +160,13 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         infra: s.jenkins.infra,
         claimName: home.claimName,
         ingress: s.jenkins.ingress,
-        agents: s.jenkins.agents.enabled,
+        agents: s.jenkins.agents.enabled
+            ? { namespace: s.jenkins.agents.namespace, image: s.jenkins.agents.image }
+            : undefined,
+        adminUser: s.jenkins.adminUser,
+        adminPassword: s.jenkins.adminPassword,
+        plugins: s.jenkins.plugins,
+        casc: s.jenkins.casc,
         pdb: s.jenkins.pdb,
         networkPolicy: s.jenkins.networkPolicy,
         dependsOn: [home],
@@ -178,6 +187,7 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
             ? `${ingress.tlsSecretName ? "https" : "http"}://${ingress.host}/`
             : undefined,
         initialAdminPasswordCommand: jenkins.initialAdminPasswordCommand,
+        adminUser: s.jenkins.adminPassword ? s.jenkins.adminUser : undefined,
     };
     // An undefined output makes the engine warn on every run ("Undefined value ...").
     return Object.fromEntries(

@@ -57,10 +57,17 @@ export function neededSecrets(s: {
     return needed;
 }
 
-/** JAVA_OPTS as the container gets it: the defaults (unless replaced), then the stack's. */
-export function javaOptsTokens(jenkins: StackFields["jenkins"]): string[] {
+/**
+ * JAVA_OPTS as the container gets it: the defaults (unless replaced), the wizard switched
+ * off when Jenkins is configured as code, then the stack's own.
+ */
+export function javaOptsTokens(
+    jenkins: StackFields["jenkins"],
+    configuredAsCode: boolean,
+): string[] {
     return [
         ...(jenkins.replaceDefaultJavaOpts ? [] : defaultJavaOpts(jenkins.timezone)),
+        ...(configuredAsCode ? ["-Djenkins.install.runSetupWizard=false"] : []),
         ...splitOpts(jenkins.javaOpts),
     ];
 }
@@ -185,7 +192,22 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
     }
 
     if (jenkins) {
-        const tokens = javaOptsTokens(jenkins);
+        const asCode = s["jenkins.adminPassword"] !== undefined;
+        if (Object.keys(jenkins.casc).length > 0 && !asCode) {
+            add(
+                "jenkins.casc",
+                "needs jenkins.adminPassword: configuration as code replaces the setup wizard, which is what creates the first admin otherwise",
+                "pulumi config set --secret jenkins.adminPassword",
+            );
+        }
+        if (jenkins.agents.namespace !== undefined && !jenkins.agents.enabled) {
+            add(
+                "jenkins.agents.namespace",
+                "applies only with jenkins.agents.enabled: true",
+                "true",
+            );
+        }
+        const tokens = javaOptsTokens(jenkins, asCode);
         for (const e of javaOptsOrderErrors(tokens)) add("jenkins.javaOpts", e);
         const { requests, limits } = jenkins.resources;
         const reqMem = parseStorageQuantity(requests.memory);

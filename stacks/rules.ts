@@ -1,5 +1,6 @@
 // Value checks shared by the settings schema. Each returns a reason (no example):
 // the schema adds the key and an example of a right value.
+import * as YAML from "yaml";
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -120,4 +121,45 @@ export function cephKey(v: string): string | undefined {
         return "is not a cephx key (40 base64 characters starting AQ, as `ceph auth get-key` prints)";
     }
     return undefined;
+}
+
+/** A plugin pinned as plugins.txt takes it: `id:version`, never unpinned or "latest". */
+export function pinnedPlugin(v: string): string | undefined {
+    const [id, version, ...rest] = v.split(":");
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) return `"${v}" has a malformed plugin id`;
+    if (version === undefined || version === "")
+        return `"${v}" has no version (write ${id}:<version>)`;
+    if (rest.length > 0 || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version))
+        return `"${v}" has a malformed version`;
+    if (["latest", "experimental"].includes(version)) return `"${v}" is not pinned to a version`;
+    return undefined;
+}
+
+/** A JCasC file name: the ConfigMap key `<name>.yaml`. */
+export function cascName(v: string): string | undefined {
+    return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(v) && v !== "jenkins-ceph"
+        ? undefined
+        : `"${v}" is not a file name of lower-case letters, digits and "-" (jenkins-ceph is the program's own)`;
+}
+
+/** JCasC YAML: must parse, and be a mapping of root elements (jenkins:, unclassified:, ...). */
+export function cascYaml(v: string): string | undefined {
+    let doc: unknown;
+    try {
+        doc = YAML.parse(v);
+    } catch (e) {
+        const first = String((e as Error).message)
+            .split("\n")[0]
+            .replace(/:$/, "");
+        return `is not valid YAML: ${first}`;
+    }
+    return typeof doc === "object" && doc !== null && !Array.isArray(doc)
+        ? undefined
+        : "is not a YAML mapping of configuration-as-code root elements (jenkins:, unclassified:, ...)";
+}
+
+/** The admin password: long enough that a guess is not the way in. */
+export function adminPassword(v: string): string | undefined {
+    if (v.trim() !== v) return "starts or ends with white space";
+    return v.length >= 12 ? undefined : "is shorter than 12 characters";
 }

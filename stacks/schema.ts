@@ -8,6 +8,7 @@ import { parseStorageQuantity } from "./quantity";
 const CHART_VERSION = "3.13.1";
 const JENKINS_IMAGE = "jenkins/jenkins:2.568.2-jdk21";
 const PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1";
+const AGENT_IMAGE = "jenkins/inbound-agent:3324.vea_eda_e98cd69-1";
 const CSI_NAMESPACE = "ceph-csi-rbd";
 const CEPH_ID = "kube (the id without client.)";
 
@@ -248,10 +249,51 @@ export const jenkinsSchema = z
             .optional()
             .describe('{"host": "jenkins.example.com", "className": "nginx"}'),
         agents: z
-            .object({ enabled: z.boolean().default(false) })
+            .object({
+                enabled: z.boolean().default(false),
+                namespace: str(rules.dnsLabel)
+                    .optional()
+                    .describe("ci-agents (default: jenkins.namespace)"),
+                image: str(rules.pinnedImage).default(AGENT_IMAGE).describe(AGENT_IMAGE),
+            })
             .strict()
             .default({})
             .describe('{"enabled": true}'),
+        adminUser: str((v) =>
+            /^[A-Za-z0-9_.@-]{1,64}$/.test(v) ? undefined : `"${v}" is not a Jenkins user id`,
+        )
+            .default("admin")
+            .describe("admin"),
+        // A password given with --path lands here, in plaintext inside the jenkins object.
+        adminPassword: z
+            .unknown()
+            .optional()
+            .superRefine((v, ctx) => {
+                if (v === undefined) return;
+                ctx.addIssue({
+                    code: "custom",
+                    message:
+                        "must be its own secret key, not a field of jenkins (set it without --path)",
+                    params: { example: "pulumi config set --secret jenkins.adminPassword" },
+                });
+            }),
+        plugins: z
+            .array(str(rules.pinnedPlugin))
+            .default([])
+            .superRefine((list, ctx) => {
+                const seen = new Set<string>();
+                for (const p of list) {
+                    const id = p.split(":")[0];
+                    if (seen.has(id))
+                        ctx.addIssue({ code: "custom", message: `lists plugin ${id} twice` });
+                    seen.add(id);
+                }
+            })
+            .describe('["git:5.7.0", "workflow-aggregator:608.v67378e9d3db_1"]'),
+        casc: z
+            .record(str(rules.cascName), str(rules.cascYaml))
+            .default({})
+            .describe('{"welcome": "jenkins:\\n  systemMessage: Configured as code"}'),
     })
     .strict();
 
@@ -324,6 +366,8 @@ const SECRET_FIELDS = {
     cephUserKey: secretSetting("cephUserKey", rules.cephKey).optional(),
     cephAdminKey: secretSetting("cephAdminKey", rules.cephKey).optional(),
     rbdHostKey: secretSetting("rbdHostKey", sshKey, "\n").optional(),
+    // A dotted key of its own (set without --path), so that it can be a secret.
+    "jenkins.adminPassword": secretSetting("jenkins.adminPassword", rules.adminPassword).optional(),
 };
 export const STACK_FIELDS = { mode: modeSchema, ...STRUCTURED_FIELDS, ...SECRET_FIELDS };
 /** Settings given as YAML objects (JSON text in the config). */
@@ -336,6 +380,8 @@ const SECRET_EXAMPLES: Record<string, string> = {
     cephUserKey: "AQD...== (from `ceph auth get-key client.kube`)",
     cephAdminKey: "AQD...== (from `ceph auth get-key client.admin`)",
     rbdHostKey: "the private key file: pulumi config set --secret rbdHostKey < ~/.ssh/id_ed25519",
+    "jenkins.adminPassword":
+        "pulumi config set --secret jenkins.adminPassword (it prompts; at least 12 characters)",
 };
 
 /** The schema of a setting path ("ceph.monitors[0]"), or undefined past a leaf. */

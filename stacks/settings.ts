@@ -55,9 +55,11 @@ type VolumeSettings = StackFields["volume"] & {
     sizeMiB: bigint;
     protect: boolean;
 };
-type JenkinsSettings = StackFields["jenkins"] & {
+type JenkinsSettings = Omit<StackFields["jenkins"], "adminPassword"> & {
     /** JAVA_OPTS as the container gets it: defaults (unless replaced) then the stack's. */
     javaOptsResolved: string;
+    /** Set: Jenkins is configured as code (admin user, no wizard). Unset: the setup wizard. */
+    adminPassword?: pulumi.Output<string>;
 };
 type RbdHostSettings = NonNullable<StackFields["rbdHost"]> & {
     privateKey: pulumi.Output<string>;
@@ -89,8 +91,17 @@ interface StaticSettings extends CommonSettings {
 
 export type Settings = DynamicSettings | StaticSettings;
 
-/** The provider setting that makes a key rotation an in-place update of the Secret. */
-export const SECRET_MUTABLE_KEY = "kubernetes:enableSecretMutable";
+/**
+ * The provider settings Pulumi.yaml sets for every stack, and what breaks without them:
+ * the provider would replace a Secret or ConfigMap whose data changes, and with it (through
+ * deleteBeforeReplace) what names it.
+ */
+export const MUTABLE_KEYS: Record<string, string> = {
+    "kubernetes:enableSecretMutable":
+        "rotating cephUserKey replaces the Secret and the PV that uses it",
+    "kubernetes:enableConfigMapMutable":
+        "a plugin or JCasC change replaces its ConfigMap and the Jenkins Deployment",
+};
 
 /**
  * A setting's own problems are issues of the root, and its value becomes InvalidSetting,
@@ -147,16 +158,15 @@ export function stackInput(raw: Pick<RawStackConfig, "project" | "values" | "sec
 export function parseSettings(raw: RawStackConfig): Settings {
     const problems = new Problems(raw.project);
 
-    // Pulumi.yaml sets this for every stack. Without it the Kubernetes provider treats
-    // Secrets as immutable: a new cephUserKey would replace the Secret and, through
-    // deleteBeforeReplace, the PV that names it (refused outright on protected stacks).
-    const secretMutable = raw.values[SECRET_MUTABLE_KEY];
-    if (secretMutable !== undefined && secretMutable !== "true") {
-        problems.addKey(
-            SECRET_MUTABLE_KEY,
-            `is "${secretMutable}"; it must stay true (Pulumi.yaml sets it), or rotating cephUserKey replaces the Secret and the PV that uses it`,
-            `pulumi config rm ${SECRET_MUTABLE_KEY}`,
-        );
+    for (const [key, breaks] of Object.entries(MUTABLE_KEYS)) {
+        const v = raw.values[key];
+        if (v !== undefined && v !== "true") {
+            problems.addKey(
+                key,
+                `is "${v}"; it must stay true (Pulumi.yaml sets it), or ${breaks}`,
+                `pulumi config rm ${key}`,
+            );
+        }
     }
     const r = stackSchema.safeParse(stackInput(raw));
     if (!r.success) problems.fromZod(r.error);
@@ -174,7 +184,7 @@ function toSettings(f: StackFields, raw: RawStackConfig): Settings {
             sizeMiB: sizeInMiB(f.volume.size),
             protect: f.volume.protect ?? raw.stack !== "dev",
         },
-        jenkins: { ...f.jenkins, javaOptsResolved: javaOptsTokens(f.jenkins).join(" ") },
+        jenkins: jenkinsSettings(f),
     };
     const existing = f.ceph.existingStorageClass;
     if (f.mode === "dynamic" && existing !== undefined) {
@@ -194,6 +204,20 @@ function toSettings(f: StackFields, raw: RawStackConfig): Settings {
             f.rbdHost && f.rbdHostKey
                 ? { ...f.rbdHost, privateKey: pulumi.secret(f.rbdHostKey) }
                 : undefined,
+    };
+}
+
+function jenkinsSettings(f: StackFields): JenkinsSettings {
+    const password = f["jenkins.adminPassword"];
+    // jenkins.adminPassword inside the jenkins object is refused by the schema; drop the field.
+    const jenkins: Omit<StackFields["jenkins"], "adminPassword"> & { adminPassword?: unknown } = {
+        ...f.jenkins,
+    };
+    delete jenkins.adminPassword;
+    return {
+        ...jenkins,
+        javaOptsResolved: javaOptsTokens(f.jenkins, password !== undefined).join(" "),
+        adminPassword: password === undefined ? undefined : pulumi.secret(password),
     };
 }
 

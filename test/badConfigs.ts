@@ -45,6 +45,12 @@ const plainKey = () => {
 
 export const BAD_CONFIGS: Case[] = [
     [
+        "ConfigMaps made immutable again",
+        set({ "kubernetes:enableConfigMapMutable": "false" }),
+        "kubernetes:enableConfigMapMutable",
+        /must stay true/,
+    ],
+    [
         "Secrets made immutable again",
         set({ "kubernetes:enableSecretMutable": "false" }),
         "kubernetes:enableSecretMutable",
@@ -527,5 +533,104 @@ export const BAD_CONFIGS: Case[] = [
         jenkins({ ingress: { host: "jenkins.example.com", annotations: { "bad key": "x" } } }),
         "jenkins-ceph:jenkins.ingress.annotations",
         /label key|not a/,
+    ],
+    [
+        "plugin without a version",
+        jenkins({ plugins: ["git"] }),
+        "jenkins-ceph:jenkins.plugins[0]",
+        /has no version/,
+    ],
+    [
+        "plugin at latest",
+        jenkins({ plugins: ["git:latest"] }),
+        "jenkins-ceph:jenkins.plugins[0]",
+        /not pinned to a version/,
+    ],
+    [
+        "plugin with a malformed id",
+        jenkins({ plugins: ["git plugin:5.7.0"] }),
+        "jenkins-ceph:jenkins.plugins[0]",
+        /malformed plugin id/,
+    ],
+    [
+        "plugin listed twice",
+        jenkins({ plugins: ["git:5.7.0", "git:5.7.1"] }),
+        "jenkins-ceph:jenkins.plugins",
+        /lists plugin git twice/,
+    ],
+    [
+        "JCasC that is not YAML",
+        set(
+            { jenkins: { casc: { welcome: "jenkins:\n  systemMessage: [unclosed" } } },
+            { "jenkins.adminPassword": "correct-horse-battery" },
+        ),
+        "jenkins-ceph:jenkins.casc.welcome",
+        /is not valid YAML/,
+    ],
+    [
+        "JCasC that is a list, not a mapping",
+        set(
+            { jenkins: { casc: { welcome: "- jenkins" } } },
+            { "jenkins.adminPassword": "correct-horse-battery" },
+        ),
+        "jenkins-ceph:jenkins.casc.welcome",
+        /not a YAML mapping/,
+    ],
+    [
+        "JCasC file with the program's own name",
+        set(
+            { jenkins: { casc: { "jenkins-ceph": "jenkins: {}" } } },
+            { "jenkins.adminPassword": "correct-horse-battery" },
+        ),
+        "jenkins-ceph:jenkins.casc",
+        /jenkins-ceph is the program's own/,
+    ],
+    [
+        "JCasC without an admin password",
+        jenkins({ casc: { welcome: "jenkins:\n  systemMessage: hi" } }),
+        "jenkins-ceph:jenkins.casc",
+        /needs jenkins.adminPassword/,
+    ],
+    [
+        "adminPassword in plaintext",
+        set({ "jenkins.adminPassword": "correct-horse-battery" }),
+        "jenkins-ceph:jenkins.adminPassword",
+        /plaintext/,
+    ],
+    [
+        "adminPassword too short",
+        set({}, { "jenkins.adminPassword": "hunter2" }),
+        "jenkins-ceph:jenkins.adminPassword",
+        /shorter than 12 characters/,
+    ],
+    [
+        "adminPassword set with --path, inside the jenkins object",
+        jenkins({ adminPassword: "correct-horse-battery" }),
+        "jenkins-ceph:jenkins.adminPassword",
+        /must be its own secret key/,
+    ],
+    [
+        "adminUser not a user id",
+        jenkins({ adminUser: "the admin" }),
+        "jenkins-ceph:jenkins.adminUser",
+        /not a Jenkins user id/,
+    ],
+    [
+        "agents namespace not a DNS label",
+        jenkins({ agents: { enabled: true, namespace: "CI_Agents" } }),
+        "jenkins-ceph:jenkins.agents.namespace",
+        /DNS-1123 label/,
+    ],
+    [
+        "agents namespace without agents",
+        jenkins({ agents: { namespace: "ci-agents" } }),
+        "jenkins-ceph:jenkins.agents.namespace",
+        /applies only with jenkins.agents.enabled/,
+    ],
+    [
+        "agent image at latest",
+        jenkins({ agents: { enabled: true, image: "jenkins/inbound-agent:latest" } }),
+        "jenkins-ceph:jenkins.agents.image",
+        /latest/,
     ],
 ];

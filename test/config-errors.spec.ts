@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { PROJECT_ROOT } from "../scripts/mockRuntime";
-import { SECRET_MUTABLE_KEY } from "../stacks/settings";
+import { MUTABLE_KEYS } from "../stacks/settings";
 import { BAD_CONFIGS } from "./badConfigs";
 import { baseStack, FAKE_USER_KEY } from "./fixtures";
 import { merge, programResources, run } from "./helpers";
@@ -41,11 +41,12 @@ describe("config errors: nothing registered, a clear message", () => {
         });
     }
 
-    it("Pulumi.yaml keeps Secrets mutable for every stack, so a key rotation is an update", () => {
+    it("Pulumi.yaml keeps Secrets and ConfigMaps mutable for every stack, so a key rotation or a plugin change is an update", () => {
         const project = YAML.parse(
             fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8"),
         ) as { config: Record<string, { value: unknown }> };
-        assert.equal(project.config[SECRET_MUTABLE_KEY]?.value, true);
+        for (const key of Object.keys(MUTABLE_KEYS))
+            assert.equal(project.config[key]?.value, true, key);
     });
 
     it("reports every problem of one config together", async () => {

@@ -28,13 +28,16 @@ function withEverything(input: StackInput, provisioner: string, mode: string): S
             tlsSecretName: "jenkins-tls",
             annotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "50m" },
         },
-        agents: { enabled: true },
+        agents: { enabled: true, namespace: "ci-agents" },
+        plugins: ["git:5.7.0"],
+        casc: { welcome: "jenkins:\n  systemMessage: Configured as code\n" },
         nodeAffinity: { "cicd-services": "enabled" },
         tolerations: [{ key: "dedicated", value: "ci", effect: "NoSchedule" }],
         priorityClassName: "jenkins-critical",
         pdb: true,
         networkPolicy: { ingressNamespace: "ingress-nginx" },
     });
+    i.secrets = { ...i.secrets, "jenkins.adminPassword": "golden-admin-password" };
     if (provisioner === "csi") i = merge(i, "ceph", { csi: { install: true } });
     if (mode === "static") {
         i = {

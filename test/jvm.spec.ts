@@ -57,6 +57,21 @@ describe("JVM: JAVA_OPTS checked by a real java", function () {
         assert.match(r.out, /org\.apache\.commons\.jelly\.tags\.fmt\.timeZone = Asia\/Seoul/);
     });
 
+    it("configured as code, the JVM gets the wizard switched off", async () => {
+        const r = await runOk({
+            ...merge(baseStack("dynamic", "csi"), "jenkins", {}),
+            secrets: {
+                ...baseStack("dynamic", "csi").secrets,
+                "jenkins.adminPassword": "jvm-check-password",
+            },
+        });
+        const c = (one(r, "Deployment").inputs as Any).spec.template.spec.containers[0];
+        const opts = c.env.find((e: Any) => e.name === "JAVA_OPTS").value as string;
+        const out = java([...splitOpts(opts), "-XshowSettings:properties", "-version"]);
+        assert.equal(out.status, 0, out.out);
+        assert.match(out.out, /jenkins\.install\.runSetupWizard = false/);
+    });
+
     it("accepts the 2018 installation's full JAVA_OPTS, and the validator agrees", () => {
         assert.deepEqual(javaOptsOrderErrors(splitOpts(SEED_JAVA_OPTS)), []);
         const r = java([...splitOpts(SEED_JAVA_OPTS), "-version"]);

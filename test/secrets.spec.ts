@@ -22,7 +22,9 @@ import {
 } from "./fixtures";
 import { k8s, run } from "./helpers";
 
-const KEYS = [FAKE_USER_KEY, FAKE_ADMIN_KEY, FAKE_SSH_KEY];
+/** Jenkins' admin password: a secret like the keys. */
+const FAKE_ADMIN_PASSWORD = "jenkinsAdminPASSWORD-audit";
+const KEYS = [FAKE_USER_KEY, FAKE_ADMIN_KEY, FAKE_SSH_KEY, FAKE_ADMIN_PASSWORD];
 // The SSH key's distinctive middle line, in case it is re-wrapped or trimmed.
 const NEEDLES = [...KEYS, "FAKESSHKEYFAKESSHKEY"];
 
@@ -48,7 +50,11 @@ function withEveryKey(
     sshHost: boolean,
 ): StackInput {
     const input = baseStack(mode, prov);
-    input.secrets = { cephUserKey: FAKE_USER_KEY, cephAdminKey: FAKE_ADMIN_KEY };
+    input.secrets = {
+        cephUserKey: FAKE_USER_KEY,
+        cephAdminKey: FAKE_ADMIN_KEY,
+        "jenkins.adminPassword": FAKE_ADMIN_PASSWORD,
+    };
     if (mode === "static" && sshHost) {
         input.values.rbdHost = { host: "ceph-admin.example.com", user: "ceph" };
         input.secrets.rbdHostKey = FAKE_SSH_KEY;

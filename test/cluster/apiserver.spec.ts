@@ -255,6 +255,48 @@ describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", functio
         timings.push(`can-i ${asked.length} questions`);
     });
 
+    it("the agents' pod template (configured as code) is admitted in a restricted namespace", async () => {
+        let input = merge(stack("dynamic", "csi", "agents-psa"), "jenkins", {
+            agents: { enabled: true, namespace: "agents-psa-pods" },
+        });
+        input = {
+            ...input,
+            secrets: { ...input.secrets, "jenkins.adminPassword": "cluster-suite-password" },
+        };
+        const r = await runOk(input);
+        apply(r);
+        const casc = one(r, "ConfigMap", "jenkins-casc").inputs as { data: Record<string, string> };
+        const cloud = YAML.parse(casc.data["jenkins-ceph.yaml"]).jenkins.clouds[0].kubernetes;
+        const template = YAML.parse(cloud.templates[0].yaml);
+        // What the Kubernetes plugin adds when it starts an agent: its labels, the
+        // workspace volume and the connection settings of the jnlp container.
+        const spec = structuredClone(template.spec);
+        spec.volumes = [{ name: "workspace-volume", emptyDir: {} }];
+        spec.containers[0].env = [{ name: "JENKINS_URL", value: cloud.jenkinsUrl }];
+        spec.containers[0].volumeMounts = [
+            { name: "workspace-volume", mountPath: "/home/jenkins/agent" },
+        ];
+        const agent = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "agent-1", namespace: cloud.namespace, labels: { jenkins: "slave" } },
+            spec,
+        };
+        const ns = kubectl(["get", "ns", cloud.namespace, "-o", "jsonpath={.metadata.labels}"]);
+        assert.match(ns.out, /"pod-security.kubernetes.io\/enforce":"restricted"/);
+        const out = kubectl(["apply", "-f", "-"], YAML.stringify(agent));
+        assert.ok(out.ok, out.out);
+        assert.doesNotMatch(out.out, /violates PodSecurity|Warning/);
+        // The check can fail: the same pod without its security context is refused.
+        const bare = structuredClone(agent);
+        bare.metadata.name = "agent-2";
+        delete bare.spec.securityContext;
+        delete bare.spec.containers[0].securityContext;
+        const refused = kubectl(["apply", "-f", "-"], YAML.stringify(bare));
+        assert.ok(!refused.ok);
+        assert.match(refused.out, /violates PodSecurity "restricted/);
+    });
+
     it("the Ceph Secrets' namespace refuses any pod that is not restricted", () => {
         const bad = {
             apiVersion: "v1",

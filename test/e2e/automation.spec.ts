@@ -228,7 +228,8 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 const { ops } = await up();
                 for (const [k, op] of ops) assert.ok(!REPLACING.includes(op), `${op} ${k}`);
                 assert.equal(ops.get("kubernetes:core/v1:Secret::ceph-secret-user"), "update");
-                const secret = world!.get("secret", combo.namespace, "ceph-secret-user");
+                // The Ceph Secrets live in their own namespace (ceph.secretNamespace).
+                const secret = world!.get("secret", `${combo.namespace}-ceph`, "ceph-secret-user");
                 const field = combo.provisioner === "csi" ? "userKey" : "key";
                 assert.equal(Buffer.from(secret.data[field], "base64").toString(), rotated);
                 const pvc = world!.get("pvc", combo.namespace, combo.claimName);
@@ -389,6 +390,71 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         await s.destroy();
         await world!.remove(s);
         world!.deleteNamespace("e2e-rook-ceph");
+    });
+
+    it("configured as code: up, a plugin change touches only its ConfigMap and the Deployment, removing the password brings the wizard back", async function () {
+        const combo = E2eWorld.configAsCodeCombo();
+        if (!combo) {
+            console.log("    SKIP: a user cluster: this test sets an admin password of its own");
+            this.skip();
+        }
+        const s = await world!.stack(combo);
+        world!.editConfig(s, {
+            jenkins: { plugins: ["git:5.7.0"], agents: { enabled: true } },
+            volume: { protect: false },
+        });
+        world!.setSecretSetting(s, "jenkins.adminPassword", "e2e-admin-password-not-for-use");
+        await s.up();
+        const ns = combo.namespace;
+        const admin = world!.get("secret", ns, "jenkins-admin");
+        assert.equal(Buffer.from(admin.data["jenkins-admin-user"], "base64").toString(), "admin");
+        const deployment = world!.get("deployment", ns, "jenkins");
+        const template = deployment.spec.template;
+        assert.equal(template.spec.initContainers[0].name, "install-plugins");
+        assert.match(
+            template.metadata.annotations["jenkins-ceph/config-checksum"],
+            /^[0-9a-f]{64}$/,
+        );
+        assert.equal(deployment.status.availableReplicas, 1);
+        const plugins = world!.get("configmap", ns, "jenkins-plugins").data["plugins.txt"];
+        assert.equal(
+            plugins,
+            "configuration-as-code:1985.vdda_32d0c4ea_b_\ngit:5.7.0\nkubernetes:4371.vb_33b_086d54a_1\n",
+        );
+        assert.ok(world!.exists("configmap", ns, "jenkins-casc"));
+
+        world!.editConfig(s, { jenkins: { plugins: ["git:5.7.1"] } });
+        const events: EngineEvent[] = [];
+        await s.up({ onEvent: (e) => events.push(e) });
+        const ops = changes(events);
+        assert.deepEqual(
+            [...ops].map(([k, op]) => `${op} ${k}`).sort(),
+            [
+                "update kubernetes:apps/v1:Deployment::jenkins",
+                "update kubernetes:core/v1:ConfigMap::jenkins-plugins",
+            ],
+            describeChanges(ops),
+        );
+        const rolled = world!.get("deployment", ns, "jenkins").spec.template;
+        assert.notEqual(
+            rolled.metadata.annotations["jenkins-ceph/config-checksum"],
+            template.metadata.annotations["jenkins-ceph/config-checksum"],
+        );
+
+        await world!.removeSetting(s, "jenkins.adminPassword");
+        await s.up();
+        assert.ok(!world!.exists("secret", ns, "jenkins-admin"), "the admin Secret is gone");
+        assert.ok(!world!.exists("configmap", ns, "jenkins-casc"), "the JCasC files are gone");
+        const wizard = world!.get("deployment", ns, "jenkins").spec.template.spec.containers[0];
+        const javaOpts = wizard.env.find((e: { name: string }) => e.name === "JAVA_OPTS").value;
+        assert.doesNotMatch(javaOpts, /runSetupWizard/);
+        assert.match(
+            String((await s.outputs()).initialAdminPasswordCommand?.value),
+            /initialAdminPassword$/,
+        );
+        world!.assertNoKeysInBackend();
+        await s.destroy();
+        await world!.remove(s);
     });
 
     // Stacks deployed by the last landed release keep every object when this program

@@ -317,6 +317,17 @@ export class E2eWorld {
     }
 
     /** `pulumi config set --secret` with the value on stdin, as the README tells users: never argv. */
+    /** `pulumi config set --secret` as a user runs it, the value on stdin; remembered for the leak checks. */
+    setSecretSetting(s: Stack, name: string, value: string): void {
+        this.keys.push(value);
+        this.setSecret(s, name, value);
+    }
+
+    /** `pulumi config rm` of one of this project's keys. */
+    async removeSetting(s: Stack, name: string): Promise<void> {
+        await s.removeConfig(`${PROJECT}:${name}`);
+    }
+
     private setSecret(s: Stack, name: string, value: string): void {
         const cli = USER_CONFIG ? "pulumi" : PULUMI_CLI;
         const r = spawnSync(
@@ -398,6 +409,12 @@ export class E2eWorld {
             input: docs.map((d) => YAML.stringify(d)).join("---\n"),
         });
         assert.ok(r.ok, r.out);
+    }
+
+    /** A static csi stack configured as code (admin password, plugins, agents); local world only. */
+    static configAsCodeCombo(): Combo | undefined {
+        if (USER_CONFIG) return undefined;
+        return combo("static", "csi", { short: "casc", namespace: "e2e-casc", image: "img-casc" });
     }
 
     /** What a cluster administrator does to remove a driver nothing uses any more. */

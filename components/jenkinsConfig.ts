@@ -1,0 +1,166 @@
+// Jenkins configured as code: the pinned plugin list, the configuration-as-code (JCasC)
+// files and the agents' pod template, as pure builders. The layout follows the Jenkins
+// Helm chart's (plugins.txt for jenkins-plugin-cli, a directory of JCasC YAML, the admin
+// credentials read from files in $SECRETS); nothing here has run against a live Jenkins.
+import { createHash } from "crypto";
+import * as YAML from "yaml";
+import { AGENT_PORT, HTTP_PORT } from "./names";
+
+/**
+ * What this program's own configuration needs, at versions the Jenkins chart pins for
+ * the 2.5xx line. A stack's `jenkins.plugins` may pin another version of either.
+ */
+const CASC_PLUGIN = "configuration-as-code:1985.vdda_32d0c4ea_b_";
+const KUBERNETES_PLUGIN = "kubernetes:4371.vb_33b_086d54a_1";
+
+/** The label the Kubernetes plugin puts on every agent pod (its default podLabels). */
+export const AGENT_POD_LABEL = { jenkins: "slave" };
+
+/** Where the controller finds what the ConfigMaps and the Secret hold. */
+export const CONFIG_PATHS = {
+    casc: "/var/jenkins_config/casc",
+    pluginFile: "/var/jenkins_config/plugins",
+    /** JCasC resolves ${name} from the file of that name here (its SECRETS variable). */
+    secrets: "/run/secrets/jenkins-ceph",
+};
+
+export const ADMIN_USER_KEY = "jenkins-admin-user";
+export const ADMIN_PASSWORD_KEY = "jenkins-admin-password";
+
+export interface AgentConfig {
+    /** Where agent pods run. */
+    namespace: string;
+    image: string;
+}
+
+export interface ConfigAsCodeArgs {
+    adminUser: string;
+    /** The URL Jenkins tells users and agents (Manage Jenkins > Location). */
+    url: string;
+    /** The Services agents dial: the web port, then the inbound agent port. */
+    serviceHost: string;
+    agentServiceHost: string;
+    agents?: AgentConfig;
+    /** The stack's own JCasC files, name -> YAML. */
+    userFiles: Record<string, string>;
+}
+
+/**
+ * plugins.txt: the program's base set (configuration-as-code when configured as code,
+ * kubernetes with agents) and the stack's pins, which win for the same id. Sorted so that
+ * the same set always gives the same file (and the same checksum).
+ */
+export function pluginsTxt(user: string[], opts: { asCode: boolean; agents: boolean }): string {
+    const byId = new Map<string, string>();
+    const base = [
+        ...(opts.asCode ? [CASC_PLUGIN] : []),
+        ...(opts.agents ? [KUBERNETES_PLUGIN] : []),
+    ];
+    for (const p of [...base, ...user]) byId.set(p.split(":")[0], p);
+    return [...byId.keys()]
+        .sort()
+        .map((id) => `${byId.get(id)}\n`)
+        .join("");
+}
+
+/**
+ * The agents' pod: the plugin merges its own jnlp container settings and workspace volume
+ * into this. Restricted Pod Security: non-root, no privilege escalation, no capabilities,
+ * RuntimeDefault seccomp; no service account token (a build needs no API access).
+ */
+export function agentPodSpec(image: string) {
+    return {
+        automountServiceAccountToken: false,
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            runAsGroup: 1000,
+            fsGroup: 1000,
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        containers: [
+            {
+                name: "jnlp",
+                image,
+                securityContext: {
+                    allowPrivilegeEscalation: false,
+                    capabilities: { drop: ["ALL"] },
+                    runAsNonRoot: true,
+                },
+                resources: {
+                    requests: { cpu: "500m", memory: "512Mi" },
+                    limits: { memory: "512Mi" },
+                },
+            },
+        ],
+    };
+}
+
+function kubernetesCloud(args: ConfigAsCodeArgs, agents: AgentConfig) {
+    return {
+        kubernetes: {
+            name: "kubernetes",
+            serverUrl: "https://kubernetes.default",
+            namespace: agents.namespace,
+            jenkinsUrl: `http://${args.serviceHost}:${HTTP_PORT}`,
+            jenkinsTunnel: `${args.agentServiceHost}:${AGENT_PORT}`,
+            containerCapStr: "10",
+            podLabels: Object.entries(AGENT_POD_LABEL).map(([key, value]) => ({ key, value })),
+            templates: [
+                {
+                    name: "default",
+                    namespace: agents.namespace,
+                    yamlMergeStrategy: "merge",
+                    yaml: YAML.stringify({
+                        apiVersion: "v1",
+                        kind: "Pod",
+                        spec: agentPodSpec(agents.image),
+                    }),
+                },
+            ],
+        },
+    };
+}
+
+/**
+ * The program's JCasC file: one admin (password from the mounted Secret), logged-in users
+ * may do anything and anonymous users nothing, no builds on the controller, the URL, and
+ * with agents the Kubernetes cloud.
+ */
+export function baseCasc(args: ConfigAsCodeArgs): string {
+    const doc = {
+        jenkins: {
+            numExecutors: 0,
+            securityRealm: {
+                local: {
+                    allowsSignup: false,
+                    users: [
+                        {
+                            id: args.adminUser,
+                            name: "Jenkins Admin",
+                            password: `\${${ADMIN_PASSWORD_KEY}}`,
+                        },
+                    ],
+                },
+            },
+            authorizationStrategy: { loggedInUsersCanDoAnything: { allowAnonymousRead: false } },
+            ...(args.agents ? { clouds: [kubernetesCloud(args, args.agents)] } : {}),
+        },
+        unclassified: { location: { url: args.url } },
+    };
+    return YAML.stringify(doc);
+}
+
+/** The JCasC directory's files: the program's first, then the stack's. */
+export function cascFiles(args: ConfigAsCodeArgs): Record<string, string> {
+    const files: Record<string, string> = { "jenkins-ceph.yaml": baseCasc(args) };
+    for (const [name, text] of Object.entries(args.userFiles)) files[`${name}.yaml`] = text;
+    return files;
+}
+
+/** A digest of what Jenkins reads only at start: in the pod template, a change rolls the pod. */
+export function configChecksum(parts: Record<string, string>): string {
+    const h = createHash("sha256");
+    for (const key of Object.keys(parts).sort()) h.update(`${key}\0${parts[key]}\0`);
+    return h.digest("hex");
+}

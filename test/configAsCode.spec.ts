@@ -1,0 +1,197 @@
+// Jenkins configured as code: the admin Secret, no wizard, pinned plugins through an init
+// container, JCasC files, a pod that rolls when any of it changes, and agents that can
+// run. What a running Jenkins does with these files is not checked here (no Jenkins can
+// be downloaded on these machines); see the README.
+import { strict as assert } from "assert";
+import * as YAML from "yaml";
+import { ProgramRun } from "../scripts/mockRuntime";
+import { stackFileConfig } from "../scripts/render";
+import { baseStack, COMBINATIONS, StackInput } from "./fixtures";
+import { Any, byKind, merge, one, runOk } from "./helpers";
+import { restrictedViolations } from "./podSecurity";
+
+const PASSWORD = "correct-horse-battery-staple";
+
+function asCode(input: StackInput, jenkins: Record<string, unknown> = {}): StackInput {
+    const i = merge(input, "jenkins", jenkins);
+    return { ...i, secrets: { ...i.secrets, "jenkins.adminPassword": PASSWORD } };
+}
+const pod = (r: ProgramRun) => (one(r, "Deployment").inputs as Any).spec.template;
+const env = (c: Any, name: string) => c.env.find((e: Any) => e.name === name)?.value;
+const casc = (r: ProgramRun) => (one(r, "ConfigMap", "jenkins-casc").inputs as Any).data;
+const checksum = (r: ProgramRun) => pod(r).metadata.annotations["jenkins-ceph/config-checksum"];
+
+describe("configuration as code", () => {
+    for (const [mode, prov] of COMBINATIONS) {
+        it(`${mode} x ${prov}: the admin Secret, the JCasC and plugin ConfigMaps, the init container, the checksum`, async () => {
+            const r = await runOk(asCode(baseStack(mode, prov), { agents: { enabled: true } }));
+            const admin = one(r, "Secret", "jenkins-admin");
+            assert.deepEqual((admin.inputs as Any).stringData, {
+                "jenkins-admin-user": "admin",
+                "jenkins-admin-password": PASSWORD,
+            });
+            assert.ok(admin.secretPaths.includes("stringData"), "the password is a Pulumi secret");
+            const t = pod(r);
+            const [init] = t.spec.initContainers;
+            assert.equal(init.name, "install-plugins");
+            assert.equal(init.image, "jenkins/jenkins:2.568.2-jdk21");
+            assert.deepEqual(init.command.slice(0, 5), [
+                "jenkins-plugin-cli",
+                "--war",
+                "/usr/share/jenkins/jenkins.war",
+                "--plugin-file",
+                "/var/jenkins_config/plugins/plugins.txt",
+            ]);
+            assert.deepEqual(restrictedViolations(t.spec), []);
+            assert.deepEqual(init.securityContext, t.spec.containers[0].securityContext);
+            assert.match(checksum(r), /^[0-9a-f]{64}$/);
+            const jenkins = t.spec.containers[0];
+            assert.equal(env(jenkins, "CASC_JENKINS_CONFIG"), "/var/jenkins_config/casc");
+            assert.equal(env(jenkins, "SECRETS"), "/run/secrets/jenkins-ceph");
+            assert.match(env(jenkins, "JAVA_OPTS"), / -Djenkins\.install\.runSetupWizard=false/);
+            // The password reaches the pod only as a mounted file, never as an env literal.
+            assert.ok(!JSON.stringify(t).includes(PASSWORD));
+            const admins = t.spec.volumes.find((v: Any) => v.name === "admin");
+            assert.equal(admins.secret.secretName, "jenkins-admin");
+            assert.equal(r.outputs.initialAdminPasswordCommand, undefined);
+            assert.equal(r.outputs.adminUser, "admin");
+        });
+    }
+
+    it("writes the base JCasC: one admin from the Secret, no anonymous access, no controller executors, the URL, the cloud", async () => {
+        const r = await runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                agents: { enabled: true },
+                ingress: { host: "ci.example.com", tlsSecretName: "ci-tls" },
+            }),
+        );
+        const base = YAML.parse(casc(r)["jenkins-ceph.yaml"]);
+        assert.equal(base.jenkins.numExecutors, 0);
+        assert.deepEqual(base.jenkins.securityRealm.local.users, [
+            { id: "admin", name: "Jenkins Admin", password: "${jenkins-admin-password}" },
+        ]);
+        assert.equal(base.jenkins.securityRealm.local.allowsSignup, false);
+        assert.deepEqual(base.jenkins.authorizationStrategy, {
+            loggedInUsersCanDoAnything: { allowAnonymousRead: false },
+        });
+        assert.equal(base.unclassified.location.url, "https://ci.example.com/");
+        const cloud = base.jenkins.clouds[0].kubernetes;
+        assert.equal(cloud.namespace, "ci-infra");
+        assert.equal(cloud.jenkinsUrl, "http://jenkins.ci-infra.svc.cluster.local:8080");
+        assert.equal(cloud.jenkinsTunnel, "jenkins-agent.ci-infra.svc.cluster.local:50000");
+        assert.deepEqual(cloud.podLabels, [{ key: "jenkins", value: "slave" }]);
+        const template = YAML.parse(cloud.templates[0].yaml);
+        assert.deepEqual(restrictedViolations(template.spec), []);
+        assert.equal(
+            template.spec.containers[0].image,
+            "jenkins/inbound-agent:3324.vea_eda_e98cd69-1",
+        );
+    });
+
+    it("uses the in-cluster URL without an ingress, and no cloud without agents", async () => {
+        const r = await runOk(asCode(baseStack("static", "csi")));
+        const base = YAML.parse(casc(r)["jenkins-ceph.yaml"]);
+        assert.equal(
+            base.unclassified.location.url,
+            "http://jenkins.ci-infra.svc.cluster.local:8080/",
+        );
+        assert.equal(base.jenkins.clouds, undefined);
+        assert.deepEqual(byKind(r, "Role"), []);
+    });
+
+    it("pins the program's base plugins and the stack's, the stack's version winning", async () => {
+        const r = await runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                agents: { enabled: true },
+                plugins: ["git:5.7.0", "kubernetes:4358.vcfd9c5a_0a_f51"],
+            }),
+        );
+        const txt = (one(r, "ConfigMap", "jenkins-plugins").inputs as Any).data["plugins.txt"];
+        assert.equal(
+            txt,
+            "configuration-as-code:1985.vdda_32d0c4ea_b_\ngit:5.7.0\nkubernetes:4358.vcfd9c5a_0a_f51\n",
+        );
+    });
+
+    it("adds the stack's JCasC files next to the program's", async () => {
+        const r = await runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                casc: { welcome: "jenkins:\n  systemMessage: Configured as code\n" },
+            }),
+        );
+        assert.deepEqual(Object.keys(casc(r)).sort(), ["jenkins-ceph.yaml", "welcome.yaml"]);
+        assert.equal(casc(r)["welcome.yaml"], "jenkins:\n  systemMessage: Configured as code\n");
+    });
+
+    it("a plugin or JCasC change changes the checksum (the pod rolls); the same config keeps it", async () => {
+        const base = await runOk(asCode(baseStack("dynamic", "csi"), { plugins: ["git:5.7.0"] }));
+        const same = await runOk(asCode(baseStack("dynamic", "csi"), { plugins: ["git:5.7.0"] }));
+        const plugin = await runOk(asCode(baseStack("dynamic", "csi"), { plugins: ["git:5.7.1"] }));
+        const file = await runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                plugins: ["git:5.7.0"],
+                casc: { welcome: "jenkins:\n  systemMessage: hi\n" },
+            }),
+        );
+        assert.equal(checksum(same), checksum(base));
+        assert.notEqual(checksum(plugin), checksum(base));
+        assert.notEqual(checksum(file), checksum(base));
+    });
+
+    it("agents in their own namespace: restricted namespace, Role and RoleBinding there, the cloud points there", async () => {
+        const r = await runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                agents: { enabled: true, namespace: "ci-agents" },
+                networkPolicy: { ingressNamespace: "ingress-nginx" },
+            }),
+        );
+        const ns = one(r, "Namespace", "ci-agents").inputs as Any;
+        assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+        assert.equal((one(r, "Role").inputs as Any).metadata.namespace, "ci-agents");
+        const rb = one(r, "RoleBinding").inputs as Any;
+        assert.equal(rb.metadata.namespace, "ci-agents");
+        assert.deepEqual(rb.subjects, [
+            { kind: "ServiceAccount", name: "jenkins", namespace: "ci-infra" },
+        ]);
+        const cloud = YAML.parse(casc(r)["jenkins-ceph.yaml"]).jenkins.clouds[0].kubernetes;
+        assert.equal(cloud.namespace, "ci-agents");
+        // The NetworkPolicy admits agents from their namespace.
+        const np = (one(r, "NetworkPolicy").inputs as Any).spec;
+        const agentPeer = np.ingress[1].from[0];
+        assert.deepEqual(agentPeer.namespaceSelector.matchLabels, {
+            "kubernetes.io/metadata.name": "ci-agents",
+        });
+    });
+
+    it("without an admin password: the wizard, no JCasC, no init container unless plugins are pinned", async () => {
+        const wizard = await runOk(baseStack("dynamic", "csi"));
+        assert.equal(pod(wizard).spec.initContainers, undefined);
+        assert.equal(pod(wizard).metadata.annotations, undefined);
+        assert.deepEqual(byKind(wizard, "ConfigMap"), []);
+        assert.doesNotMatch(env(pod(wizard).spec.containers[0], "JAVA_OPTS"), /runSetupWizard/);
+        assert.match(String(wizard.outputs.initialAdminPasswordCommand), /initialAdminPassword$/);
+
+        const pinned = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", { plugins: ["git:5.7.0"] }),
+        );
+        assert.equal(pod(pinned).spec.initContainers[0].name, "install-plugins");
+        assert.equal(
+            (one(pinned, "ConfigMap", "jenkins-plugins").inputs as Any).data["plugins.txt"],
+            "git:5.7.0\n",
+        );
+        assert.deepEqual(
+            byKind(pinned, "Secret").filter((s) => s.name.includes("admin")),
+            [],
+        );
+    });
+
+    it("render notes say when the wizard runs", () => {
+        const { notes } = stackFileConfig("dev");
+        assert.ok(
+            notes.some((n) =>
+                /jenkins\.adminPassword is not set: Jenkins starts with its setup wizard/.test(n),
+            ),
+            notes.join("\n"),
+        );
+    });
+});
