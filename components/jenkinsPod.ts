@@ -27,6 +27,11 @@ export interface JenkinsPodArgs {
     serviceAccountName?: pulumi.Input<string>;
     /** Pinned plugins and configuration as code; undefined = the setup wizard decides. */
     config?: PodConfig;
+    /**
+     * The newest snapshot of the home, taken before this pod template's software first
+     * ran. Through this input the Deployment waits for the snapshot step.
+     */
+    lastSnapshot?: pulumi.Input<string>;
 }
 
 export interface PodConfig {
@@ -237,6 +242,13 @@ function createPodSpec(args: JenkinsPodArgs): inputs.core.v1.PodSpec {
     };
 }
 
+function podAnnotations(args: JenkinsPodArgs): Record<string, pulumi.Input<string>> | undefined {
+    const out: Record<string, pulumi.Input<string>> = {};
+    if (args.config) out["jenkins-ceph/config-checksum"] = args.config.checksum;
+    if (args.lastSnapshot !== undefined) out["jenkins-ceph/snapshot"] = args.lastSnapshot;
+    return Object.keys(out).length ? out : undefined;
+}
+
 export function createDeploymentArgs(args: JenkinsPodArgs) {
     const labels = { ...APP_LABEL };
     return {
@@ -247,12 +259,7 @@ export function createDeploymentArgs(args: JenkinsPodArgs) {
             strategy: { type: "Recreate" },
             selector: { matchLabels: labels },
             template: {
-                metadata: {
-                    labels,
-                    annotations: args.config
-                        ? { "jenkins-ceph/config-checksum": args.config.checksum }
-                        : undefined,
-                },
+                metadata: { labels, annotations: podAnnotations(args) },
                 spec: createPodSpec(args),
             },
         },

@@ -11,6 +11,8 @@ import { APP_LABEL } from "./names";
 import type { CephConnection, StaticImage } from "./cephConnection";
 import { RbdImage, SshHost } from "./rbdImage";
 import { RetainedVolumeNote } from "./retainedVolumeNote";
+import { JenkinsSnapshot, SnapshotInfo } from "./jenkinsSnapshot";
+import type { SnapshotParams } from "./rbdScript";
 
 interface CommonVolumeArgs {
     namespace: pulumi.Input<string>;
@@ -22,6 +24,15 @@ interface CommonVolumeArgs {
     protect: boolean;
     /** What the claim must wait for (the Secrets and class, a csi driver). */
     dependsOn?: pulumi.Resource[];
+    /** Snapshot the image before Jenkins restarts on different software; undefined = off. */
+    snapshots?: SnapshotArgs;
+}
+
+export interface SnapshotArgs {
+    fingerprints: SnapshotParams["fingerprints"];
+    keep: number;
+    /** How rbd reaches Ceph (dynamic mode: the image comes from the bound PV). */
+    connection: CephConnection;
 }
 
 export interface DynamicVolumeArgs extends CommonVolumeArgs {
@@ -88,6 +99,8 @@ export class JenkinsVolume extends pulumi.ComponentResource {
     public readonly claimName: pulumi.Output<string>;
     public readonly volume?: PersistentVolume;
     public readonly image?: RbdImage;
+    /** This program's snapshots of the image, oldest first (snapshots on). */
+    public readonly snapshots?: pulumi.Output<SnapshotInfo[]>;
 
     constructor(name: string, args: JenkinsVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins-ceph:index:JenkinsVolume", name, {}, opts);
@@ -120,6 +133,62 @@ export class JenkinsVolume extends pulumi.ComponentResource {
             dependsOn: claimDeps,
         });
         this.claimName = claim.metadata.name;
+        let step: pulumi.Output<JenkinsSnapshot | undefined> = pulumi.output(undefined);
+        const snap = args.snapshots;
+        if (snap) {
+            const c = snap.connection.args;
+            const common = {
+                monitors: c.monitors,
+                userId: c.user,
+                userKey: c.userKey,
+                timeoutSeconds: c.timeoutSeconds,
+                fingerprints: snap.fingerprints,
+                keep: snap.keep,
+            };
+            if (args.mode === "static") {
+                step = pulumi.output(
+                    new JenkinsSnapshot(
+                        `${name}-snapshot`,
+                        {
+                            ...common,
+                            pool: c.pool,
+                            image: args.image.image,
+                            purgeOnDelete: args.image.deleteOnDestroy,
+                            host: args.rbdHost,
+                        },
+                        { parent: this, dependsOn: [this.image!] },
+                    ),
+                );
+            } else {
+                // The provisioner named the image: read it from the bound PV (a first
+                // preview, with the claim not yet bound, has none to snapshot).
+                step = claim.spec.volumeName.apply((pvName) => {
+                    if (!pvName) return undefined;
+                    const pv = PersistentVolume.get(`${name}-snapshot-pv`, pvName, {
+                        parent: this,
+                    });
+                    const src = pv.spec;
+                    return new JenkinsSnapshot(
+                        `${name}-snapshot`,
+                        {
+                            ...common,
+                            pool: src.apply(
+                                (x) => x?.rbd?.pool ?? x?.csi?.volumeAttributes?.pool ?? "",
+                            ),
+                            image: src.apply(
+                                (x) => x?.rbd?.image ?? x?.csi?.volumeAttributes?.imageName ?? "",
+                            ),
+                            purgeOnDelete: args.reclaimPolicy === "Delete",
+                        },
+                        { parent: this, dependsOn: [claim] },
+                    );
+                });
+            }
+            this.snapshots = step.apply((x) =>
+                x ? x.snapshots : pulumi.output<SnapshotInfo[]>([]),
+            );
+        }
+
         if (args.mode === "dynamic" && args.reclaimPolicy === "Retain") {
             new RetainedVolumeNote(`${name}-kept`, { claim }, { parent: this });
         }

@@ -17,17 +17,46 @@ export interface RbdImageArgs extends RbdScriptParams {
     host?: SshHost;
 }
 
-/** Inputs shared by the local and the remote command. */
-function rbdCommandArgs(args: RbdImageArgs) {
-    return {
-        ...RBD_COMMANDS,
-        stdin: pulumi.secret(pulumi.output(args.userKey).apply((k) => rbdProgram(args, k))),
-        // Only what identifies the image replaces the resource; size changes are updates.
-        triggers: [args.pool, args.image],
+export interface RbdCommandArgs {
+    commands: { create: string; update: string; delete: string };
+    /** The whole program, with the key: a Pulumi secret on standard input. */
+    stdin: pulumi.Input<string>;
+    /** What identifies the object the command manages: a change replaces the command. */
+    triggers: pulumi.Input<string>[];
+    host?: SshHost;
+}
+
+/** A command that runs the rbd program locally, or on `host` over SSH. */
+export function rbdCommand(
+    name: string,
+    args: RbdCommandArgs,
+    opts: pulumi.CustomResourceOptions,
+): local.Command | remote.Command {
+    const common = {
+        ...args.commands,
+        stdin: pulumi.secret(args.stdin),
+        triggers: args.triggers,
         addPreviousOutputInEnv: false,
-        // The scripts never print the key; stdout says what happened to the image.
+        // The scripts never print the key; stdout says what happened.
         logging: "stdoutAndStderr" as const,
     };
+    const cmdOpts = { ...opts, replaceOnChanges: ["triggers"] };
+    return args.host
+        ? new remote.Command(
+              name,
+              {
+                  ...common,
+                  connection: {
+                      host: args.host.host,
+                      port: args.host.port,
+                      user: args.host.user,
+                      privateKey: pulumi.secret(args.host.privateKey),
+                      dialErrorLimit: 3,
+                  },
+              },
+              cmdOpts,
+          )
+        : new local.Command(name, { ...common, interpreter: ["/bin/sh", "-c"] }, cmdOpts);
 }
 
 export class RbdImage extends pulumi.ComponentResource {
@@ -40,27 +69,17 @@ export class RbdImage extends pulumi.ComponentResource {
 
     constructor(name: string, args: RbdImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins-ceph:index:RbdImage", name, {}, opts);
-        const common = rbdCommandArgs(args);
-        const cmdOpts: pulumi.CustomResourceOptions = {
-            parent: this,
-            replaceOnChanges: ["triggers"],
-        };
-        this.command = args.host
-            ? new remote.Command(
-                  name,
-                  {
-                      ...common,
-                      connection: {
-                          host: args.host.host,
-                          port: args.host.port,
-                          user: args.host.user,
-                          privateKey: pulumi.secret(args.host.privateKey),
-                          dialErrorLimit: 3,
-                      },
-                  },
-                  cmdOpts,
-              )
-            : new local.Command(name, { ...common, interpreter: ["/bin/sh", "-c"] }, cmdOpts);
+        this.command = rbdCommand(
+            name,
+            {
+                commands: RBD_COMMANDS,
+                stdin: pulumi.output(args.userKey).apply((k) => rbdProgram(args, k)),
+                // Only what identifies the image replaces the resource; size changes are updates.
+                triggers: [args.pool, args.image],
+                host: args.host,
+            },
+            { parent: this },
+        );
         this.pool = args.pool;
         this.image = args.image;
         this.sizeMiB = Number(args.sizeMiB);

@@ -20,6 +20,25 @@ export interface RbdScriptParams {
     deleteOnDestroy: boolean;
 }
 
+/** The snapshot step: what Jenkins will run on, by area, and how many snapshots to keep. */
+export interface SnapshotParams {
+    pool: string;
+    image: string;
+    monitors: string[];
+    userId: string;
+    timeoutSeconds: number;
+    /** sha256 per area whose change restarts Jenkins on different software. */
+    fingerprints: { image: string; plugins: string; javaopts: string; casc: string };
+    keep: number;
+    /** On destroy, remove this program's snapshots (the image is going: they would block it). */
+    purgeOnDelete: boolean;
+    /** The restore step only: the snapshot to roll the image back to. */
+    restore?: string;
+}
+
+/** The prefix of every snapshot this program makes; it never touches any other. */
+export const SNAPSHOT_PREFIX = "jenkins-ceph-";
+
 const SAFE = /^[A-Za-z0-9_.,:[\]-]*$/;
 
 function quote(v: string): string {
@@ -27,16 +46,25 @@ function quote(v: string): string {
     return `'${v}'`;
 }
 
-function header(p: RbdScriptParams): string {
+function header(p: RbdScriptParams | SnapshotParams): string {
+    const image = "sizeMiB" in p;
+    const fp = "fingerprints" in p ? p.fingerprints : undefined;
     return `unset CEPH_ARGS CEPH_KEYRING CEPH_CONF
 RBD_POOL=${quote(p.pool)}
 RBD_IMAGE=${quote(p.image)}
-RBD_SIZE_MIB=${p.sizeMiB.toString()}
-RBD_FEATURES=${quote(p.features)}
+RBD_SIZE_MIB=${image ? p.sizeMiB.toString() : "0"}
+RBD_FEATURES=${quote(image ? p.features : "")}
 RBD_MONITORS=${quote(p.monitors.join(","))}
 RBD_USER=${quote(p.userId)}
 RBD_TIMEOUT=${Math.floor(p.timeoutSeconds)}
-RBD_DELETE=${p.deleteOnDestroy ? "true" : "false"}
+RBD_DELETE=${(image ? p.deleteOnDestroy : p.purgeOnDelete) ? "true" : "false"}
+SNAP_KEEP=${"keep" in p ? Math.floor(p.keep) : 0}
+SNAP_PREFIX=${quote(SNAPSHOT_PREFIX)}
+FP_IMAGE=${quote(fp?.image ?? "")}
+FP_PLUGINS=${quote(fp?.plugins ?? "")}
+FP_JAVAOPTS=${quote(fp?.javaopts ?? "")}
+FP_CASC=${quote(fp?.casc ?? "")}
+RESTORE_SNAP=${quote("restore" in p && p.restore ? p.restore : "")}
 say() { printf 'rbd image %s/%s: %s\\n' "$RBD_POOL" "$RBD_IMAGE" "$*"; }
 die() { printf 'rbd image %s/%s: %s\\n' "$RBD_POOL" "$RBD_IMAGE" "$*" >&2; exit 1; }
 `;
@@ -110,13 +138,106 @@ fi
 }
 `;
 
+/**
+ * This program's snapshots of the image, oldest first (the names carry a UTC timestamp),
+ * one per line; nothing when the image is gone. Needs CLIENT.
+ */
+const SNAP_LIST = `snap_list() {
+    rbdc snap ls --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/snaps" || {
+        rc=$?
+        [ "$rc" -eq 2 ] && return 0
+        explain $rc "snap ls"
+    }
+    tr '{' '\\n' < "$tmp/snaps" | sed -n 's/.*"name":"\\([^"]*\\)".*/\\1/p' | grep "^$SNAP_PREFIX" | sort || true
+}
+purge_snaps() {
+    for s in $(snap_list); do
+        rbdc snap rm --no-progress "$RBD_POOL/$RBD_IMAGE@$s" || explain $? "snap rm $s"
+        say "removed snapshot $s"
+    done
+}
+`;
+
+/**
+ * A snapshot when what Jenkins runs on changed since the last one (the image keeps the
+ * last fingerprints as image-meta jenkins-ceph.*), then retention: the newest SNAP_KEEP
+ * of this program's snapshots stay; one with clones or protection is kept and said so.
+ * Prints each remaining snapshot as "snapshot: NAME" for the stack's output.
+ */
+const SNAPSHOT = `rbd_snapshot() {
+${CLIENT}${SNAP_LIST}
+rbdc image-meta list --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/meta" || explain $? "image-meta list"
+reason=""
+for kv in "image=$FP_IMAGE" "plugins=$FP_PLUGINS" "javaopts=$FP_JAVAOPTS" "casc=$FP_CASC"; do
+    k=\${kv%%=*}
+    v=\${kv#*=}
+    old=$(sed -n "s/.*\\"jenkins-ceph\\.$k\\": *\\"\\([^\\"]*\\)\\".*/\\1/p" "$tmp/meta")
+    [ "$old" = "$v" ] || reason="$reason\${reason:+-}$k"
+done
+grep -q '"jenkins-ceph\\.' "$tmp/meta" || reason=initial
+if [ -z "$reason" ]; then
+    say "nothing Jenkins runs on changed since the last snapshot; none taken"
+else
+    name="$SNAP_PREFIX$(date -u +%Y%m%dT%H%M%SZ)-$reason"
+    rbdc snap create "$RBD_POOL/$RBD_IMAGE@$name" || explain $? "snap create"
+    for kv in "image=$FP_IMAGE" "plugins=$FP_PLUGINS" "javaopts=$FP_JAVAOPTS" "casc=$FP_CASC"; do
+        rbdc image-meta set "$RBD_POOL/$RBD_IMAGE" "jenkins-ceph.\${kv%%=*}" "\${kv#*=}" || explain $? "image-meta set"
+    done
+    say "snapshot $name taken before Jenkins restarts ($reason)"
+fi
+all=$(snap_list)
+excess=$(( $(printf '%s\\n' "$all" | grep -c .) - SNAP_KEEP ))
+if [ "$excess" -gt 0 ]; then
+    for s in $(printf '%s\\n' "$all" | head -n "$excess"); do
+        if rbdc children "$RBD_POOL/$RBD_IMAGE@$s" > "$tmp/children" && [ -s "$tmp/children" ]; then
+            say "kept snapshot $s beyond volume.snapshots.keep: it has clones ($(tr '\\n' ' ' < "$tmp/children")); flatten or remove them to let it go"
+        elif rbdc snap rm --no-progress "$RBD_POOL/$RBD_IMAGE@$s"; then
+            say "pruned snapshot $s (volume.snapshots.keep is $SNAP_KEEP)"
+        else
+            rc=$?
+            case $rc in
+            16) say "kept snapshot $s beyond volume.snapshots.keep: it is protected (rbd snap unprotect it to let it go)" ;;
+            *) explain $rc "snap rm $s" ;;
+            esac
+        fi
+    done
+fi
+for s in $(snap_list); do printf 'snapshot: %s\\n' "$s"; done
+}
+rbd_restore() {
+${CLIENT}${SNAP_LIST}
+[ -n "$RESTORE_SNAP" ] || die "no snapshot named to restore"
+snap_list | grep -qxF "$RESTORE_SNAP" ||
+    die "has no snapshot $RESTORE_SNAP made by this program; nothing was changed (its snapshots: $(snap_list | tr '\\n' ' '))"
+rbdc status --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/status" || explain $? "status"
+if grep -q '"address"' "$tmp/status"; then
+    die "is still open by a client (watchers: $(grep -o '"address":"[^"]*"' "$tmp/status" | tr '\\n' ' ')): the Jenkins pod, or a node that has not unmapped it yet, still holds the volume; nothing was changed"
+fi
+safety="$SNAP_PREFIX$(date -u +%Y%m%dT%H%M%SZ)-pre-restore"
+rbdc snap create "$RBD_POOL/$RBD_IMAGE@$safety" || explain $? "snap create"
+say "snapshot $safety taken: the state before this restore, to undo it"
+rbdc snap rollback --no-progress "$RBD_POOL/$RBD_IMAGE@$RESTORE_SNAP" || explain $? "snap rollback"
+say "rolled back to snapshot $RESTORE_SNAP"
+}
+rbd_purge() {
+if [ "$RBD_DELETE" != true ]; then
+    say "this program's snapshots stay with the image"
+    exit 0
+fi
+${CLIENT}${SNAP_LIST}
+purge_snaps
+}
+`;
+
 /** Destroy leaves the image unless the stack asked for deletion. */
 const DELETE = `rbd_delete() {
 if [ "$RBD_DELETE" != true ]; then
     say "left in place with its data (volume.deleteImageOnDestroy is false); remove it by hand with: rbd rm $RBD_POOL/$RBD_IMAGE"
     exit 0
 fi
-${CLIENT}
+${CLIENT}${SNAP_LIST}
+# This program's snapshots would block the removal; any other snapshot still does.
+purge_snaps
 if rbdc rm --no-progress "$RBD_POOL/$RBD_IMAGE"; then
     say "removed (volume.deleteImageOnDestroy is true)"
 else
@@ -137,6 +258,13 @@ export const RBD_COMMANDS = {
     delete: "sh -s delete",
 } as const;
 
+/** The snapshot step's commands. */
+export const SNAPSHOT_COMMANDS = {
+    create: "sh -s snapshot",
+    update: "sh -s snapshot",
+    delete: "sh -s purge",
+} as const;
+
 const KEY_END = "RBD_KEY_END";
 
 /**
@@ -144,7 +272,7 @@ const KEY_END = "RBD_KEY_END";
  * sh parses a function body whole before running it, and the call takes /dev/null as
  * its input, so no rbd child can read the rest of the program.
  */
-export function rbdProgram(p: RbdScriptParams, key: string): string {
+export function rbdProgram(p: RbdScriptParams | SnapshotParams, key: string): string {
     const k = key.trim();
     // A validated cephx key is base64; refuse anything that could end the here-document.
     if (!/^[A-Za-z0-9+/=]*$/.test(k)) throw new Error("rbd program: the key is not base64");
@@ -154,10 +282,13 @@ cat <<'${KEY_END}'
 ${k}
 ${KEY_END}
 }
-${ENSURE}${DELETE}case \${1:-} in
+${ENSURE}${DELETE}${SNAPSHOT}case \${1:-} in
 ensure) rbd_ensure </dev/null ;;
 delete) rbd_delete </dev/null ;;
-*) die "unknown step '\${1:-}' (expected ensure or delete)" ;;
+snapshot) rbd_snapshot </dev/null ;;
+purge) rbd_purge </dev/null ;;
+restore) rbd_restore </dev/null ;;
+*) die "unknown step '\${1:-}' (expected ensure, delete, snapshot or purge)" ;;
 esac
 `;
 }

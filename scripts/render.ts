@@ -174,6 +174,12 @@ export function describeOther(r: RegisteredResource): string {
             r.type === "command:remote:Command"
                 ? `over SSH on ${String((r.inputs.connection as { host?: string } | undefined)?.host)}`
                 : "on this machine";
+        if (r.inputs.create === "sh -s snapshot") {
+            const img = v("RBD_POOL")
+                ? `rbd image ${v("RBD_POOL")}/${v("RBD_IMAGE")}`
+                : "the bound PV's rbd image";
+            return `snapshot of ${img} by rbd ${where} before Jenkins restarts on a new image, plugins, JVM options or JCasC; keeps the newest ${v("SNAP_KEEP")} of its own; on destroy its snapshots are ${v("RBD_DELETE") === "true" ? "REMOVED with the image" : "kept"}`;
+        }
         return `rbd image ${v("RBD_POOL")}/${v("RBD_IMAGE")}, ${v("RBD_SIZE_MIB")} MiB, features ${v("RBD_FEATURES")}: created, adopted or grown (never shrunk) by rbd ${where}; on destroy ${v("RBD_DELETE") === "true" ? "DELETED" : "kept"}`;
     }
     if (r.type === "kubernetes:helm.sh/v3:Release") {

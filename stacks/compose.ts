@@ -11,7 +11,13 @@ import { CephStorage } from "../components/cephStorage";
 import { Jenkins } from "../components/jenkins";
 import { JenkinsNamespace } from "../components/jenkinsNamespace";
 import { JenkinsVolume, JenkinsVolumeArgs } from "../components/jenkinsVolume";
+import { pluginsTxt } from "../components/jenkinsConfig";
+import type { SnapshotInfo } from "../components/jenkinsSnapshot";
+import type { SnapshotArgs } from "../components/jenkinsVolume";
 import type { Settings } from "./settings";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 
 type CephSettings = Exclude<Settings["ceph"], { provisioner: "existing" }>;
 
@@ -38,6 +44,8 @@ export interface StackOutputs {
     url: pulumi.Output<string>;
     /** With ingress.host: the URL users open (https when ingress.tlsSecretName is set). */
     externalUrl?: string;
+    /** This program's snapshots of Jenkins' home, oldest first (volume.snapshots). */
+    snapshots?: pulumi.Output<SnapshotInfo[]>;
     /** Setup wizard only (no jenkins.adminPassword): how to read the first password. */
     initialAdminPasswordCommand?: pulumi.Output<string>;
     /** Configured as code: the admin's user id (the password is the stack's secret). */
@@ -98,6 +106,38 @@ export function instanceSettings(s: Settings, tag: string): Settings {
     return { ...s, jenkins, ceph };
 }
 
+const sha256 = (v: string) => createHash("sha256").update(v).digest("hex");
+
+/**
+ * What Jenkins runs on, by area: a change in any of them restarts Jenkins on different
+ * software, so the snapshot step takes a snapshot first. Never includes a secret.
+ */
+function fingerprints(s: Settings): SnapshotArgs["fingerprints"] {
+    const j = s.jenkins;
+    const asCode = j.adminPassword !== undefined;
+    return {
+        image: sha256(j.image),
+        plugins: sha256(pluginsTxt(j.plugins, { asCode, agents: j.agents.enabled })),
+        javaopts: sha256(`${j.javaOptsResolved}\n${j.jenkinsOpts}`),
+        casc: sha256(
+            JSON.stringify({
+                asCode,
+                user: j.adminUser,
+                casc: j.casc,
+                agents: j.agents,
+                ingress: j.ingress,
+            }),
+        ),
+    };
+}
+
+/** Whether `rbd` is on this machine's PATH (where the snapshot step runs unless rbdHost says). */
+function rbdOnPath(): boolean {
+    return (process.env.PATH ?? "")
+        .split(path.delimiter)
+        .some((d) => d !== "" && fs.existsSync(path.join(d, "rbd")));
+}
+
 /**
  * Registers every resource of a stack. `prefix` goes in front of each top-level name so
  * several instances can live in one program (the scale bench); a stack uses "".
@@ -111,6 +151,21 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
     );
     const parts = cephParts(s, prefix, ns);
 
+    const snapshots: SnapshotArgs | undefined =
+        parts && s.volume.snapshots.enabled
+            ? {
+                  fingerprints: fingerprints(s),
+                  keep: s.volume.snapshots.keep,
+                  connection: parts.connection,
+              }
+            : undefined;
+    if (snapshots && !(s.mode === "static" && s.rbdHost) && !rbdOnPath()) {
+        void pulumi.log.warn(
+            "volume.snapshots: rbd is not on this machine's PATH, so the snapshot before Jenkins restarts will fail; install ceph-common here" +
+                (s.mode === "static" ? ", set rbdHost to a host that has it" : "") +
+                ", or set volume.snapshots.enabled to false",
+        );
+    }
     const common = {
         namespace: ns.name,
         claimName: s.volume.claimName,
@@ -118,6 +173,7 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         accessMode: s.volume.accessMode,
         protect: s.volume.protect,
         dependsOn: parts?.dependsOn,
+        snapshots,
     };
     let volumeArgs: JenkinsVolumeArgs;
     if (s.mode === "static") {
@@ -169,6 +225,7 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         casc: s.jenkins.casc,
         pdb: s.jenkins.pdb,
         networkPolicy: s.jenkins.networkPolicy,
+        lastSnapshot: home.snapshots?.apply((l) => l.at(-1)?.name ?? ""),
         dependsOn: [home],
     });
 
@@ -181,6 +238,7 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         rbdImage: home.image ? `${home.image.pool}/${home.image.image}` : undefined,
         storageClassName: s.mode === "dynamic" ? pulumi.output(s.ceph.storageClassName) : undefined,
         cephSecretNamespace: parts?.ceph.secretNamespace,
+        snapshots: home.snapshots,
         serviceName: jenkins.serviceName,
         url: jenkins.url,
         externalUrl: ingress

@@ -76,6 +76,7 @@ export function javaOptsTokens(
 function existingClassRules(
     ceph: StackFields["ceph"],
     mode: StackFields["mode"] | undefined,
+    volume: StackFields["volume"] | undefined,
     add: Add,
 ): void {
     if (mode === "static") {
@@ -83,6 +84,13 @@ function existingClassRules(
             "ceph.existingStorageClass",
             "applies to dynamic mode only: a static volume is this stack's own rbd image, which needs ceph.pool, ceph.user and the key",
             "leave it out, or set mode to dynamic",
+        );
+    }
+    if (volume?.snapshots.enabled ?? true) {
+        add(
+            "volume.snapshots.enabled",
+            "must be false with ceph.existingStorageClass: this stack has no Ceph key or monitors to run rbd with (snapshot the image with the cluster's own tools)",
+            "false",
         );
     }
     if (ceph.csi.install) {
@@ -121,7 +129,7 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
         }
     }
     if (ceph?.existingStorageClass !== undefined) {
-        existingClassRules(ceph, mode, add);
+        existingClassRules(ceph, mode, volume, add);
     } else if (ceph) {
         for (const field of ["pool", "user"] as const) {
             if (ceph[field] === undefined) add(`ceph.${field}`, "is required");
@@ -138,13 +146,16 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
                 "false",
             );
         }
-        const needsMonitors = !csi || mode === "static" || ceph.csi.install;
+        const snapshots = volume?.snapshots.enabled ?? true;
+        const needsMonitors = !csi || mode === "static" || ceph.csi.install || snapshots;
         if (ceph.monitors === undefined && needsMonitors) {
             const why = !csi
                 ? "with the in-tree provisioner"
                 : mode === "static"
                   ? "in static mode (rbd runs against them)"
-                  : "when ceph.csi.install is true (they go into the driver's ceph-csi-config)";
+                  : ceph.csi.install
+                    ? "when ceph.csi.install is true (they go into the driver's ceph-csi-config)"
+                    : "for the snapshots before Jenkins restarts (rbd runs against them); or set volume.snapshots.enabled to false";
             add("ceph.monitors", `is required ${why}`);
         } else if (ceph.monitors !== undefined && ceph.monitors.length === 0) {
             add("ceph.monitors", "is empty");

@@ -152,6 +152,17 @@ export const volumeSchema = z
         claimName: str(rules.dnsSubdomain).default("jenkins").describe("jenkins"),
         deleteImageOnDestroy: z.boolean().default(false).describe("false"),
         protect: z.boolean().optional().describe("false"),
+        snapshots: z
+            .object({
+                enabled: z
+                    .boolean()
+                    .default(true)
+                    .describe("true (false where no machine can run rbd against the monitors)"),
+                keep: z.number().int().min(1).max(100).default(5).describe("5"),
+            })
+            .strict()
+            .default({})
+            .describe('{"enabled": true, "keep": 5}'),
     })
     .strict();
 

@@ -98,7 +98,11 @@ describe("least privilege: the Ceph key", () => {
 describe("ceph.existingStorageClass (Rook)", () => {
     const rook = () => ({
         stack: "test",
-        values: { mode: "dynamic", ceph: { existingStorageClass: "rook-ceph-block" } },
+        values: {
+            mode: "dynamic",
+            ceph: { existingStorageClass: "rook-ceph-block" },
+            volume: { snapshots: { enabled: false } },
+        },
         secrets: {},
     });
 

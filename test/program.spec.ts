@@ -58,12 +58,13 @@ describe("program: dynamic mode, csi provisioner", () => {
         assert.equal(byKind(r, "PersistentVolume").length, 0);
     });
 
-    it("registers no rbd command in dynamic mode, only the note a destroy prints", () => {
+    it("registers no rbd image step in dynamic mode: the note a destroy prints, and the snapshot step", () => {
         const commands = r.resources.filter((x) => x.type.startsWith("command:"));
         assert.deepEqual(
             commands.map((x) => x.name),
-            ["jenkins-home-kept"],
+            ["jenkins-home-kept", "jenkins-home-snapshot"],
         );
+        assert.equal((commands[1].inputs as Any).create, "sh -s snapshot");
         const note = commands[0].inputs as Any;
         assert.equal(note.create, undefined);
         assert.equal(note.stdin, undefined);
@@ -79,7 +80,10 @@ describe("program: dynamic mode, csi provisioner", () => {
         const del = await runOk(
             merge(baseStack("dynamic", "csi"), "volume", { reclaimPolicy: "Delete" }),
         );
-        assert.equal(del.resources.filter((x) => x.type.startsWith("command:")).length, 0);
+        assert.deepEqual(
+            del.resources.filter((x) => x.type.startsWith("command:")).map((x) => x.name),
+            ["jenkins-home-snapshot"],
+        );
     });
 
     it("makes the claim wait for the credentials and class, and the Deployment for the claim", () => {
@@ -116,6 +120,7 @@ describe("program: dynamic mode, csi provisioner", () => {
             "namespace",
             "pvcName",
             "serviceName",
+            "snapshots",
             "storageClassName",
             "url",
         ]);
@@ -129,6 +134,7 @@ describe("program: dynamic mode, csi provisioner", () => {
             "pvcName",
             "rbdImage",
             "serviceName",
+            "snapshots",
             "url",
         ]);
         assert.equal(fixed.outputs.rbdImage, "kubes/jenkins");

@@ -363,7 +363,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         );
         world!.editConfig(s, {
             ceph: { ...gone, existingStorageClass: "e2e-rook-block", pool: "kubes" },
-            volume: { protect: false },
+            volume: { protect: false, snapshots: { enabled: false } },
         });
         const refused = await s.preview().then(
             () => "",

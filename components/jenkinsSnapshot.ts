@@ -1,0 +1,67 @@
+// An rbd snapshot of Jenkins' home before Jenkins restarts on different software (image,
+// plugins, JVM options, JCasC). The Deployment depends on this step, so the snapshot is
+// taken while the old pod still runs: crash-consistent, not quiesced (see the README).
+import * as pulumi from "@pulumi/pulumi";
+import { local, remote } from "@pulumi/command";
+import { rbdCommand, SshHost } from "./rbdImage";
+import { rbdProgram, SNAPSHOT_COMMANDS, SNAPSHOT_PREFIX, SnapshotParams } from "./rbdScript";
+
+export interface JenkinsSnapshotArgs extends Omit<SnapshotParams, "pool" | "image"> {
+    pool: pulumi.Input<string>;
+    image: pulumi.Input<string>;
+    userKey: pulumi.Input<string>;
+    /** Run rbd on this host over SSH; undefined = on the machine running Pulumi. */
+    host?: SshHost;
+}
+
+/** A snapshot this program made, as the stack output lists it. */
+export interface SnapshotInfo {
+    name: string;
+    /** UTC, ISO 8601. */
+    time: string;
+    /** What changed: image, plugins, javaopts, casc (joined by "-"), or initial. */
+    reason: string;
+}
+
+const NAME = new RegExp(
+    `^${SNAPSHOT_PREFIX}(\\d{4})(\\d{2})(\\d{2})T(\\d{2})(\\d{2})(\\d{2})Z-([a-z-]+)$`,
+);
+
+/** The "snapshot: NAME" lines the step prints, oldest first. */
+export function parseSnapshots(stdout: string): SnapshotInfo[] {
+    const out: SnapshotInfo[] = [];
+    for (const line of stdout.split("\n")) {
+        const name = /^snapshot: (\S+)$/.exec(line.trim())?.[1];
+        const m = name ? NAME.exec(name) : null;
+        if (!name || !m) continue;
+        const [, y, mo, d, h, mi, s, reason] = m;
+        out.push({ name, time: `${y}-${mo}-${d}T${h}:${mi}:${s}Z`, reason });
+    }
+    return out;
+}
+
+export class JenkinsSnapshot extends pulumi.ComponentResource {
+    public readonly command: local.Command | remote.Command;
+    /** This program's snapshots of the image after the last run, oldest first. */
+    public readonly snapshots: pulumi.Output<SnapshotInfo[]>;
+
+    constructor(name: string, args: JenkinsSnapshotArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jenkins-ceph:index:JenkinsSnapshot", name, {}, opts);
+        const program = pulumi
+            .all([args.pool, args.image, args.userKey])
+            .apply(([pool, image, key]) => rbdProgram({ ...args, pool, image }, key));
+        this.command = rbdCommand(
+            name,
+            {
+                commands: SNAPSHOT_COMMANDS,
+                // A change of the fingerprints changes the program: an update, which runs it.
+                stdin: program,
+                triggers: [args.pool, args.image],
+                host: args.host,
+            },
+            { parent: this },
+        );
+        this.snapshots = this.command.stdout.apply((out) => parseSnapshots(out ?? ""));
+        this.registerOutputs({ snapshots: this.snapshots });
+    }
+}

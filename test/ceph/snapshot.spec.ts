@@ -1,0 +1,245 @@
+// The snapshot and restore steps against a real Ceph: a marker written into the image
+// comes back after a restore, retention keeps the newest N of this program's snapshots
+// and nothing else, and every refusal changes nothing.
+import { strict as assert } from "assert";
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { rbdProgram, SnapshotParams } from "../../components/rbdScript";
+import { parseSnapshots } from "../../components/jenkinsSnapshot";
+import { CephCluster, missingCephBinaries } from "./cluster";
+
+const required = process.env.CI === "true" || process.env.REQUIRE_CEPH === "1";
+const MARKER_AT = 4096;
+
+/** An `rbd import-diff` stream that writes `data` at `offset` (format "rbd diff v1"). */
+function writeDiff(size: number, offset: number, data: Buffer): Buffer {
+    const u64 = (n: number) => {
+        const b = Buffer.alloc(8);
+        b.writeBigUInt64LE(BigInt(n));
+        return b;
+    };
+    return Buffer.concat([
+        Buffer.from("rbd diff v1\n"),
+        Buffer.from("s"),
+        u64(size),
+        Buffer.from("w"),
+        u64(offset),
+        u64(data.length),
+        data,
+        Buffer.from("e"),
+    ]);
+}
+
+/** The bytes an `rbd export-diff` stream writes at `offset`, or undefined. */
+function readDiff(diff: Buffer, offset: number): Buffer | undefined {
+    let i = "rbd diff v1\n".length;
+    while (i < diff.length) {
+        const tag = String.fromCharCode(diff[i++]);
+        if (tag === "e") return undefined;
+        if (tag === "f" || tag === "t") i += 4 + diff.readUInt32LE(i);
+        else if (tag === "s") i += 8;
+        else if (tag === "z") i += 16;
+        else if (tag === "w") {
+            const off = Number(diff.readBigUInt64LE(i));
+            const len = Number(diff.readBigUInt64LE(i + 8));
+            i += 16;
+            if (off <= offset && offset < off + len)
+                return diff.subarray(i + offset - off, i + len);
+            i += len;
+        } else throw new Error(`unknown diff record ${tag}`);
+    }
+    return undefined;
+}
+
+describe("snapshot and restore steps against a real Ceph cluster", function () {
+    this.timeout(240_000);
+    let cluster: CephCluster | undefined;
+    let tmp = "";
+    const image = `jenkins-snap-${process.pid}`;
+    const fp = { image: "a1", plugins: "b1", javaopts: "c1", casc: "d1" };
+
+    before(async function () {
+        const missing = missingCephBinaries();
+        if (missing.length > 0) {
+            const why = `Ceph binaries missing (${missing.join(", ")})`;
+            if (required) throw new Error(`${why}; CI/REQUIRE_CEPH makes this a failure`);
+            console.log(`    SKIP: ${why}`);
+            this.skip();
+        }
+        cluster = await CephCluster.start();
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "snap-it."));
+        const r = cluster.rbdAdmin(["create", "--size", "64M", `kubes/${image}`]);
+        assert.equal(r.status, 0, r.stderr);
+    });
+
+    after(function () {
+        if (cluster) cluster.stop();
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    function run(step: string, extra: Partial<SnapshotParams> = {}) {
+        const params: SnapshotParams = {
+            pool: "kubes",
+            image,
+            monitors: [cluster!.monitor],
+            userId: "kube",
+            timeoutSeconds: 10,
+            fingerprints: fp,
+            keep: 5,
+            purgeOnDelete: false,
+            ...extra,
+        };
+        const r = spawnSync("sh", ["-s", step], {
+            input: rbdProgram(params, cluster!.userKey),
+            encoding: "utf8",
+            timeout: 120_000,
+        });
+        assert.ok(!r.stdout.includes(cluster!.userKey) && !r.stderr.includes(cluster!.userKey));
+        return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    }
+
+    function writeMarker(text: string): void {
+        const file = path.join(tmp, "marker.diff");
+        fs.writeFileSync(
+            file,
+            writeDiff(64 * 1024 * 1024, MARKER_AT, Buffer.from(text.padEnd(32))),
+        );
+        const r = cluster!.rbdAdmin(["import-diff", "--no-progress", file, `kubes/${image}`]);
+        assert.equal(r.status, 0, r.stderr);
+    }
+
+    function readMarker(): string {
+        const file = path.join(tmp, "export.diff");
+        fs.rmSync(file, { force: true });
+        const r = cluster!.rbdAdmin(["export-diff", "--no-progress", `kubes/${image}`, file]);
+        assert.equal(r.status, 0, r.stderr);
+        return (readDiff(fs.readFileSync(file), MARKER_AT) ?? Buffer.alloc(0))
+            .subarray(0, 32)
+            .toString()
+            .trim();
+    }
+
+    const names = (stdout: string) => parseSnapshots(stdout).map((s) => s.reason);
+    const allSnaps = () =>
+        (
+            JSON.parse(
+                cluster!.rbdAdmin(["snap", "ls", "--format", "json", `kubes/${image}`]).stdout,
+            ) as { name: string }[]
+        ).map((s) => s.name);
+
+    it("takes an initial snapshot, then one per change, naming what changed; none when nothing did", () => {
+        writeMarker("marker-1");
+        const first = run("snapshot");
+        assert.equal(first.code, 0, first.stderr);
+        assert.deepEqual(names(first.stdout), ["initial"]);
+        const same = run("snapshot");
+        assert.match(
+            same.stdout,
+            /nothing Jenkins runs on changed since the last snapshot; none taken/,
+        );
+        assert.deepEqual(names(same.stdout), ["initial"]);
+        fp.image = "a2";
+        const second = run("snapshot");
+        assert.deepEqual(names(second.stdout), ["initial", "image"]);
+        const [, taken] = parseSnapshots(second.stdout);
+        assert.match(taken.name, /^jenkins-ceph-\d{8}T\d{6}Z-image$/);
+        assert.match(taken.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    });
+
+    it("restore brings the marker back, after a safety snapshot of the state it replaces", async () => {
+        const before = parseSnapshots(run("snapshot").stdout).at(-1)!.name;
+        writeMarker("marker-2");
+        assert.equal(readMarker(), "marker-2");
+        const r = run("restore", { restore: before });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(readMarker(), "marker-1");
+        assert.match(r.stdout, /snapshot jenkins-ceph-\d{8}T\d{6}Z-pre-restore taken/);
+        const safety = allSnaps().find((n) => n.endsWith("-pre-restore"));
+        assert.ok(safety, "the restore's own safety snapshot exists");
+        // And the restore itself can be undone.
+        await new Promise((res) => setTimeout(res, 1100));
+        const undo = run("restore", { restore: safety });
+        assert.equal(undo.code, 0, undo.stderr);
+        assert.equal(readMarker(), "marker-2");
+    });
+
+    it("restore refuses a snapshot it does not know, and changes nothing", () => {
+        const snaps = allSnaps();
+        const r = run("restore", { restore: "jenkins-ceph-20200101T000000Z-image" });
+        assert.notEqual(r.code, 0);
+        assert.match(
+            r.stderr,
+            /has no snapshot jenkins-ceph-20200101T000000Z-image made by this program; nothing was changed/,
+        );
+        assert.deepEqual(allSnaps(), snaps);
+    });
+
+    it("restore refuses while a client still has the image open (the pod holds the volume)", async () => {
+        const info = JSON.parse(
+            cluster!.rbdAdmin(["info", "--format", "json", `kubes/${image}`]).stdout,
+        ) as { id: string };
+        let watcher: ChildProcess | undefined;
+        try {
+            watcher = spawn(
+                "rados",
+                [
+                    "-c",
+                    path.join(cluster!.dir, "ceph.conf"),
+                    "-p",
+                    "kubes",
+                    "watch",
+                    `rbd_header.${info.id}`,
+                ],
+                // stdin stays open: rados watch exits at end of input.
+                { stdio: ["pipe", "ignore", "ignore"] },
+            );
+            await new Promise((res) => setTimeout(res, 2000));
+            const snaps = allSnaps();
+            const marker = readMarker();
+            const r = run("restore", { restore: parseSnapshots(run("snapshot").stdout)[0].name });
+            assert.notEqual(r.code, 0);
+            assert.match(
+                r.stderr,
+                /is still open by a client .* still holds the volume; nothing was changed/,
+            );
+            assert.deepEqual(allSnaps(), snaps);
+            assert.equal(readMarker(), marker);
+        } finally {
+            watcher?.kill();
+        }
+    });
+
+    it("keeps the newest N of its own over four changes, never another snapshot, and keeps one with clones", async () => {
+        cluster!.rbdAdmin(["snap", "create", `kubes/${image}@someone-elses`]);
+        for (const v of ["a3", "a4", "a5", "a6"]) {
+            await new Promise((res) => setTimeout(res, 1100));
+            fp.image = v;
+            const r = run("snapshot", { keep: 2 });
+            assert.equal(r.code, 0, r.stderr);
+        }
+        const own = allSnaps().filter((n) => n.startsWith("jenkins-ceph-"));
+        assert.equal(own.length, 2, own.join());
+        assert.ok(allSnaps().includes("someone-elses"), "another snapshot is never touched");
+
+        // A clone of the older one: pruning it is refused with a message, and it stays.
+        const older = own[0];
+        assert.equal(cluster!.rbdAdmin(["snap", "protect", `kubes/${image}@${older}`]).status, 0);
+        const clone = cluster!.rbdAdmin([
+            "clone",
+            `kubes/${image}@${older}`,
+            `kubes/${image}-clone`,
+        ]);
+        assert.equal(clone.status, 0, clone.stderr);
+        await new Promise((res) => setTimeout(res, 1100));
+        fp.image = "a7";
+        const r = run("snapshot", { keep: 1 });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(
+            r.stdout,
+            new RegExp(`kept snapshot ${older} beyond volume.snapshots.keep: it has clones`),
+        );
+        assert.ok(allSnaps().includes(older));
+    });
+});
