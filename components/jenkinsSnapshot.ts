@@ -44,6 +44,8 @@ export class JenkinsSnapshot extends pulumi.ComponentResource {
     public readonly command: local.Command | remote.Command;
     /** This program's snapshots of the image after the last run, oldest first. */
     public readonly snapshots: pulumi.Output<SnapshotInfo[]>;
+    /** pool/image: in dynamic mode, what the bound PV names. */
+    public readonly rbdImage: pulumi.Output<string>;
 
     constructor(name: string, args: JenkinsSnapshotArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins-ceph:index:JenkinsSnapshot", name, {}, opts);
@@ -62,6 +64,7 @@ export class JenkinsSnapshot extends pulumi.ComponentResource {
             { parent: this },
         );
         this.snapshots = this.command.stdout.apply((out) => parseSnapshots(out ?? ""));
+        this.rbdImage = pulumi.interpolate`${args.pool}/${args.image}`;
         this.registerOutputs({ snapshots: this.snapshots });
     }
 }

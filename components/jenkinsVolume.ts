@@ -101,6 +101,8 @@ export class JenkinsVolume extends pulumi.ComponentResource {
     public readonly image?: RbdImage;
     /** This program's snapshots of the image, oldest first (snapshots on). */
     public readonly snapshots?: pulumi.Output<SnapshotInfo[]>;
+    /** pool/image of a dynamic volume, as the bound PV names it (snapshots on). */
+    public readonly provisionedImage?: pulumi.Output<string>;
 
     constructor(name: string, args: JenkinsVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins-ceph:index:JenkinsVolume", name, {}, opts);
@@ -183,6 +185,9 @@ export class JenkinsVolume extends pulumi.ComponentResource {
                         { parent: this, dependsOn: [claim] },
                     );
                 });
+            }
+            if (args.mode === "dynamic") {
+                this.provisionedImage = step.apply((x) => (x ? x.rbdImage : pulumi.output("")));
             }
             this.snapshots = step.apply((x) =>
                 x ? x.snapshots : pulumi.output<SnapshotInfo[]>([]),

@@ -204,6 +204,10 @@ if [ "$excess" -gt 0 ]; then
 fi
 for s in $(snap_list); do printf 'snapshot: %s\\n' "$s"; done
 }
+rbd_list() {
+${CLIENT}${SNAP_LIST}
+for s in $(snap_list); do printf 'snapshot: %s\\n' "$s"; done
+}
 rbd_restore() {
 ${CLIENT}${SNAP_LIST}
 [ -n "$RESTORE_SNAP" ] || die "no snapshot named to restore"
@@ -288,6 +292,7 @@ delete) rbd_delete </dev/null ;;
 snapshot) rbd_snapshot </dev/null ;;
 purge) rbd_purge </dev/null ;;
 restore) rbd_restore </dev/null ;;
+list) rbd_list </dev/null ;;
 *) die "unknown step '\${1:-}' (expected ensure, delete, snapshot or purge)" ;;
 esac
 `;

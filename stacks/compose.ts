@@ -33,9 +33,10 @@ export interface StackOutputs {
     mode: Settings["mode"];
     namespace: pulumi.Output<string>;
     pvcName: pulumi.Output<string>;
-    /** Static mode: the PV and the rbd image (pool/image) this stack manages. */
+    /** Static mode: the PV this stack manages. */
     pvName?: pulumi.Output<string>;
-    rbdImage?: string;
+    /** The rbd image (pool/image) of Jenkins' home: static, or dynamic with snapshots. */
+    rbdImage?: pulumi.Input<string>;
     /** Dynamic mode: the class the claim is provisioned from. */
     storageClassName?: pulumi.Output<string>;
     /** Where the Ceph Secrets are (none with ceph.existingStorageClass). */
@@ -235,7 +236,7 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         namespace: ns.name,
         pvcName: home.claimName,
         pvName: home.volume?.metadata.name,
-        rbdImage: home.image ? `${home.image.pool}/${home.image.image}` : undefined,
+        rbdImage: home.image ? `${home.image.pool}/${home.image.image}` : home.provisionedImage,
         storageClassName: s.mode === "dynamic" ? pulumi.output(s.ceph.storageClassName) : undefined,
         cephSecretNamespace: parts?.ceph.secretNamespace,
         snapshots: home.snapshots,

@@ -457,6 +457,73 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         await world!.remove(s);
     });
 
+    it("snapshots and restore: a new image tag snapshots the home first; npm run restore brings the old content back and can be undone", async function () {
+        const combo = E2eWorld.restoreCombo();
+        if (!combo) {
+            console.log("    SKIP: a user cluster: this test writes into its own rbd image");
+            this.skip();
+        }
+        const s = await world!.stack(combo);
+        world!.editConfig(s, { volume: { protect: false, snapshots: { keep: 3 } } });
+        await s.up();
+        const image = combo.image;
+        world!.writeMarker(image, "before-upgrade");
+
+        world!.editConfig(s, { jenkins: { image: "jenkins/jenkins:2.568.3-jdk21" } });
+        const events: EngineEvent[] = [];
+        await s.up({ onEvent: (e) => events.push(e) });
+        const ops = changes(events);
+        assert.equal(
+            ops.get("command:local:Command::jenkins-home-snapshot"),
+            "update",
+            describeChanges(ops),
+        );
+        const outputs = await s.outputs();
+        const snaps = outputs.snapshots.value as { name: string; reason: string }[];
+        assert.deepEqual(
+            snaps.map((x) => x.reason),
+            ["initial", "image"],
+        );
+        const taken = snaps[1].name;
+        // The pod template records the snapshot taken before it first ran.
+        const template = world!.get("deployment", combo.namespace, "jenkins").spec.template;
+        assert.equal(template.metadata.annotations["jenkins-ceph/snapshot"], taken);
+
+        world!.writeMarker(image, "after-upgrade");
+        const dry = world!.runRestore(["--stack", s.name, "--snapshot", taken]);
+        assert.equal(dry.code, 0, dry.out);
+        assert.match(dry.out, /dry run; add --yes/);
+        assert.match(dry.out, /rbd snap rollback kubes\/img-restore@jenkins-ceph-/);
+        assert.equal(world!.readMarker(image), "after-upgrade", "a dry run changes nothing");
+
+        const missing = world!.runRestore([
+            "--stack",
+            s.name,
+            "--snapshot",
+            "jenkins-ceph-20200101T000000Z-image",
+            "--yes",
+        ]);
+        assert.notEqual(missing.code, 0);
+        assert.match(missing.out, /is not among this stack's snapshots .*; nothing was changed/);
+        assert.equal(world!.get("deployment", combo.namespace, "jenkins").spec.replicas, 1);
+        assert.equal(world!.readMarker(image), "after-upgrade");
+
+        const done = world!.runRestore(["--stack", s.name, "--snapshot", taken, "--yes"]);
+        assert.equal(done.code, 0, done.out);
+        assert.equal(world!.readMarker(image), "before-upgrade");
+        assert.match(done.out, /snapshot (jenkins-ceph-\d{8}T\d{6}Z-pre-restore) taken/);
+        assert.equal(world!.get("deployment", combo.namespace, "jenkins").spec.replicas, 1);
+
+        // The restore's own safety snapshot undoes it.
+        const safety = /snapshot (jenkins-ceph-\d{8}T\d{6}Z-pre-restore) taken/.exec(done.out)![1];
+        const undo = world!.runRestore(["--stack", s.name, "--snapshot", safety, "--yes"]);
+        assert.equal(undo.code, 0, undo.out);
+        assert.equal(world!.readMarker(image), "after-upgrade");
+        world!.assertNoKeysInBackend();
+        await s.destroy();
+        await world!.remove(s);
+    });
+
     // Stacks deployed by the last landed release keep every object when this program
     // takes them over: renamed resources come with aliases, and nothing is replaced.
     const LANDED = "a89766351bee49366c0f8fb3888172691e0e6fb0";

@@ -14,6 +14,10 @@ import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation"
 import { PROJECT_ROOT } from "../../scripts/mockRuntime";
 import { CephCluster, missingCephBinaries } from "../ceph/cluster";
 import { TestSshd } from "../ceph/sshd";
+import { readDiff, writeDiff } from "../ceph/rbdDiff";
+
+/** Where writeMarker puts its text in an image. */
+const MARKER_AT = 4096;
 import {
     engineEnv,
     installPlugins,
@@ -415,6 +419,78 @@ export class E2eWorld {
     static configAsCodeCombo(): Combo | undefined {
         if (USER_CONFIG) return undefined;
         return combo("static", "csi", { short: "casc", namespace: "e2e-casc", image: "img-casc" });
+    }
+
+    /** A static csi stack whose home gets a marker, snapshots and a restore; local world only. */
+    static restoreCombo(): Combo | undefined {
+        if (USER_CONFIG) return undefined;
+        return combo("static", "csi", {
+            short: "restore",
+            namespace: "e2e-restore",
+            image: "img-restore",
+        });
+    }
+
+    /** Writes `text` at a fixed offset of the image, as client.admin (import-diff). */
+    writeMarker(image: string, text: string): void {
+        const file = path.join(this.workDir, "..", `marker-${process.pid}.diff`);
+        fs.writeFileSync(file, writeDiff(1024 ** 3, MARKER_AT, Buffer.from(text.padEnd(32))));
+        try {
+            const r = this.local!.cluster.rbdAdmin([
+                "import-diff",
+                "--no-progress",
+                file,
+                `${this.ceph.pool}/${image}`,
+            ]);
+            assert.equal(r.status, 0, r.stderr);
+        } finally {
+            fs.rmSync(file, { force: true });
+        }
+    }
+
+    /** The marker writeMarker put in the image ("" when none). */
+    readMarker(image: string): string {
+        const file = path.join(this.workDir, "..", `export-${process.pid}.diff`);
+        fs.rmSync(file, { force: true });
+        try {
+            const r = this.local!.cluster.rbdAdmin([
+                "export-diff",
+                "--no-progress",
+                `${this.ceph.pool}/${image}`,
+                file,
+            ]);
+            assert.equal(r.status, 0, r.stderr);
+            return (readDiff(fs.readFileSync(file), MARKER_AT) ?? Buffer.alloc(0))
+                .subarray(0, 32)
+                .toString()
+                .trim();
+        } finally {
+            fs.rmSync(file, { force: true });
+        }
+    }
+
+    /** `npm run restore -- ARGS` as a user runs it from the project, with this world's engine and cluster. */
+    runRestore(args: string[]): { code: number | null; out: string } {
+        const env = {
+            ...process.env,
+            ...this.ws.envVars,
+            PATH: [
+                path.join(TOOLCHAIN.pulumiRoot, "bin"),
+                TOOLCHAIN.kubernetes,
+                process.env.PATH,
+            ].join(path.delimiter),
+        };
+        const r = spawnSync(
+            path.join(PROJECT_ROOT, "node_modules", ".bin", "ts-node"),
+            [path.join(PROJECT_ROOT, "scripts", "restore.ts"), ...args],
+            {
+                cwd: this.workDir,
+                env: { ...env, TS_NODE_TRANSPILE_ONLY: "1" },
+                encoding: "utf8",
+                timeout: 600_000,
+            },
+        );
+        return { code: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
     }
 
     /** What a cluster administrator does to remove a driver nothing uses any more. */
