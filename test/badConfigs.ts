@@ -633,4 +633,31 @@ export const BAD_CONFIGS: Case[] = [
         "jenkins-ceph:jenkins.agents.image",
         /latest/,
     ],
+    [
+        "snapshots keep zero",
+        volume({ snapshots: { keep: 0 } }),
+        "jenkins-ceph:volume.snapshots.keep",
+        /out of range/,
+    ],
+    [
+        "snapshots enabled not a boolean",
+        volume({ snapshots: { enabled: "no" } }),
+        "jenkins-ceph:volume.snapshots.enabled",
+        /expected boolean/,
+    ],
+    [
+        "snapshots on with a class the cluster has",
+        () => ({
+            stack: "test",
+            values: { mode: "dynamic", ceph: { existingStorageClass: "rook-ceph-block" } },
+        }),
+        "jenkins-ceph:volume.snapshots.enabled",
+        /must be false with ceph.existingStorageClass/,
+    ],
+    [
+        "snapshots on without monitors to run rbd against",
+        cephWithout("monitors"),
+        "jenkins-ceph:ceph.monitors",
+        /for the snapshots before Jenkins restarts .* or set volume.snapshots.enabled to false/,
+    ],
 ];

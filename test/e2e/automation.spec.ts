@@ -203,12 +203,27 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 assert.equal(again.ops.size, 0, `not converged: ${describeChanges(again.ops)}`);
             });
 
-            it("a new Jenkins image tag updates only the Deployment", async () => {
+            it("a new Jenkins image tag snapshots the home, then updates only the Deployment", async () => {
                 world!.editConfig(s, {
                     jenkins: { image: "jenkins/jenkins:2.568.2-jdk17" },
                 });
                 const { ops } = await up();
-                assert.deepEqual([...ops], [["kubernetes:apps/v1:Deployment::jenkins", "update"]]);
+                assert.deepEqual(
+                    [...ops].sort(),
+                    [
+                        // rbd runs where the image's step runs (dynamic: on this machine).
+                        [
+                            `${combo.mode === "static" ? combo.commandType : "command:local:Command"}::jenkins-home-snapshot`,
+                            "update",
+                        ],
+                        ["kubernetes:apps/v1:Deployment::jenkins", "update"],
+                    ].sort(),
+                );
+                const snaps = (await s.outputs()).snapshots.value as { reason: string }[];
+                assert.deepEqual(
+                    snaps.map((x) => x.reason),
+                    ["initial", "image"],
+                );
                 const dep = world!.get("deployment", combo.namespace, "jenkins");
                 assert.equal(
                     dep.spec.template.spec.containers[0].image,
@@ -567,7 +582,11 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 assert.ok(!REPLACING.includes(op), `${op} ${k}`);
                 // New in this release: the note a dynamic destroy prints, and its pieces.
                 if (op === "create")
-                    assert.match(k, /RetainedVolumeNote|-kept|^pulumi:providers:command/, k);
+                    assert.match(
+                        k,
+                        /RetainedVolumeNote|-kept|JenkinsSnapshot|-snapshot|^pulumi:providers:command/,
+                        k,
+                    );
                 // Gone in this release: the agent Service of a stack without agents.
                 if (op === "delete") assert.match(k, /Service::jenkins-agent$/, k);
             }
