@@ -64,7 +64,9 @@ export class JenkinsSnapshot extends pulumi.ComponentResource {
             { parent: this },
         );
         this.snapshots = this.command.stdout.apply((out) => parseSnapshots(out ?? ""));
-        this.rbdImage = pulumi.interpolate`${args.pool}/${args.image}`;
+        this.rbdImage = pulumi
+            .all([args.pool, args.image])
+            .apply(([pool, image]) => (pool && image ? `${pool}/${image}` : ""));
         this.registerOutputs({ snapshots: this.snapshots });
     }
 }

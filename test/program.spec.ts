@@ -119,6 +119,7 @@ describe("program: dynamic mode, csi provisioner", () => {
             "mode",
             "namespace",
             "pvcName",
+            "rbdImage",
             "serviceName",
             "snapshots",
             "storageClassName",
