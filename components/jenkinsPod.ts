@@ -28,8 +28,8 @@ export interface JenkinsPodArgs {
     /** Pinned plugins and configuration as code; undefined = the setup wizard decides. */
     config?: PodConfig;
     /**
-     * The newest snapshot of the home, taken before this pod template's software first
-     * ran. Through this input the Deployment waits for the snapshot step.
+     * The newest snapshot of the home, taken before this Deployment's software first ran.
+     * Through this input the Deployment waits for the snapshot step.
      */
     lastSnapshot?: pulumi.Input<string>;
 }
@@ -242,24 +242,32 @@ function createPodSpec(args: JenkinsPodArgs): inputs.core.v1.PodSpec {
     };
 }
 
-function podAnnotations(args: JenkinsPodArgs): Record<string, pulumi.Input<string>> | undefined {
-    const out: Record<string, pulumi.Input<string>> = {};
-    if (args.config) out["jenkins-ceph/config-checksum"] = args.config.checksum;
-    if (args.lastSnapshot !== undefined) out["jenkins-ceph/snapshot"] = args.lastSnapshot;
-    return Object.keys(out).length ? out : undefined;
-}
-
 export function createDeploymentArgs(args: JenkinsPodArgs) {
     const labels = { ...APP_LABEL };
     return {
-        metadata: { name: args.name, namespace: args.namespace, labels },
+        metadata: {
+            name: args.name,
+            namespace: args.namespace,
+            labels,
+            // On the Deployment, not its pod template: recording the snapshot never
+            // restarts Jenkins by itself (a stack's first snapshot, after an upgrade).
+            annotations:
+                args.lastSnapshot !== undefined
+                    ? { "jenkins-ceph/snapshot": args.lastSnapshot }
+                    : undefined,
+        },
         spec: {
             replicas: 1,
             // One pod at a time: an RBD volume attaches to one node only.
             strategy: { type: "Recreate" },
             selector: { matchLabels: labels },
             template: {
-                metadata: { labels, annotations: podAnnotations(args) },
+                metadata: {
+                    labels,
+                    annotations: args.config
+                        ? { "jenkins-ceph/config-checksum": args.config.checksum }
+                        : undefined,
+                },
                 spec: createPodSpec(args),
             },
         },
