@@ -134,7 +134,9 @@ function engineLine(programOverFloorMs: number): string {
     console.log(
         `  ${"floor: one Namespace (JavaScript)".padEnd(40)} ${fmt(floor)}  (${range(f.floorMs)})`,
     );
-    console.log(`  ${"dev stack (this program)".padEnd(40)} ${fmt(dev)}  (${range(f.devMs)})`);
+    console.log(
+        `  ${"dev stack (volume.snapshots off)".padEnd(40)} ${fmt(dev)}  (${range(f.devMs)})`,
+    );
     console.log(
         `  difference ${fmt(dev - floor)}: loading and running the program accounts for about ` +
             `${fmt(programOverFloorMs)} (the program-vs-SDK figure above), the rest is the ` +
