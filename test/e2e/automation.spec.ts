@@ -13,6 +13,7 @@ import { strict as assert } from "assert";
 import { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { E2eWorld, startWorld, worldMissing } from "./engine";
 import { cephCsiChartDir } from "../../scripts/toolchain";
+import { BAD_CONFIGS } from "../badConfigs";
 
 const REQUIRED = process.env.REQUIRE_E2E === "1";
 
@@ -538,6 +539,60 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         assert.equal(world!.readMarker(image), "after-upgrade");
         world!.assertNoKeysInBackend();
         await s.destroy();
+        await world!.remove(s);
+    });
+
+    // The refusals of the settings added for least privilege, configuration as code and
+    // snapshots, through the real engine: the same sentence as under the mocks, and nothing
+    // registered (the rest of the table runs under the mocks in npm test).
+    const ENGINE_REFUSALS = [
+        "journaling, which the kernel client cannot map",
+        "existingStorageClass in static mode",
+        "existingStorageClass with monitors that would be ignored",
+        "provisionerReplicas zero",
+        "toleration with a value and Exists",
+        "networkPolicy without the ingress namespace",
+        "plugin at latest",
+        "plugin listed twice",
+        "JCasC that is not YAML",
+        "adminPassword in plaintext",
+        "agents namespace not a DNS label",
+        "snapshots on with a class the cluster has",
+        "ConfigMaps made immutable again",
+    ];
+    it(`refuses ${ENGINE_REFUSALS.length} bad settings on the real engine before anything is registered`, async function () {
+        const combo = E2eWorld.configAsCodeCombo();
+        if (!combo) {
+            console.log("    SKIP: a user cluster: this test rewrites a stack's whole config");
+            this.skip();
+        }
+        const s = await world!.stack({ ...combo, short: "refusals" }, undefined, "e2e-refusals");
+        const t0 = Date.now();
+        for (const title of ENGINE_REFUSALS) {
+            const found = BAD_CONFIGS.find(([t]) => t === title);
+            assert.ok(found, `no bad config titled ${title}`);
+            const [, input, key, reason] = found;
+            const i = input();
+            world!.setWholeConfig(s, i.values, i.secrets ?? {});
+            const message = await s.preview().then(
+                () => "",
+                (e: Error) => e.message,
+            );
+            const line = message.split("\n").find((l) => l.includes(`${key}`) && reason.test(l));
+            assert.ok(
+                line,
+                `${title}: no line for ${key} matching ${String(reason)} in:\n${message}`,
+            );
+            const resources = (await s.exportStack()).deployment.resources ?? [];
+            assert.deepEqual(
+                resources.filter((r: { type: string }) => !r.type.startsWith("pulumi:")),
+                [],
+                `${title}: registered something`,
+            );
+        }
+        console.log(
+            `      ${ENGINE_REFUSALS.length} previews refused in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
+        );
         await world!.remove(s);
     });
 

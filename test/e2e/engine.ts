@@ -415,6 +415,23 @@ export class E2eWorld {
         assert.ok(r.ok, r.out);
     }
 
+    /**
+     * Replaces the stack's whole config with `values` (this project's keys, or a provider's
+     * with its namespace) and `secrets` (set as secrets, values on stdin).
+     */
+    setWholeConfig(
+        s: Stack,
+        values: Record<string, unknown>,
+        secrets: Record<string, string>,
+    ): void {
+        const doc = this.readStackFile(s);
+        doc.config = Object.fromEntries(
+            Object.entries(values).map(([k, v]) => [k.includes(":") ? k : `${PROJECT}:${k}`, v]),
+        );
+        fs.writeFileSync(this.stackFile(s), YAML.stringify(doc));
+        for (const [k, v] of Object.entries(secrets)) this.setSecretSetting(s, k, v);
+    }
+
     /** A static csi stack configured as code (admin password, plugins, agents); local world only. */
     static configAsCodeCombo(): Combo | undefined {
         if (USER_CONFIG) return undefined;
