@@ -526,6 +526,57 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         assert.equal(world!.get("deployment", combo.namespace, "jenkins").spec.replicas, 1);
         assert.equal(world!.readMarker(image), "after-upgrade");
 
+        // A pod that scaling the Deployment does not remove (as one stuck terminating on a
+        // node would be): the restore waits --timeout, refuses, and rolls nothing back.
+        const stuck = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: {
+                name: "jenkins-stuck",
+                namespace: combo.namespace,
+                labels: { app: "jenkins" },
+            },
+            spec: {
+                nodeName: "kwok-node-0",
+                securityContext: {
+                    runAsNonRoot: true,
+                    runAsUser: 1000,
+                    seccompProfile: { type: "RuntimeDefault" },
+                },
+                containers: [
+                    {
+                        name: "c",
+                        image: "registry.k8s.io/pause:3.10.1",
+                        securityContext: {
+                            allowPrivilegeEscalation: false,
+                            capabilities: { drop: ["ALL"] },
+                        },
+                    },
+                ],
+            },
+        };
+        const created = world!.kubectl(["apply", "-f", "-"], JSON.stringify(stuck));
+        assert.ok(created.ok, created.out);
+        const held = world!.runRestore([
+            "--stack",
+            s.name,
+            "--snapshot",
+            taken,
+            "--yes",
+            "--timeout",
+            "5",
+        ]);
+        assert.notEqual(held.code, 0);
+        assert.match(
+            held.out,
+            /the Jenkins pod is still there after 5s and holds the volume; nothing was rolled back/,
+        );
+        assert.equal(world!.readMarker(image), "after-upgrade");
+        assert.ok(
+            world!.kubectl(["-n", combo.namespace, "delete", "pod", "jenkins-stuck", "--wait=true"])
+                .ok,
+        );
+
         const done = world!.runRestore(["--stack", s.name, "--snapshot", taken, "--yes"]);
         assert.equal(done.code, 0, done.out);
         assert.equal(world!.readMarker(image), "before-upgrade");

@@ -517,6 +517,12 @@ export class E2eWorld {
         assert.ok(r.ok, r.out);
     }
 
+    /** kubectl with this world's cluster; `input` on stdin. */
+    kubectl(args: string[], input?: string): { ok: boolean; out: string } {
+        const [bin, ...pre] = this.kubectlArgs;
+        return sh(bin, [...pre, ...args], { input });
+    }
+
     /** Every object of a kind (in a namespace), as kubectl's List. */
     list(kind: string, namespace?: string): any[] {
         return (
