@@ -84,6 +84,11 @@ const AGENT_RULES = [
     { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
 ];
 
+/** The URL users open through the ingress (https when it terminates TLS). */
+function externalUrl(ingress: IngressArgs | undefined): string | undefined {
+    return ingress ? `${ingress.tlsSecretName ? "https" : "http"}://${ingress.host}/` : undefined;
+}
+
 function networkPolicyArgs(
     args: NetworkPolicyArgs,
     name: string,
@@ -164,6 +169,8 @@ export class Jenkins extends pulumi.ComponentResource {
     public readonly serviceName: pulumi.Output<string>;
     /** In-cluster URL of the web UI. */
     public readonly url: pulumi.Output<string>;
+    /** With an ingress: the URL users open. */
+    public readonly externalUrl?: string;
     /** The kubectl command that prints the first-boot admin password (setup wizard only). */
     public readonly initialAdminPasswordCommand?: pulumi.Output<string>;
 
@@ -216,9 +223,9 @@ export class Jenkins extends pulumi.ComponentResource {
         const files = pulumi.all([ns, agentsNs]).apply(([n, a]) =>
             cascFiles({
                 adminUser: args.adminUser,
-                url: args.ingress
-                    ? `${args.ingress.tlsSecretName ? "https" : "http"}://${args.ingress.host}/`
-                    : `http://${args.name}.${n}.svc.cluster.local:${HTTP_PORT}/`,
+                url:
+                    externalUrl(args.ingress) ??
+                    `http://${args.name}.${n}.svc.cluster.local:${HTTP_PORT}/`,
                 serviceHost: `${args.name}.${n}.svc.cluster.local`,
                 agentServiceHost: `${args.name}-agent.${n}.svc.cluster.local`,
                 agents: args.agents ? { namespace: a, image: args.agents.image } : undefined,
@@ -342,6 +349,7 @@ export class Jenkins extends pulumi.ComponentResource {
         }
 
         this.serviceName = this.service.metadata.name;
+        this.externalUrl = externalUrl(args.ingress);
         this.url = pulumi.interpolate`http://${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${HTTP_PORT}`;
         this.initialAdminPasswordCommand = args.adminPassword
             ? undefined

@@ -230,7 +230,6 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         dependsOn: [home],
     });
 
-    const ingress = s.jenkins.ingress;
     const outputs: StackOutputs = {
         mode: s.mode,
         namespace: ns.name,
@@ -242,9 +241,7 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         snapshots: home.snapshots,
         serviceName: jenkins.serviceName,
         url: jenkins.url,
-        externalUrl: ingress
-            ? `${ingress.tlsSecretName ? "https" : "http"}://${ingress.host}/`
-            : undefined,
+        externalUrl: jenkins.externalUrl,
         initialAdminPasswordCommand: jenkins.initialAdminPasswordCommand,
         adminUser: s.jenkins.adminPassword ? s.jenkins.adminUser : undefined,
     };
