@@ -223,6 +223,25 @@ say "snapshot $safety taken: the state before this restore, to undo it"
 rbdc snap rollback --no-progress "$RBD_POOL/$RBD_IMAGE@$RESTORE_SNAP" || explain $? "snap rollback"
 say "rolled back to snapshot $RESTORE_SNAP"
 }
+# Read-only facts for the takeover: whether the image exists, rbd's own info (its id
+# proves identity across renames) and its watchers (who still has it open), as JSON lines.
+rbd_inspect() {
+${CLIENT}
+if rbdc info --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/info"; then
+    :
+else
+    rc=$?
+    case $rc in
+    2) case $(cat "$tmp/err") in *"opening pool"*) explain 2 "info" ;; esac
+       printf 'exists: no\\n'
+       exit 0 ;;
+    *) explain $rc "info" ;;
+    esac
+fi
+rbdc status --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/status" || explain $? "status"
+printf 'info: %s\\n' "$(tr -d '\\n' < "$tmp/info")"
+printf 'status: %s\\n' "$(tr -d '\\n' < "$tmp/status")"
+}
 rbd_purge() {
 if [ "$RBD_DELETE" != true ]; then
     say "this program's snapshots stay with the image"
@@ -293,7 +312,8 @@ snapshot) rbd_snapshot </dev/null ;;
 purge) rbd_purge </dev/null ;;
 restore) rbd_restore </dev/null ;;
 list) rbd_list </dev/null ;;
-*) die "unknown step '\${1:-}' (expected ensure, delete, snapshot or purge)" ;;
+inspect) rbd_inspect </dev/null ;;
+*) die "unknown step '\${1:-}' (expected ensure, delete, snapshot, purge, restore, list or inspect)" ;;
 esac
 `;
 }

@@ -4,19 +4,12 @@
 // is checked to be closed, a safety snapshot of the current state is taken (so the
 // restore can be undone), the image is rolled back, and Jenkins is scaled back to 1.
 // Any refusal exits non-zero with one sentence; nothing is rolled back then.
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { rbdProgram, SNAPSHOT_PREFIX } from "../components/rbdScript";
+import { SNAPSHOT_PREFIX } from "../components/rbdScript";
 import { parseSnapshots } from "../components/jenkinsSnapshot";
-import { parseSettings, RawStackConfig, Settings } from "../stacks/settings";
-import { PROJECT_ROOT } from "./projectRoot";
+import { kubectl, openStack, Refusal, runCli, runRbdStep } from "./stackCli";
 
 const USAGE =
     "usage: npm run restore -- --stack <name> --snapshot <name> [--yes] [--timeout <seconds>]";
-
-class Refusal extends Error {}
 
 interface Args {
     stack: string;
@@ -44,37 +37,9 @@ function parseArgs(argv: string[]): Args {
     return out as Args;
 }
 
-const secretValue = (o: { apply: (f: (v: string) => void) => unknown }) =>
-    new Promise<string>((res) => o.apply(res));
-
-function kubectl(args: string[], context?: string): { ok: boolean; out: string } {
-    const r = spawnSync("kubectl", [...(context ? ["--context", context] : []), ...args], {
-        encoding: "utf8",
-        timeout: 120_000,
-    });
-    return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
-}
-
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
-    // The project here (npm runs scripts from the package root), else this checkout's.
-    const workDir = fs.existsSync(path.join(process.cwd(), "Pulumi.yaml"))
-        ? process.cwd()
-        : PROJECT_ROOT;
-    const ws = await LocalWorkspace.create({ workDir });
-    const project = (await ws.projectSettings()).name;
-    const config = await ws.getAllConfig(args.stack);
-    const raw: RawStackConfig = {
-        project,
-        stack: args.stack,
-        values: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v.value])),
-        secretKeys: new Set(
-            Object.entries(config)
-                .filter(([, v]) => v.secret)
-                .map(([k]) => k),
-        ),
-    };
-    const s: Settings = parseSettings(raw);
+    const { stack, settings: s, kubeContext: context } = await openStack(args.stack);
     if (s.ceph.provisioner === "existing") {
         throw new Refusal(
             "this stack uses ceph.existingStorageClass: it has no snapshots of its own to restore",
@@ -85,42 +50,19 @@ async function main(): Promise<void> {
             `rbd runs on ${s.rbdHost.host} for this stack: run the restore there (it needs ceph-common and the monitors)`,
         );
     }
-    const outputs = await (
-        await LocalWorkspace.selectStack({ stackName: args.stack, workDir })
-    ).outputs();
+    const outputs = await stack.outputs();
     const rbdImage = String(outputs.rbdImage?.value ?? "");
     const [pool, image] = rbdImage.split("/");
     if (!pool || !image)
         throw new Refusal(
             "the stack has no rbdImage output: run `pulumi up` once with volume.snapshots on",
         );
-    const ceph = s.ceph;
-    const key = await secretValue(ceph.userKey);
-    const rbd = (step: "list" | "restore") => {
-        const program = rbdProgram(
-            {
-                pool,
-                image,
-                monitors: ceph.monitors,
-                userId: ceph.user,
-                timeoutSeconds: ceph.timeoutSeconds,
-                fingerprints: { image: "", plugins: "", javaopts: "", casc: "" },
-                keep: s.volume.snapshots.keep,
-                purgeOnDelete: false,
-                restore: args.snapshot,
-            },
-            key,
-        );
-        return spawnSync("sh", ["-s", step], {
-            input: program,
-            encoding: "utf8",
-            timeout: 600_000,
-        });
-    };
+    const rbd = (step: "list" | "restore") =>
+        runRbdStep(step, s, { pool, image, restore: args.snapshot });
     // Ceph is the record (the stack output is as of the last up): a read-only listing.
-    const listed = rbd("list");
-    if (listed.status !== 0) throw new Refusal((listed.stderr ?? "").trim().split("\n")[0]);
-    const known = parseSnapshots(listed.stdout ?? "").map((x) => x.name);
+    const listed = await rbd("list");
+    if (!listed.ok) throw new Refusal(listed.error);
+    const known = parseSnapshots(listed.stdout).map((x) => x.name);
     if (!known.includes(args.snapshot)) {
         throw new Refusal(
             `snapshot ${args.snapshot} is not among this stack's snapshots (${known.join(", ") || "none"}); nothing was changed`,
@@ -128,7 +70,6 @@ async function main(): Promise<void> {
     }
     const ns = s.jenkins.namespace;
     const deploy = s.jenkins.name;
-    const context = config["kubernetes:context"]?.value;
     const steps = [
         `scale Jenkins to 0: kubectl -n ${ns} scale deploy/${deploy} --replicas=0, and wait up to ${args.timeoutSeconds}s until no pod app=jenkins is left`,
         `refuse if ${rbdImage} is still open by any client (the pod, or a node that has not unmapped it)`,
@@ -158,25 +99,17 @@ async function main(): Promise<void> {
         await new Promise((res) => setTimeout(res, 1000));
     }
     console.log(`2-4. rbd on this machine`);
-    const r = rbd("restore");
-    process.stdout.write(r.stdout ?? "");
-    const rolledBack = r.status === 0;
+    const r = await rbd("restore");
+    process.stdout.write(r.stdout);
+    const rolledBack = r.ok;
     console.log(`5. ${steps[4]}`);
     const up = kubectl(["-n", ns, "scale", `deploy/${deploy}`, "--replicas=1"], context);
     if (!rolledBack) {
-        throw new Refusal(
-            `${(r.stderr ?? "").trim().split("\n")[0]}${up.ok ? " (Jenkins is scaled back to 1)" : ""}`,
-        );
+        throw new Refusal(`${r.error}${up.ok ? " (Jenkins is scaled back to 1)" : ""}`);
     }
     if (!up.ok)
         throw new Refusal(`rolled back, but Jenkins could not be scaled back to 1: ${up.out}`);
     console.log(`restored ${rbdImage} to ${args.snapshot}; Jenkins is starting`);
 }
 
-main().catch((e: unknown) => {
-    const msg = e instanceof Error ? e.message : String(e);
-    // A refusal or a config problem is already worded for the user; anything else: its first line.
-    const worded = e instanceof Refusal || (e instanceof Error && e.name === "ConfigError");
-    console.error(`restore: ${worded ? msg : msg.split("\n")[0]}`);
-    process.exit(1);
-});
+runCli("restore", main);

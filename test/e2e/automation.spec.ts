@@ -14,6 +14,7 @@ import { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { E2eWorld, startWorld, worldMissing } from "./engine";
 import { cephCsiChartDir } from "../../scripts/toolchain";
 import { BAD_CONFIGS } from "../badConfigs";
+import { takeoverSuite } from "./takeover";
 
 const REQUIRED = process.env.REQUIRE_E2E === "1";
 
@@ -508,13 +509,13 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         assert.equal(deployment.metadata.annotations["jenkins-ceph/snapshot"], taken);
 
         world!.writeMarker(image, "after-upgrade");
-        const dry = world!.runRestore(["--stack", s.name, "--snapshot", taken]);
+        const dry = world!.runScript("restore", ["--stack", s.name, "--snapshot", taken]);
         assert.equal(dry.code, 0, dry.out);
         assert.match(dry.out, /dry run; add --yes/);
         assert.match(dry.out, /rbd snap rollback kubes\/img-restore@jenkins-ceph-/);
         assert.equal(world!.readMarker(image), "after-upgrade", "a dry run changes nothing");
 
-        const missing = world!.runRestore([
+        const missing = world!.runScript("restore", [
             "--stack",
             s.name,
             "--snapshot",
@@ -557,7 +558,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         };
         const created = world!.kubectl(["apply", "-f", "-"], JSON.stringify(stuck));
         assert.ok(created.ok, created.out);
-        const held = world!.runRestore([
+        const held = world!.runScript("restore", [
             "--stack",
             s.name,
             "--snapshot",
@@ -577,7 +578,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 .ok,
         );
 
-        const done = world!.runRestore(["--stack", s.name, "--snapshot", taken, "--yes"]);
+        const done = world!.runScript("restore", ["--stack", s.name, "--snapshot", taken, "--yes"]);
         assert.equal(done.code, 0, done.out);
         assert.equal(world!.readMarker(image), "before-upgrade");
         assert.match(done.out, /snapshot (jenkins-ceph-\d{8}T\d{6}Z-pre-restore) taken/);
@@ -585,7 +586,13 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
 
         // The restore's own safety snapshot undoes it.
         const safety = /snapshot (jenkins-ceph-\d{8}T\d{6}Z-pre-restore) taken/.exec(done.out)![1];
-        const undo = world!.runRestore(["--stack", s.name, "--snapshot", safety, "--yes"]);
+        const undo = world!.runScript("restore", [
+            "--stack",
+            s.name,
+            "--snapshot",
+            safety,
+            "--yes",
+        ]);
         assert.equal(undo.code, 0, undo.out);
         assert.equal(world!.readMarker(image), "after-upgrade");
         world!.assertNoKeysInBackend();
@@ -725,4 +732,6 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             await world!.remove(s);
         });
     }
+
+    takeoverSuite(() => world, E2eWorld.takeoverCombos());
 });

@@ -5,7 +5,7 @@
 // home with the providers installed from their files, and a file backend in a temp dir.
 // A user's cluster: JENKINS_CEPH_E2E_CONFIG names a stack file for it (see README).
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -438,6 +438,23 @@ export class E2eWorld {
         return combo("static", "csi", { short: "casc", namespace: "e2e-casc", image: "img-casc" });
     }
 
+    /** Static stacks that take over the seed's installation (in-tree, then csi); local world only. */
+    static takeoverCombos(): Combo[] {
+        if (USER_CONFIG) return [];
+        return [
+            combo("static", "in-tree", {
+                short: "take-it",
+                namespace: "ci-infra",
+                image: "jenkins",
+            }),
+            combo("static", "csi", {
+                short: "take-csi",
+                namespace: "ci-infra-csi",
+                image: "jenkins-csi",
+            }),
+        ];
+    }
+
     /** A static csi stack whose home gets a marker, snapshots and a restore; local world only. */
     static restoreCombo(): Combo | undefined {
         if (USER_CONFIG) return undefined;
@@ -448,10 +465,15 @@ export class E2eWorld {
         });
     }
 
-    /** Writes `text` at a fixed offset of the image, as client.admin (import-diff). */
+    /**
+     * Writes `text` at a fixed offset of the image, as client.admin (import-diff). The diff
+     * carries the image's size (import-diff resizes to it), so it is read from Ceph first.
+     */
     writeMarker(image: string, text: string): void {
+        const size = this.local!.cluster.imageSize(this.ceph.pool, image);
+        assert.ok(size, `no image ${image} to write a marker into`);
         const file = path.join(this.workDir, "..", `marker-${process.pid}.diff`);
-        fs.writeFileSync(file, writeDiff(1024 ** 3, MARKER_AT, Buffer.from(text.padEnd(32))));
+        fs.writeFileSync(file, writeDiff(size, MARKER_AT, Buffer.from(text.padEnd(32))));
         try {
             const r = this.local!.cluster.rbdAdmin([
                 "import-diff",
@@ -486,9 +508,9 @@ export class E2eWorld {
         }
     }
 
-    /** `npm run restore -- ARGS` as a user runs it from the project, with this world's engine and cluster. */
-    runRestore(args: string[]): { code: number | null; out: string } {
-        const env = {
+    /** The environment `npm run <script>` gets from a user's shell: this world's engine and cluster. */
+    private scriptEnv(): NodeJS.ProcessEnv {
+        return {
             ...process.env,
             ...this.ws.envVars,
             PATH: [
@@ -496,18 +518,136 @@ export class E2eWorld {
                 TOOLCHAIN.kubernetes,
                 process.env.PATH,
             ].join(path.delimiter),
+            TS_NODE_TRANSPILE_ONLY: "1",
         };
-        const r = spawnSync(
+    }
+
+    private scriptCommand(script: "restore" | "takeover", args: string[]): [string, string[]] {
+        return [
             path.join(PROJECT_ROOT, "node_modules", ".bin", "ts-node"),
-            [path.join(PROJECT_ROOT, "scripts", "restore.ts"), ...args],
-            {
-                cwd: this.workDir,
-                env: { ...env, TS_NODE_TRANSPILE_ONLY: "1" },
-                encoding: "utf8",
-                timeout: 600_000,
-            },
-        );
+            [path.join(PROJECT_ROOT, "scripts", `${script}.ts`), ...args],
+        ];
+    }
+
+    /** `npm run <script> -- ARGS` as a user runs it from the project. */
+    runScript(
+        script: "restore" | "takeover",
+        args: string[],
+    ): { code: number | null; out: string } {
+        const [cmd, argv] = this.scriptCommand(script, args);
+        const r = spawnSync(cmd, argv, {
+            cwd: this.workDir,
+            env: this.scriptEnv(),
+            encoding: "utf8",
+            timeout: 900_000,
+        });
         return { code: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+    }
+
+    /**
+     * The script in a process group of its own, as a terminal runs it: `interrupt()` is
+     * Ctrl-C (SIGINT to the whole group: the script, kubectl, the Pulumi CLI).
+     */
+    startScript(script: "restore" | "takeover", args: string[]) {
+        const [cmd, argv] = this.scriptCommand(script, args);
+        const child = spawn(cmd, argv, {
+            cwd: this.workDir,
+            env: this.scriptEnv(),
+            detached: true,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+        const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+        return {
+            output: () => out,
+            interrupt: () => process.kill(-child.pid!, "SIGINT"),
+            done: async () => ({ code: await exited, out }),
+        };
+    }
+
+    /**
+     * The 2018 installation as the seed's static procedure makes it, next to the real
+     * Ceph: `rbd create POOL/IMAGE -s 100G`, the Secret its PV names, then the seed's own
+     * PV, claim and Deployment (test/e2e/seed, copied from the post). Converted only where
+     * a current API server or this world requires it: the blog's non-breaking spaces, the
+     * Deployment's apps/v1 with its selector, this world's monitor, and names apart for a
+     * second installation. Waits until the claim is Bound and Jenkins' pod runs.
+     */
+    createSeedInstallation(names: { namespace: string; image: string; pv: string }): void {
+        const r = this.local!.cluster.rbdAdmin([
+            "create",
+            `${this.ceph.pool}/${names.image}`,
+            "-s",
+            "100G",
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+        const seed = (f: string) =>
+            YAML.parse(
+                fs.readFileSync(path.join(__dirname, "seed", f), "utf8").replace(/\u00a0/g, " "),
+            );
+        const pv = seed("jenkins-pv.yaml");
+        pv.metadata.name = names.pv;
+        pv.spec.rbd.monitors = this.ceph.monitors;
+        pv.spec.rbd.image = names.image;
+        const pvc = seed("jenkins-pvc.yaml");
+        pvc.metadata.namespace = names.namespace;
+        const deployment = seed("jenkins-deployment.yaml");
+        deployment.apiVersion = "apps/v1";
+        deployment.metadata.namespace = names.namespace;
+        deployment.spec.selector = { matchLabels: deployment.spec.template.metadata.labels };
+        const docs = [
+            { apiVersion: "v1", kind: "Namespace", metadata: { name: names.namespace } },
+            {
+                apiVersion: "v1",
+                kind: "Secret",
+                metadata: { name: pv.spec.rbd.secretRef.name, namespace: names.namespace },
+                type: "kubernetes.io/rbd",
+                stringData: { key: this.userKey },
+            },
+            pv,
+            pvc,
+            deployment,
+        ];
+        const k = this.kubectl(
+            ["create", "-f", "-"],
+            docs.map((d) => YAML.stringify(d)).join("---\n"),
+        );
+        assert.ok(k.ok, k.out);
+    }
+
+    /** The image's rbd id: what identifies it whatever its name. */
+    imageId(image: string): string {
+        const r = this.local!.cluster.rbdAdmin([
+            "info",
+            "--format",
+            "json",
+            `${this.ceph.pool}/${image}`,
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+        return (JSON.parse(r.stdout) as { id: string }).id;
+    }
+
+    /** `rbd create` as client.admin (an image outside any stack). */
+    createImage(image: string, size = "64M"): void {
+        const r = this.local!.cluster.rbdAdmin([
+            "create",
+            `${this.ceph.pool}/${image}`,
+            "-s",
+            size,
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+    }
+
+    /** `rbd rename` as client.admin: the id stays, the name changes. */
+    renameImage(from: string, to: string): void {
+        const r = this.local!.cluster.rbdAdmin([
+            "rename",
+            `${this.ceph.pool}/${from}`,
+            `${this.ceph.pool}/${to}`,
+        ]);
+        assert.equal(r.status, 0, r.stderr);
     }
 
     /** What a cluster administrator does to remove a driver nothing uses any more. */

@@ -1,0 +1,120 @@
+// What `npm run restore` and `npm run takeover` share: the stack's settings read through
+// the automation API (the same validation as `pulumi up`), kubectl with the stack's
+// context, the rbd program run on this machine with the key on stdin, and one way to end:
+// a refusal is one worded sentence and exit 1, anything else its first line.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { rbdProgram, SnapshotParams } from "../components/rbdScript";
+import { parseSettings, RawStackConfig, Settings } from "../stacks/settings";
+import { PROJECT_ROOT } from "./projectRoot";
+
+/** A reason to stop that is already worded for the user. */
+export class Refusal extends Error {
+    constructor(
+        message: string,
+        readonly exitCode = 1,
+    ) {
+        super(message);
+    }
+}
+
+export interface StackContext {
+    workDir: string;
+    stack: Stack;
+    settings: Settings;
+    /** kubernetes:context of the stack, when it names one. */
+    kubeContext?: string;
+}
+
+export const secretValue = (o: { apply: (f: (v: string) => void) => unknown }) =>
+    new Promise<string>((res) => o.apply(res));
+
+/** The stack's settings, validated as `pulumi up` validates them. */
+export async function openStack(name: string): Promise<StackContext> {
+    // The project here (npm runs scripts from the package root), else this checkout's.
+    const workDir = fs.existsSync(path.join(process.cwd(), "Pulumi.yaml"))
+        ? process.cwd()
+        : PROJECT_ROOT;
+    const ws = await LocalWorkspace.create({ workDir });
+    const project = (await ws.projectSettings()).name;
+    const stack = await LocalWorkspace.selectStack({ stackName: name, workDir }).catch(() => {
+        throw new Refusal(
+            `there is no stack ${name} in this project's backend: pulumi stack init ${name}, then set its config`,
+        );
+    });
+    const config = await ws.getAllConfig(name);
+    const raw: RawStackConfig = {
+        project,
+        stack: name,
+        values: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v.value])),
+        secretKeys: new Set(
+            Object.entries(config)
+                .filter(([, v]) => v.secret)
+                .map(([k]) => k),
+        ),
+    };
+    return {
+        workDir,
+        stack,
+        settings: parseSettings(raw),
+        kubeContext: config["kubernetes:context"]?.value,
+    };
+}
+
+/** kubectl with the stack's context; `input` on stdin (never a secret in argv). */
+export function kubectl(
+    args: string[],
+    context?: string,
+    input?: string,
+): { ok: boolean; out: string; stdout: string } {
+    const r = spawnSync("kubectl", [...(context ? ["--context", context] : []), ...args], {
+        encoding: "utf8",
+        timeout: 300_000,
+        input,
+    });
+    return {
+        ok: r.status === 0,
+        out: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim(),
+        stdout: r.stdout ?? "",
+    };
+}
+
+/** One step of the rbd program on this machine, the key on its standard input. */
+export async function runRbdStep(
+    step: "list" | "restore" | "inspect",
+    s: Settings,
+    params: Pick<SnapshotParams, "pool" | "image"> & Partial<SnapshotParams>,
+): Promise<{ ok: boolean; stdout: string; error: string }> {
+    if (s.ceph.provisioner === "existing") throw new Error("no Ceph connection in this stack");
+    const ceph = s.ceph;
+    const program = rbdProgram(
+        {
+            monitors: ceph.monitors,
+            userId: ceph.user,
+            timeoutSeconds: ceph.timeoutSeconds,
+            fingerprints: { image: "", plugins: "", javaopts: "", casc: "" },
+            keep: s.volume.snapshots.keep,
+            purgeOnDelete: false,
+            ...params,
+        },
+        await secretValue(ceph.userKey),
+    );
+    const r = spawnSync("sh", ["-s", step], { input: program, encoding: "utf8", timeout: 600_000 });
+    return {
+        ok: r.status === 0,
+        stdout: r.stdout ?? "",
+        error: (r.stderr ?? "").trim().split("\n")[0] || `rbd ${step} failed (exit ${r.status})`,
+    };
+}
+
+/** Runs a command's main: a refusal or config problem prints as worded, anything else its first line. */
+export function runCli(name: string, main: () => Promise<void>): void {
+    main().catch((e: unknown) => {
+        const msg = e instanceof Error ? e.message : String(e);
+        const worded = e instanceof Refusal || (e instanceof Error && e.name === "ConfigError");
+        console.error(`${name}: ${worded ? msg : msg.split("\n")[0]}`);
+        process.exit(e instanceof Refusal ? e.exitCode : 1);
+    });
+}

@@ -1,0 +1,333 @@
+// What `npm run takeover` decides, apart from doing it: from what the cluster, Ceph and
+// the stack's state hold, which objects of a hand-made installation (the 2018 procedure:
+// rbd image, PV, claim, Ceph Secret, Deployment) are replaced or adopted, and every
+// reason to stop before anything is touched. Pure, so each refusal is unit-tested.
+
+/** The fields of a Kubernetes object the takeover reads. */
+export interface KubeObject {
+    apiVersion: string;
+    kind: string;
+    metadata: {
+        name: string;
+        namespace?: string;
+        uid: string;
+        ownerReferences?: { kind: string; name: string; uid: string }[];
+    };
+    /** The spec fields read here, of the kinds that have them. */
+    spec?: {
+        // PersistentVolume
+        rbd?: { pool?: string; image?: string; secretRef?: SecretRef };
+        csi?: {
+            driver?: string;
+            volumeHandle?: string;
+            volumeAttributes?: Record<string, string>;
+            nodeStageSecretRef?: SecretRef;
+        };
+        persistentVolumeReclaimPolicy?: string;
+        claimRef?: { namespace?: string; name?: string; uid?: string; resourceVersion?: string };
+        accessModes?: string[];
+        // PersistentVolumeClaim
+        volumeName?: string;
+        // Deployment
+        replicas?: number;
+        // Pod
+        volumes?: { persistentVolumeClaim?: { claimName: string } }[];
+        // Service
+        clusterIP?: string;
+        clusterIPs?: string[];
+    };
+    status?: { phase?: string };
+}
+
+interface SecretRef {
+    name?: string;
+    namespace?: string;
+}
+
+/** What the stack will manage, from its settings. */
+export interface Target {
+    namespace: string;
+    deployment: string;
+    claimName: string;
+    pvName: string;
+    pool: string;
+    image: string;
+    sizeBytes: number;
+    secretNamespace: string;
+}
+
+export type ImageFacts =
+    { exists: false } | { exists: true; id: string; sizeBytes: number; watchers: string[] };
+
+export interface Observed {
+    /** Live objects with the names of the stack's own objects (rendered), whoever made them. */
+    sameNamed: KubeObject[];
+    /** Every PersistentVolume of the cluster. */
+    pvs: KubeObject[];
+    /** Pods and ReplicaSets of the Jenkins namespace. */
+    pods: KubeObject[];
+    replicaSets: KubeObject[];
+    /** The Secrets of the 2018 names in Jenkins' namespace. */
+    cephSecrets: KubeObject[];
+    /** uids of the objects in the stack's state. */
+    managedUids: ReadonlySet<string>;
+    image: ImageFacts;
+}
+
+export type Step =
+    | { do: "backup"; objects: KubeObject[]; say: string }
+    | { do: "scale-down"; deployment: KubeObject; replicas: number; say: string }
+    | { do: "check-closed"; say: string }
+    | { do: "delete"; object: KubeObject; say: string }
+    | { do: "up"; say: string }
+    | { do: "verify"; imageId: string; say: string };
+
+export interface Plan {
+    refusals: string[];
+    steps: Step[];
+    /** Objects Pulumi takes over as they are (server-side apply adds its fields). */
+    adopted: KubeObject[];
+    /** Notes for the user that change nothing. */
+    notes: string[];
+}
+
+/** The Secret names the 2018 procedure used and this program keeps (its keys are in the stack). */
+export const CEPH_SECRETS = ["ceph-secret-user", "ceph-secret-admin"];
+/** Kinds that hold no data and that the stack recreates: safe to replace. */
+const STATELESS = ["Deployment", "Service"];
+
+export const describe = (o: KubeObject): string =>
+    `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
+
+const kubectlRef = (o: KubeObject): string =>
+    `${o.metadata.namespace ? `-n ${o.metadata.namespace} ` : ""}${o.kind.toLowerCase()} ${o.metadata.name}`;
+
+/** The rbd image a PV stands for (in-tree rbd, or a ceph-csi rbd volume), if any. */
+export function pvImage(pv: KubeObject): { pool: string; image: string } | undefined {
+    const rbd = pv.spec?.rbd;
+    if (rbd?.image) return { pool: rbd.pool ?? "rbd", image: rbd.image };
+    const csi = pv.spec?.csi;
+    if (csi && /rbd\.csi\.ceph\.com$/.test(String(csi.driver))) {
+        const attrs = csi.volumeAttributes ?? {};
+        const image = attrs.imageName ?? (attrs.staticVolume === "true" ? csi.volumeHandle : "");
+        if (image && attrs.pool) return { pool: attrs.pool, image };
+    }
+    return undefined;
+}
+
+/** The Secret a PV mounts with, as namespace/name. */
+function pvSecret(pv: KubeObject): string | undefined {
+    const ref = pv.spec?.rbd?.secretRef ?? pv.spec?.csi?.nodeStageSecretRef;
+    if (!ref?.name) return undefined;
+    return `${ref.namespace ?? pv.spec?.claimRef?.namespace ?? "default"}/${ref.name}`;
+}
+
+/** The claims a pod mounts. */
+export function claimOf(pod: KubeObject): string[] {
+    return (pod.spec?.volumes ?? [])
+        .map((v) => v.persistentVolumeClaim?.claimName)
+        .filter((c): c is string => !!c);
+}
+
+/** The Deployment a pod belongs to, through its ReplicaSet. */
+function deploymentOf(pod: KubeObject, replicaSets: KubeObject[]): string | undefined {
+    const rsRef = pod.metadata.ownerReferences?.find((r) => r.kind === "ReplicaSet");
+    const rs = replicaSets.find((r) => r.metadata.uid === rsRef?.uid);
+    return rs?.metadata.ownerReferences?.find((r) => r.kind === "Deployment")?.uid;
+}
+
+const GiB = 1024 ** 3;
+const size = (bytes: number) =>
+    bytes % GiB === 0 ? `${bytes / GiB}Gi` : `${Math.ceil(bytes / 1024 ** 2)}Mi`;
+
+export function planTakeover(t: Target, seen: Observed): Plan {
+    const refusals: string[] = [];
+    const notes: string[] = [];
+    const adopted: KubeObject[] = [];
+    const replaced: KubeObject[] = [];
+    const at = `${t.pool}/${t.image}`;
+    const foreign = (o: KubeObject) => !seen.managedUids.has(o.metadata.uid);
+    const named = (kind: string, name: string, namespace?: string) =>
+        seen.sameNamed.find(
+            (o) =>
+                o.kind === kind && o.metadata.name === name && o.metadata.namespace === namespace,
+        );
+
+    if (!seen.image.exists) {
+        refusals.push(
+            `rbd image ${at} does not exist, so there is nothing to take over; nothing was changed. ` +
+                `Set jenkins-ceph:volume.image (and ceph.pool) to the image Jenkins' home is on (rbd ls ${t.pool} lists them).`,
+        );
+    } else if (seen.image.sizeBytes > t.sizeBytes) {
+        refusals.push(
+            `rbd image ${at} holds ${size(seen.image.sizeBytes)}, more than jenkins-ceph:volume.size ` +
+                `(${size(t.sizeBytes)}), and the stack never shrinks an image; nothing was changed. ` +
+                `Set volume.size to ${size(seen.image.sizeBytes)}.`,
+        );
+    }
+
+    // Every PV on the image that the stack does not own: the 2018 PV, and after an
+    // interrupted run, whatever is left of it.
+    const oldPvs = seen.pvs.filter((pv) => {
+        const src = pvImage(pv);
+        return src?.pool === t.pool && src.image === t.image && foreign(pv);
+    });
+    const oldClaim = ((c) => (c && foreign(c) ? c : undefined))(
+        named("PersistentVolumeClaim", t.claimName, t.namespace),
+    );
+    const claimPvName: string | undefined = oldClaim?.spec?.volumeName || undefined;
+    if (oldClaim && claimPvName && !oldPvs.some((pv) => pv.metadata.name === claimPvName)) {
+        const pv = seen.pvs.find((p) => p.metadata.name === claimPvName);
+        const src = pv && pvImage(pv);
+        refusals.push(
+            `the claim ${t.namespace}/${t.claimName} is bound to PersistentVolume ${claimPvName}, which is ` +
+                `${src ? `rbd image ${src.pool}/${src.image}` : "not an rbd image"}, not the stack's ${at}; nothing was changed. ` +
+                (src
+                    ? `If Jenkins' home is ${src.pool}/${src.image}, set jenkins-ceph:volume.image to ${src.image} and ceph.pool to ${src.pool}.`
+                    : `Take over only a Jenkins whose home is on Ceph RBD.`),
+        );
+    }
+    for (const pv of oldPvs) {
+        const policy = pv.spec?.persistentVolumeReclaimPolicy;
+        if (policy !== "Retain") {
+            refusals.push(
+                `PersistentVolume ${pv.metadata.name} has reclaim policy ${policy}: removing its claim would delete rbd image ${at} ` +
+                    `with Jenkins' home; nothing was changed. Make it Retain first: ` +
+                    `kubectl patch pv ${pv.metadata.name} -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'`,
+            );
+        }
+        const ref = pv.spec?.claimRef;
+        const ours = ref?.namespace === t.namespace && ref?.name === t.claimName;
+        if (ref && !ours && pv.status?.phase === "Bound") {
+            refusals.push(
+                `PersistentVolume ${pv.metadata.name} is also on rbd image ${at} and is bound to the claim ` +
+                    `${ref.namespace}/${ref.name}, which is not Jenkins'; nothing was changed. ` +
+                    `Two claims on one image would corrupt it: stop whatever uses that claim and delete it first.`,
+            );
+        }
+    }
+    const pvNamed = seen.pvs.find((p) => p.metadata.name === t.pvName);
+    if (pvNamed && foreign(pvNamed) && !oldPvs.includes(pvNamed)) {
+        refusals.push(
+            `PersistentVolume ${t.pvName} already exists and is not on rbd image ${at}; nothing was changed. ` +
+                `Set jenkins-ceph:volume.pvName to a free name.`,
+        );
+    }
+
+    // The other same-named objects: replaced when they hold no data, adopted when Pulumi
+    // can take them as they are, refused otherwise.
+    let oldDeployment: KubeObject | undefined;
+    for (const o of seen.sameNamed.filter(foreign)) {
+        if (o.kind === "PersistentVolumeClaim" || o.kind === "PersistentVolume") continue;
+        if (o.kind === "Namespace") adopted.push(o);
+        else if (o.kind === "Deployment" && o.metadata.name === t.deployment) {
+            oldDeployment = o;
+            replaced.push(o);
+        } else if (STATELESS.includes(o.kind)) replaced.push(o);
+        else if (o.kind === "Secret" && CEPH_SECRETS.includes(o.metadata.name)) replaced.push(o);
+        else {
+            refusals.push(
+                `${describe(o)} already exists and is not this stack's, nor one of the objects the takeover ` +
+                    `replaces (PV, claim, Deployment, Service, Ceph Secrets); nothing was changed. ` +
+                    `Remove it (kubectl delete ${kubectlRef(o)}) or rename the stack's.`,
+            );
+        }
+    }
+
+    // Pods on the old claim: Jenkins' own go when it is scaled down; any other would keep it.
+    if (oldClaim) {
+        for (const pod of seen.pods.filter((p) => claimOf(p).includes(t.claimName))) {
+            const owner = deploymentOf(pod, seen.replicaSets);
+            if (!oldDeployment || owner !== oldDeployment.metadata.uid) {
+                refusals.push(
+                    `pod ${t.namespace}/${pod.metadata.name} mounts the claim ${t.claimName} and is not part of ` +
+                        `Deployment ${t.deployment}, so stopping Jenkins would not free the volume; nothing was changed. ` +
+                        `Stop that pod first (kubectl -n ${t.namespace} delete pod ${pod.metadata.name}).`,
+                );
+            }
+        }
+    }
+
+    // The 2018 Ceph Secrets in Jenkins' namespace, once no PV mounts with them any more
+    // (when the stack keeps its keys elsewhere; otherwise they are same-named, above).
+    const leftovers = seen.cephSecrets.filter(
+        (o) => foreign(o) && !seen.sameNamed.some((x) => x.metadata.uid === o.metadata.uid),
+    );
+    for (const pv of seen.pvs.filter((p) => !oldPvs.includes(p))) {
+        const s = pvSecret(pv);
+        const i = leftovers.findIndex((o) => `${o.metadata.namespace}/${o.metadata.name}` === s);
+        if (i >= 0) {
+            notes.push(
+                `Secret ${s} stays: PersistentVolume ${pv.metadata.name} still mounts with it.`,
+            );
+            leftovers.splice(i, 1);
+        }
+    }
+
+    if (refusals.length || !seen.image.exists) return { refusals, steps: [], adopted, notes };
+
+    const steps: Step[] = [];
+    const touched = [...(oldDeployment ? [oldDeployment] : []), ...replaced, ...oldPvs];
+    if (oldClaim) touched.push(oldClaim);
+    const kept = [...new Set(touched)].filter((o) => o.kind !== "Secret");
+    if (kept.length) {
+        steps.push({
+            do: "backup",
+            objects: kept,
+            say: `save ${kept.map(describe).join(", ")} as re-creatable manifests (Secrets are not saved: their keys are in the stack)`,
+        });
+    }
+    if (oldDeployment) {
+        const replicas = Number(oldDeployment.spec?.replicas ?? 1);
+        steps.push({
+            do: "scale-down",
+            deployment: oldDeployment,
+            replicas,
+            say: `stop Jenkins: scale ${describe(oldDeployment)} from ${replicas} to 0 and wait until no pod of it is left (it is scaled back to ${replicas} if one stays)`,
+        });
+    }
+    if (oldClaim || oldPvs.length) {
+        steps.push({
+            do: "check-closed",
+            say: `refuse if rbd image ${at} is still open by any client (a node that has not unmapped it)`,
+        });
+    }
+    for (const o of replaced) {
+        steps.push({
+            do: "delete",
+            object: o,
+            say: `delete ${describe(o)} (the stack creates its own${o.kind === "Secret" ? " from its cephUserKey" : ""})`,
+        });
+    }
+    if (oldClaim) {
+        steps.push({
+            do: "delete",
+            object: oldClaim,
+            say: `delete the claim ${t.namespace}/${t.claimName}: its PV is Retain, so rbd image ${at} stays`,
+        });
+    }
+    for (const pv of oldPvs) {
+        steps.push({
+            do: "delete",
+            object: pv,
+            say: `delete PersistentVolume ${pv.metadata.name} (Retain: the object only; the image stays; ${pv.spec?.accessModes?.join(",")} becomes the stack's access mode)`,
+        });
+    }
+    steps.push({
+        do: "up",
+        say: `pulumi up: the stack creates its PV ${t.pvName} pre-bound to the claim ${t.namespace}/${t.claimName} on rbd image ${at}, adopts the image unchanged and starts Jenkins`,
+    });
+    steps.push({
+        do: "verify",
+        imageId: seen.image.id,
+        say: `check that PV ${t.pvName} is Bound and on the same image (rbd id ${seen.image.id}), then that pulumi preview shows no changes`,
+    });
+    for (const o of leftovers) {
+        steps.push({
+            do: "delete",
+            object: o,
+            say: `delete ${describe(o)}: no PV mounts with it any more, and the stack keeps the key in ${t.secretNamespace}, away from the pods Jenkins starts`,
+        });
+    }
+    return { refusals, steps, adopted, notes };
+}

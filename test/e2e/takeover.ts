@@ -1,0 +1,313 @@
+// The takeover of a hand-made 2018 installation, through `npm run takeover` and the real
+// engine, in the world automation.spec.ts starts: the seed's own PV, claim and
+// Deployment next to a real rbd image with a marker in it. Each refusal changes nothing;
+// the takeover lands on in-tree, and on ceph-csi after a real Ctrl-C in the middle.
+import { strict as assert } from "assert";
+import { Stack } from "@pulumi/pulumi/automation";
+import type { Combo, E2eWorld } from "./engine";
+
+const MARKER = "jenkins-home-2018";
+
+/** Everything a refusal must leave as it was. */
+function snapshot(world: E2eWorld, c: Combo, pv: string) {
+    const rv = (kind: string, ns: string | undefined, name: string) =>
+        world.exists(kind, ns, name) ? world.get(kind, ns, name).metadata.resourceVersion : "gone";
+    return {
+        pv: rv("pv", undefined, pv),
+        pvc: rv("pvc", c.namespace, "jenkins"),
+        deployment: rv("deployment", c.namespace, "jenkins"),
+        replicas: world.get("deployment", c.namespace, "jenkins").spec.replicas,
+        secret: rv("secret", c.namespace, "ceph-secret-user"),
+        id: world.imageId(c.image),
+        marker: world.readMarker(c.image),
+    };
+}
+
+async function stackResources(s: Stack): Promise<{ type: string; outputs?: any }[]> {
+    return ((await s.exportStack()).deployment.resources ?? []).filter(
+        (r: { type: string }) => !r.type.startsWith("pulumi:"),
+    );
+}
+
+/** What a finished takeover leaves: checked through the API, rbd and the stack's state. */
+async function assertTakenOver(
+    world: E2eWorld,
+    s: Stack,
+    c: Combo,
+    before: { id: string; pvUid: string; deploymentUid: string },
+): Promise<void> {
+    const pv = world.get("pv", undefined, c.image);
+    assert.equal(pv.status.phase, "Bound");
+    assert.deepEqual([pv.spec.claimRef.namespace, pv.spec.claimRef.name], [c.namespace, "jenkins"]);
+    assert.equal(world.imageOf(pv), c.image);
+    assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
+    assert.deepEqual(pv.spec.accessModes, ["ReadWriteOnce"], "the seed's RWX becomes RWO");
+    if (c.provisioner === "csi") assert.equal(pv.spec.csi.volumeAttributes.staticVolume, "true");
+    else assert.equal(pv.spec.rbd.pool, world.ceph.pool);
+    assert.notEqual(pv.metadata.uid, before.pvUid, "the PV is the stack's own now");
+    // The same image by its rbd id, not its name; its content as before.
+    assert.equal(world.imageId(c.image), before.id);
+    assert.equal(world.readMarker(c.image), MARKER);
+    const dep = world.get("deployment", c.namespace, "jenkins");
+    assert.notEqual(dep.metadata.uid, before.deploymentUid);
+    assert.equal(dep.status.availableReplicas, 1, JSON.stringify(dep.status));
+    // Pulumi manages every object: each Kubernetes object in the state is the live one.
+    const kube = (await stackResources(s)).filter((r) => r.type.startsWith("kubernetes:"));
+    assert.ok(kube.length >= 6, `only ${kube.length} Kubernetes objects in the state`);
+    for (const r of kube) {
+        const m = r.outputs.metadata;
+        const live = world.get(r.outputs.kind, m.namespace, m.name);
+        assert.equal(live.metadata.uid, m.uid, `${r.outputs.kind} ${m.name}`);
+    }
+    for (const kind of ["pv", "pvc", "deployment", "service"]) {
+        for (const o of world.list(kind, kind === "pv" ? undefined : c.namespace)) {
+            if (kind === "pv" && world.imageOf(o) !== c.image) continue;
+            assert.ok(
+                kube.some((r) => r.outputs.metadata.uid === o.metadata.uid),
+                `${kind} ${o.metadata.name} is not the stack's`,
+            );
+        }
+    }
+    // The key left Jenkins' namespace with the old PV.
+    assert.ok(!world.exists("secret", c.namespace, "ceph-secret-user"));
+    const again = await s.preview();
+    const changed = Object.entries(again.changeSummary).filter(([op]) => op !== "same");
+    assert.deepEqual(changed, [], "the next preview shows no changes");
+}
+
+export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Combo[]): void {
+    if (!combos.length) return;
+    const [inTree, csi] = combos;
+
+    describe("takeover of the 2018 hand-made installation (npm run takeover)", function () {
+        let world: E2eWorld;
+        let s: Stack;
+        let seeded: { id: string; pvUid: string; deploymentUid: string };
+        let failed = "";
+        afterEach(function () {
+            if (this.currentTest?.state === "failed") failed ||= this.currentTest.title;
+        });
+        beforeEach(function () {
+            if (failed) {
+                console.log(`      not run: the step "${failed}" failed`);
+                this.skip();
+            }
+        });
+
+        const takeover = (...extra: string[]) =>
+            world.runScript("takeover", ["--stack", s.name, ...extra]);
+
+        before(async () => {
+            world = getWorld()!;
+            world.createSeedInstallation({
+                namespace: inTree.namespace,
+                image: inTree.image,
+                pv: inTree.image,
+            });
+            await world.waitFor("the seed's claim Bound and Jenkins running", () => {
+                const pvc = world.get("pvc", inTree.namespace, "jenkins");
+                const dep = world.get("deployment", inTree.namespace, "jenkins");
+                return pvc.status.phase === "Bound" && dep.status.availableReplicas === 1;
+            });
+            world.writeMarker(inTree.image, MARKER);
+            s = await world.stack(inTree);
+            // The seed's names and size; the stack keeps its key out of Jenkins' namespace.
+            world.editConfig(s, {
+                ceph: { storageClassName: "ceph" },
+                volume: { size: "100Gi", pvName: inTree.image, image: inTree.image },
+            });
+            seeded = {
+                id: world.imageId(inTree.image),
+                pvUid: world.get("pv", undefined, inTree.image).metadata.uid,
+                deploymentUid: world.get("deployment", inTree.namespace, "jenkins").metadata.uid,
+            };
+        });
+
+        it("a dry run prints every step and changes nothing", () => {
+            const was = snapshot(world, inTree, inTree.image);
+            const r = takeover();
+            assert.equal(r.code, 0, r.out);
+            for (const step of [
+                /stop Jenkins: scale Deployment ci-infra\/jenkins from 1 to 0/,
+                /delete the claim ci-infra\/jenkins: its PV is Retain/,
+                /delete PersistentVolume jenkins \(Retain/,
+                /pulumi up: the stack creates its PV jenkins pre-bound/,
+                /delete Secret ci-infra\/ceph-secret-user: no PV mounts with it/,
+                /dry run: nothing was changed/,
+            ]) {
+                assert.match(r.out, step);
+            }
+            assert.match(r.out, new RegExp(`rbd id ${seeded.id}`));
+            assert.deepEqual(snapshot(world, inTree, inTree.image), was);
+            console.log(
+                r.out
+                    .split("\n")
+                    .filter((l) => /^\s+\d+\. /.test(l))
+                    .map((l) => `      ${l.trim()}`)
+                    .join("\n"),
+            );
+        });
+
+        /** A refusal: exit 1, the sentence, and nothing changed anywhere. */
+        async function refused(setUp: () => void, undo: () => void, sentence: RegExp) {
+            setUp();
+            const was = snapshot(world, inTree, inTree.image);
+            try {
+                const r = takeover("--yes", "--timeout", "5");
+                assert.equal(r.code, 1, r.out);
+                assert.match(r.out, sentence);
+                const line = r.out.split("\n").find((l) => sentence.test(l));
+                console.log(`      the user reads: ${line!.trim().slice(0, 220)}`);
+                assert.deepEqual(snapshot(world, inTree, inTree.image), was);
+                assert.deepEqual(await stackResources(s), [], "the stack registered something");
+            } finally {
+                undo();
+            }
+        }
+
+        it("refuses a PV whose reclaim policy is Delete, and says how to make it Retain", async () => {
+            const patch = (policy: string) =>
+                assert.ok(
+                    world.kubectl([
+                        "patch",
+                        "pv",
+                        inTree.image,
+                        "-p",
+                        JSON.stringify({ spec: { persistentVolumeReclaimPolicy: policy } }),
+                    ]).ok,
+                );
+            await refused(
+                () => patch("Delete"),
+                () => patch("Retain"),
+                /reclaim policy Delete: removing its claim would delete rbd image kubes\/jenkins.*kubectl patch pv jenkins/,
+            );
+        });
+
+        it("refuses when the old PV is on another image than volume.image", async () => {
+            world.createImage("jenkins-other");
+            await refused(
+                () =>
+                    world.editConfig(s, {
+                        volume: { image: "jenkins-other", pvName: "jenkins-new" },
+                    }),
+                () =>
+                    world.editConfig(s, { volume: { image: inTree.image, pvName: inTree.image } }),
+                /bound to PersistentVolume jenkins, which is rbd image kubes\/jenkins, not the stack's kubes\/jenkins-other/,
+            );
+        });
+
+        it("refuses while a pod that is not Jenkins' holds the volume", async () => {
+            const pod = {
+                apiVersion: "v1",
+                kind: "Pod",
+                metadata: { name: "backup-job", namespace: inTree.namespace },
+                spec: {
+                    containers: [{ name: "c", image: "busybox" }],
+                    volumes: [{ name: "h", persistentVolumeClaim: { claimName: "jenkins" } }],
+                },
+            };
+            await refused(
+                () => assert.ok(world.kubectl(["create", "-f", "-"], JSON.stringify(pod)).ok),
+                () =>
+                    assert.ok(
+                        world.kubectl([
+                            "-n",
+                            inTree.namespace,
+                            "delete",
+                            "pod",
+                            "backup-job",
+                            "--wait=true",
+                        ]).ok,
+                    ),
+                /pod ci-infra\/backup-job mounts the claim jenkins and is not part of Deployment jenkins/,
+            );
+        });
+
+        it("refuses when the image is missing", async () => {
+            await refused(
+                () => world.renameImage(inTree.image, "jenkins-away"),
+                () => world.renameImage("jenkins-away", inTree.image),
+                /rbd image kubes\/jenkins does not exist, so there is nothing to take over/,
+            );
+        });
+
+        it("--yes lands on in-tree static: same image by rbd id, marker intact, every object Pulumi's", async () => {
+            const t0 = Date.now();
+            const r = takeover("--yes");
+            assert.equal(r.code, 0, r.out);
+            console.log(`      takeover --yes in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+            assert.match(
+                r.out,
+                /took over: stack e2e-take-it manages Jenkins on rbd image kubes\/jenkins/,
+            );
+            await assertTakenOver(world, s, inTree, seeded);
+            const events: string[] = [];
+            await s.up({
+                onEvent: (e) => {
+                    const m = e.resourcePreEvent?.metadata;
+                    if (m && m.op !== "same" && m.type !== "pulumi:pulumi:Stack")
+                        events.push(`${m.op} ${m.urn}`);
+                },
+            });
+            assert.deepEqual(events, [], "a second pulumi up is a no-op");
+            // Run again, it finds nothing left to replace and only checks.
+            const again = takeover("--yes");
+            assert.equal(again.code, 0, again.out);
+            assert.doesNotMatch(again.out, /delete /);
+        });
+
+        it("Ctrl-C in the middle of the csi takeover, then a second run finishes it", async () => {
+            world.createSeedInstallation({
+                namespace: csi.namespace,
+                image: csi.image,
+                pv: csi.image,
+            });
+            await world.waitFor("the second seed claim Bound and Jenkins running", () => {
+                const pvc = world.get("pvc", csi.namespace, "jenkins");
+                const dep = world.get("deployment", csi.namespace, "jenkins");
+                return pvc.status.phase === "Bound" && dep.status.availableReplicas === 1;
+            });
+            world.writeMarker(csi.image, MARKER);
+            s = await world.stack(csi);
+            world.editConfig(s, {
+                volume: { size: "100Gi", pvName: csi.image, image: csi.image },
+            });
+            const was = {
+                id: world.imageId(csi.image),
+                pvUid: world.get("pv", undefined, csi.image).metadata.uid,
+                deploymentUid: world.get("deployment", csi.namespace, "jenkins").metadata.uid,
+            };
+            const run = world.startScript("takeover", ["--stack", s.name, "--yes"]);
+            await world.waitFor(
+                "the takeover to reach pulumi up",
+                () => /^\d+\. pulumi up/m.test(run.output()),
+                300,
+            );
+            await new Promise((res) => setTimeout(res, 3000));
+            run.interrupt();
+            const first = await run.done();
+            assert.notEqual(first.code, 0, first.out);
+            assert.match(
+                first.out,
+                /interrupted during step \d+ .*run the same command again to finish/,
+            );
+            console.log(
+                `      after Ctrl-C: ${first.out
+                    .split("\n")
+                    .find((l) => /interrupted/.test(l) && /step/.test(l))
+                    ?.trim()
+                    .slice(0, 200)}`,
+            );
+            // Nothing lost: the image, by id and content; no PV on it that could delete it.
+            assert.equal(world.imageId(csi.image), was.id);
+            assert.equal(world.readMarker(csi.image), MARKER);
+            for (const pv of world.list("pv")) {
+                if (world.imageOf(pv) === csi.image)
+                    assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
+            }
+            const second = world.runScript("takeover", ["--stack", s.name, "--yes"]);
+            assert.equal(second.code, 0, second.out);
+            await assertTakenOver(world, s, csi, was);
+        });
+    });
+}
