@@ -165,6 +165,7 @@ async function main(): Promise<void> {
         pool: s.ceph.pool,
         image: s.volume.image,
         sizeBytes: Number(s.volume.sizeMiB) * 1024 ** 2,
+        accessMode: s.volume.accessMode,
         secretNamespace: s.ceph.secretNamespace,
     };
     const at = `${t.pool}/${t.image}`;
@@ -362,14 +363,14 @@ async function main(): Promise<void> {
             case "up": {
                 scaled = undefined; // the stack's Deployment replaces it
                 await stack.up({ onOutput: (o) => process.stdout.write(o) }).catch((e: Error) => {
+                    const lines = e.message.split("\n");
+                    const cause =
+                        lines
+                            .map((l) => /\berror: (.*)$/.exec(l)?.[1])
+                            .find((l) => l !== undefined) ?? lines[0];
                     throw new Refusal(
-                        `pulumi up did not finish (${
-                            e.message
-                                .split("\n")
-                                .find((l) => /error|rror:/.test(l))
-                                ?.trim() ?? e.message.split("\n")[0]
-                        }). ` +
-                            `Nothing of the image is lost: it has no PV now or the stack's; fix the cause and run the takeover again` +
+                        `pulumi up did not finish (${cause.trim()}). Nothing of the image is lost: no PV, or the stack's own, ` +
+                            `stands for it now; fix the cause and run the takeover again` +
                             (fs.existsSync(backupDir)
                                 ? ` (the old objects are saved in ${backupDir})`
                                 : "") +
@@ -426,7 +427,7 @@ async function main(): Promise<void> {
             await runStep(st);
         } catch (e) {
             if (!interrupted) throw e;
-            const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+            const why = (e instanceof Error ? e.message : String(e)).split(/\n|\. /)[0];
             throw new Refusal(
                 `interrupted during step ${i + 1} (${why}); run the same command again to finish: it starts from what the cluster holds now.`,
                 130,

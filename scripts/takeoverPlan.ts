@@ -53,6 +53,8 @@ export interface Target {
     pool: string;
     image: string;
     sizeBytes: number;
+    /** The stack's access mode (ReadWriteOnce: RBD filesystems are single-node). */
+    accessMode: string;
     secretNamespace: string;
 }
 
@@ -310,7 +312,7 @@ export function planTakeover(t: Target, seen: Observed): Plan {
         steps.push({
             do: "delete",
             object: pv,
-            say: `delete PersistentVolume ${pv.metadata.name} (Retain: the object only; the image stays; ${pv.spec?.accessModes?.join(",")} becomes the stack's access mode)`,
+            say: `delete PersistentVolume ${pv.metadata.name} (Retain: the object only; the image stays; its ${pv.spec?.accessModes?.join(",")} becomes ${t.accessMode})`,
         });
     }
     steps.push({

@@ -9,7 +9,7 @@ import type { Combo, E2eWorld } from "./engine";
 const MARKER = "jenkins-home-2018";
 
 /** Everything a refusal must leave as it was. */
-function snapshot(world: E2eWorld, c: Combo, pv: string) {
+function snapshot(world: E2eWorld, c: Combo, pv: string, image = c.image) {
     const rv = (kind: string, ns: string | undefined, name: string) =>
         world.exists(kind, ns, name) ? world.get(kind, ns, name).metadata.resourceVersion : "gone";
     return {
@@ -18,8 +18,8 @@ function snapshot(world: E2eWorld, c: Combo, pv: string) {
         deployment: rv("deployment", c.namespace, "jenkins"),
         replicas: world.get("deployment", c.namespace, "jenkins").spec.replicas,
         secret: rv("secret", c.namespace, "ceph-secret-user"),
-        id: world.imageId(c.image),
-        marker: world.readMarker(c.image),
+        id: world.imageId(image),
+        marker: world.readMarker(image),
     };
 }
 
@@ -149,16 +149,21 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
         });
 
         /** A refusal: exit 1, the sentence, and nothing changed anywhere. */
-        async function refused(setUp: () => void, undo: () => void, sentence: RegExp) {
+        async function refused(
+            setUp: () => void,
+            undo: () => void,
+            sentence: RegExp,
+            image = inTree.image,
+        ) {
             setUp();
-            const was = snapshot(world, inTree, inTree.image);
+            const was = snapshot(world, inTree, inTree.image, image);
             try {
                 const r = takeover("--yes", "--timeout", "5");
                 assert.equal(r.code, 1, r.out);
                 assert.match(r.out, sentence);
                 const line = r.out.split("\n").find((l) => sentence.test(l));
                 console.log(`      the user reads: ${line!.trim().slice(0, 220)}`);
-                assert.deepEqual(snapshot(world, inTree, inTree.image), was);
+                assert.deepEqual(snapshot(world, inTree, inTree.image, image), was);
                 assert.deepEqual(await stackResources(s), [], "the stack registered something");
             } finally {
                 undo();
@@ -228,6 +233,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
                 () => world.renameImage(inTree.image, "jenkins-away"),
                 () => world.renameImage("jenkins-away", inTree.image),
                 /rbd image kubes\/jenkins does not exist, so there is nothing to take over/,
+                "jenkins-away",
             );
         });
 
