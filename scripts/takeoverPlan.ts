@@ -139,7 +139,8 @@ function deploymentOf(pod: KubeObject, replicaSets: KubeObject[]): string | unde
 }
 
 const GiB = 1024 ** 3;
-const size = (bytes: number) =>
+/** A byte count as a Kubernetes quantity: 100Gi, 1536Mi. */
+export const quantity = (bytes: number) =>
     bytes % GiB === 0 ? `${bytes / GiB}Gi` : `${Math.ceil(bytes / 1024 ** 2)}Mi`;
 
 export function planTakeover(t: Target, seen: Observed): Plan {
@@ -162,9 +163,9 @@ export function planTakeover(t: Target, seen: Observed): Plan {
         );
     } else if (seen.image.sizeBytes > t.sizeBytes) {
         refusals.push(
-            `rbd image ${at} holds ${size(seen.image.sizeBytes)}, more than jenkins-ceph:volume.size ` +
-                `(${size(t.sizeBytes)}), and the stack never shrinks an image; nothing was changed. ` +
-                `Set volume.size to ${size(seen.image.sizeBytes)}.`,
+            `rbd image ${at} holds ${quantity(seen.image.sizeBytes)}, more than jenkins-ceph:volume.size ` +
+                `(${quantity(t.sizeBytes)}), and the stack never shrinks an image; nothing was changed. ` +
+                `Set volume.size to ${quantity(seen.image.sizeBytes)}.`,
         );
     }
 
@@ -203,8 +204,9 @@ export function planTakeover(t: Target, seen: Observed): Plan {
         if (ref && !ours && pv.status?.phase === "Bound") {
             refusals.push(
                 `PersistentVolume ${pv.metadata.name} is also on rbd image ${at} and is bound to the claim ` +
-                    `${ref.namespace}/${ref.name}, which is not Jenkins'; nothing was changed. ` +
-                    `Two claims on one image would corrupt it: stop whatever uses that claim and delete it first.`,
+                    `${ref.namespace}/${ref.name}, not the stack's ${t.namespace}/${t.claimName}; nothing was changed. ` +
+                    `If that claim is Jenkins' home, set jenkins-ceph:jenkins.namespace to ${ref.namespace} and ` +
+                    `volume.claimName to ${ref.name}; otherwise stop what uses it and delete it (two claims on one image would corrupt it).`,
             );
         }
     }

@@ -2,6 +2,7 @@
 // (which must come with no step at all, so nothing can be touched).
 import { strict as assert } from "assert";
 import { KubeObject, Observed, planTakeover, pvImage, Target } from "../scripts/takeoverPlan";
+import { recreatable } from "../scripts/takeoverSteps";
 
 const GiB = 1024 ** 3;
 const target: Target = {
@@ -278,5 +279,32 @@ describe("takeover plan: every refusal plans no step", () => {
             refusal(o),
             /ConfigMap ci-infra\/jenkins-casc already exists and is not this stack's.*kubectl delete -n ci-infra configmap jenkins-casc/,
         );
+    });
+});
+
+describe("takeover backup: manifests kubectl create accepts again", () => {
+    it("drop server fields and the binding to old uids, keep what the objects are", () => {
+        const pv = seed().pvs[0];
+        Object.assign(pv.metadata, {
+            resourceVersion: "12",
+            creationTimestamp: "2018-03-26T10:00:00Z",
+            finalizers: ["kubernetes.io/pv-protection"],
+            annotations: { "pv.kubernetes.io/bound-by-controller": "yes", team: "ci" },
+            labels: { app: "jenkins" },
+        });
+        const m = recreatable(pv) as unknown as KubeObject & {
+            metadata: Record<string, unknown>;
+        };
+        assert.deepEqual(Object.keys(m.metadata).sort(), [
+            "annotations",
+            "labels",
+            "name",
+            "namespace",
+        ]);
+        assert.deepEqual(m.metadata.annotations, { team: "ci" });
+        assert.deepEqual(m.spec!.claimRef, { namespace: "ci-infra", name: "jenkins" });
+        assert.equal(m.status, undefined);
+        assert.equal(m.spec!.persistentVolumeReclaimPolicy, "Retain");
+        assert.equal(pv.metadata.uid, "uid-PersistentVolume-jenkins", "the original is untouched");
     });
 });

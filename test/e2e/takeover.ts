@@ -3,10 +3,26 @@
 // Deployment next to a real rbd image with a marker in it. Each refusal changes nothing;
 // the takeover lands on in-tree, and on ceph-csi after a real Ctrl-C in the middle.
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import type { Combo, E2eWorld } from "./engine";
 
 const MARKER = "jenkins-home-2018";
+
+/** The rbd image a PV stands for, or undefined. */
+function rbdImageOf(pv: any): string | undefined {
+    return (
+        pv.spec.rbd?.image ?? pv.spec.csi?.volumeAttributes?.imageName ?? pv.spec.csi?.volumeHandle
+    );
+}
+
+/** The 2018 installation is up: its claim Bound, Jenkins' pod available. */
+function seedRuns(world: E2eWorld, c: Combo): boolean {
+    const pvc = world.get("pvc", c.namespace, "jenkins");
+    const dep = world.get("deployment", c.namespace, "jenkins");
+    return pvc.status.phase === "Bound" && dep.status.availableReplicas === 1;
+}
 
 /** Everything a refusal must leave as it was. */
 function snapshot(world: E2eWorld, c: Combo, pv: string, image = c.image) {
@@ -61,7 +77,7 @@ async function assertTakenOver(
     }
     for (const kind of ["pv", "pvc", "deployment", "service"]) {
         for (const o of world.list(kind, kind === "pv" ? undefined : c.namespace)) {
-            if (kind === "pv" && world.imageOf(o) !== c.image) continue;
+            if (kind === "pv" && rbdImageOf(o) !== c.image) continue;
             assert.ok(
                 kube.some((r) => r.outputs.metadata.uid === o.metadata.uid),
                 `${kind} ${o.metadata.name} is not the stack's`,
@@ -104,11 +120,9 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
                 image: inTree.image,
                 pv: inTree.image,
             });
-            await world.waitFor("the seed's claim Bound and Jenkins running", () => {
-                const pvc = world.get("pvc", inTree.namespace, "jenkins");
-                const dep = world.get("deployment", inTree.namespace, "jenkins");
-                return pvc.status.phase === "Bound" && dep.status.availableReplicas === 1;
-            });
+            await world.waitFor("the seed's claim Bound and Jenkins running", () =>
+                seedRuns(world, inTree),
+            );
             world.writeMarker(inTree.image, MARKER);
             s = await world.stack(inTree);
             // The seed's names and size; the stack keeps its key out of Jenkins' namespace.
@@ -242,6 +256,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             const r = takeover("--yes");
             assert.equal(r.code, 0, r.out);
             console.log(`      takeover --yes in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+            world.assertNoKeys(r.out, "the takeover's output");
             assert.match(
                 r.out,
                 /took over: stack e2e-take-it manages Jenkins on rbd image kubes\/jenkins/,
@@ -262,27 +277,122 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             assert.doesNotMatch(again.out, /delete /);
         });
 
-        it("Ctrl-C in the middle of the csi takeover, then a second run finishes it", async () => {
+        let was: { id: string; pvUid: string; deploymentUid: string };
+        const backup = (kind: string, name: string, ns?: string) =>
+            path.join(
+                world.workDir,
+                "takeover-backup",
+                s.name,
+                `${kind}-${ns ?? "cluster"}-${name}.yaml`,
+            );
+
+        it("csi: Ctrl-C while a finalizer holds the old claim stops in step 5, and the way back restores the 2018 installation", async () => {
             world.createSeedInstallation({
                 namespace: csi.namespace,
                 image: csi.image,
                 pv: csi.image,
             });
-            await world.waitFor("the second seed claim Bound and Jenkins running", () => {
-                const pvc = world.get("pvc", csi.namespace, "jenkins");
-                const dep = world.get("deployment", csi.namespace, "jenkins");
-                return pvc.status.phase === "Bound" && dep.status.availableReplicas === 1;
-            });
+            await world.waitFor("the second seed claim Bound and Jenkins running", () =>
+                seedRuns(world, csi),
+            );
             world.writeMarker(csi.image, MARKER);
             s = await world.stack(csi);
-            world.editConfig(s, {
-                volume: { size: "100Gi", pvName: csi.image, image: csi.image },
-            });
-            const was = {
+            world.editConfig(s, { volume: { size: "100Gi", pvName: csi.image, image: csi.image } });
+            was = {
                 id: world.imageId(csi.image),
                 pvUid: world.get("pv", undefined, csi.image).metadata.uid,
                 deploymentUid: world.get("deployment", csi.namespace, "jenkins").metadata.uid,
             };
+            // As a backup tool's finalizer would: deleting the claim blocks in step 5.
+            const hold = world.kubectl([
+                "-n",
+                csi.namespace,
+                "patch",
+                "pvc",
+                "jenkins",
+                "--type",
+                "json",
+                "-p",
+                JSON.stringify([
+                    { op: "add", path: "/metadata/finalizers/-", value: "e2e.jenkins-ceph/hold" },
+                ]),
+            ]);
+            assert.ok(hold.ok, hold.out);
+            const run = world.startScript("takeover", ["--stack", s.name, "--yes"]);
+            await world.waitFor(
+                "the takeover to be deleting the claim",
+                () =>
+                    /^5\. delete the claim/m.test(run.output()) &&
+                    !!world.get("pvc", csi.namespace, "jenkins").metadata.deletionTimestamp,
+                300,
+            );
+            run.interrupt();
+            const stopped = await run.done();
+            assert.equal(stopped.code, 130, stopped.out);
+            assert.match(
+                stopped.out,
+                /interrupted during step 5 .*run the same command again to finish/,
+            );
+            world.assertNoKeys(stopped.out, "the takeover's output");
+            assert.ok(!world.exists("deployment", csi.namespace, "jenkins"), "step 4 was done");
+            const pv = world.get("pv", undefined, csi.image);
+            assert.equal(pv.metadata.uid, was.pvUid, "the old PV is still there");
+            assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
+            assert.equal(world.imageId(csi.image), was.id);
+            assert.equal(world.readMarker(csi.image), MARKER);
+            for (const f of [
+                backup("PersistentVolume", csi.image),
+                backup("PersistentVolumeClaim", "jenkins", csi.namespace),
+                backup("Deployment", "jenkins", csi.namespace),
+            ]) {
+                world.assertNoKeys(fs.readFileSync(f, "utf8"), f);
+            }
+
+            // The claim goes once its finalizer is lifted; its Retain PV is Released.
+            assert.ok(
+                world.kubectl([
+                    "-n",
+                    csi.namespace,
+                    "patch",
+                    "pvc",
+                    "jenkins",
+                    "--type",
+                    "merge",
+                    "-p",
+                    '{"metadata":{"finalizers":null}}',
+                ]).ok,
+            );
+            await world.waitFor(
+                "the old PV Released",
+                () => world.get("pv", undefined, csi.image).status.phase === "Released",
+            );
+
+            // The way back, as the README gives it: free the PV for its claim, re-create the rest.
+            const free = world.kubectl([
+                "patch",
+                "pv",
+                csi.image,
+                "-p",
+                '{"spec":{"claimRef":{"uid":null,"resourceVersion":null}}}',
+            ]);
+            assert.ok(free.ok, free.out);
+            const back = world.kubectl([
+                "create",
+                "-f",
+                backup("PersistentVolumeClaim", "jenkins", csi.namespace),
+                "-f",
+                backup("Deployment", "jenkins", csi.namespace),
+            ]);
+            assert.ok(back.ok, back.out);
+            await world.waitFor("the 2018 installation back: claim Bound, Jenkins running", () =>
+                seedRuns(world, csi),
+            );
+            assert.equal(world.get("pvc", csi.namespace, "jenkins").spec.volumeName, csi.image);
+            assert.equal(world.readMarker(csi.image), MARKER);
+            was.deploymentUid = world.get("deployment", csi.namespace, "jenkins").metadata.uid;
+        });
+
+        it("csi: Ctrl-C during pulumi up, then a second run finishes the takeover", async () => {
             const run = world.startScript("takeover", ["--stack", s.name, "--yes"]);
             await world.waitFor(
                 "the takeover to reach pulumi up",
@@ -292,28 +402,29 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             await new Promise((res) => setTimeout(res, 3000));
             run.interrupt();
             const first = await run.done();
-            assert.notEqual(first.code, 0, first.out);
+            assert.equal(first.code, 130, first.out);
             assert.match(
                 first.out,
-                /interrupted during step \d+ .*run the same command again to finish/,
+                /interrupted during step 7 \(pulumi up did not finish \(update canceled\)\); run the same command again/,
             );
             console.log(
                 `      after Ctrl-C: ${first.out
                     .split("\n")
-                    .find((l) => /interrupted/.test(l) && /step/.test(l))
-                    ?.trim()
-                    .slice(0, 200)}`,
+                    .find((l) => /interrupted during/.test(l))
+                    ?.trim()}`,
             );
+            world.assertNoKeys(first.out, "the takeover's output");
             // Nothing lost: the image, by id and content; no PV on it that could delete it.
             assert.equal(world.imageId(csi.image), was.id);
             assert.equal(world.readMarker(csi.image), MARKER);
-            for (const pv of world.list("pv")) {
-                if (world.imageOf(pv) === csi.image)
-                    assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
+            for (const pv of world.list("pv").filter((p) => rbdImageOf(p) === csi.image)) {
+                assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
             }
             const second = world.runScript("takeover", ["--stack", s.name, "--yes"]);
             assert.equal(second.code, 0, second.out);
+            world.assertNoKeys(second.out, "the takeover's output");
             await assertTakenOver(world, s, csi, was);
+            world.assertNoKeysInBackend();
         });
     });
 }
