@@ -137,6 +137,23 @@ describe("snapshot and restore steps against a real Ceph cluster", function () {
         assert.deepEqual(allSnaps(), snaps);
     });
 
+    it("inspect (the takeover's read-only look): the image's rbd id, size and no watcher; a missing image is a fact, not an error", () => {
+        const info = JSON.parse(
+            cluster!.rbdAdmin(["info", "--format", "json", `kubes/${image}`]).stdout,
+        ) as { id: string; size: number };
+        const r = run("inspect");
+        assert.equal(r.code, 0, r.stderr);
+        const got = JSON.parse(/^info: (.*)$/m.exec(r.stdout)![1]) as { id: string; size: number };
+        assert.deepEqual([got.id, got.size], [info.id, 64 * 1024 * 1024]);
+        assert.match(r.stdout, /^status: \{"watchers":\[\]\}$/m);
+        const missing = run("inspect", { image: "no-such-image" });
+        assert.equal(missing.code, 0, missing.stderr);
+        assert.equal(missing.stdout.trim(), "exists: no");
+        const pool = run("inspect", { pool: "no-such-pool" });
+        assert.notEqual(pool.code, 0);
+        assert.match(pool.stderr, /pool 'no-such-pool' does not exist/);
+    });
+
     it("restore refuses while a client still has the image open (the pod holds the volume)", async () => {
         const info = JSON.parse(
             cluster!.rbdAdmin(["info", "--format", "json", `kubes/${image}`]).stdout,
@@ -167,6 +184,13 @@ describe("snapshot and restore steps against a real Ceph cluster", function () {
             );
             assert.deepEqual(allSnaps(), snaps);
             assert.equal(readMarker(), marker);
+            // The takeover's inspect step sees the same client.
+            const seen = run("inspect");
+            assert.equal(seen.code, 0, seen.stderr);
+            const status = JSON.parse(/^status: (.*)$/m.exec(seen.stdout)![1]) as {
+                watchers: unknown[];
+            };
+            assert.equal(status.watchers.length, 1, seen.stdout);
         } finally {
             watcher?.kill();
         }
