@@ -143,46 +143,98 @@ const GiB = 1024 ** 3;
 export const quantity = (bytes: number) =>
     bytes % GiB === 0 ? `${bytes / GiB}Gi` : `${Math.ceil(bytes / 1024 ** 2)}Mi`;
 
-export function planTakeover(t: Target, seen: Observed): Plan {
-    const refusals: string[] = [];
-    const notes: string[] = [];
-    const adopted: KubeObject[] = [];
-    const replaced: KubeObject[] = [];
-    const at = `${t.pool}/${t.image}`;
-    const foreign = (o: KubeObject) => !seen.managedUids.has(o.metadata.uid);
-    const named = (kind: string, name: string, namespace?: string) =>
-        seen.sameNamed.find(
-            (o) =>
-                o.kind === kind && o.metadata.name === name && o.metadata.namespace === namespace,
-        );
+/** What the cluster holds of the old installation, sorted by what the takeover does with it. */
+interface Found {
+    /** Every PV on the image that the stack does not own: the 2018 PV, or what an interrupted run left. */
+    oldPvs: KubeObject[];
+    oldClaim?: KubeObject;
+    oldDeployment?: KubeObject;
+    /** Objects without data the stack re-creates (Deployment, Service, Ceph Secrets). */
+    replaced: KubeObject[];
+    adopted: KubeObject[];
+    /** 2018 Ceph Secrets in Jenkins' namespace that no PV will mount any more. */
+    leftovers: KubeObject[];
+}
 
+function sortOut(t: Target, seen: Observed, refusals: string[], notes: string[]): Found {
+    const foreign = (o: KubeObject) => !seen.managedUids.has(o.metadata.uid);
+    const oldPvs = seen.pvs.filter((pv) => {
+        const src = pvImage(pv);
+        return src?.pool === t.pool && src.image === t.image && foreign(pv);
+    });
+    const claim = seen.sameNamed.find(
+        (o) =>
+            o.kind === "PersistentVolumeClaim" &&
+            o.metadata.name === t.claimName &&
+            o.metadata.namespace === t.namespace,
+    );
+    const found: Found = {
+        oldPvs,
+        oldClaim: claim && foreign(claim) ? claim : undefined,
+        replaced: [],
+        adopted: [],
+        leftovers: [],
+    };
+    // The other same-named objects: replaced when they hold no data, adopted when Pulumi
+    // can take them as they are, refused otherwise.
+    for (const o of seen.sameNamed.filter(foreign)) {
+        if (o.kind === "PersistentVolumeClaim" || o.kind === "PersistentVolume") continue;
+        if (o.kind === "Namespace") found.adopted.push(o);
+        else if (STATELESS.includes(o.kind)) {
+            found.replaced.push(o);
+            if (o.kind === "Deployment" && o.metadata.name === t.deployment)
+                found.oldDeployment = o;
+        } else if (o.kind === "Secret" && CEPH_SECRETS.includes(o.metadata.name)) {
+            found.replaced.push(o);
+        } else {
+            refusals.push(
+                `${describe(o)} already exists and is not this stack's, nor one of the objects the takeover ` +
+                    `replaces (PV, claim, Deployment, Service, Ceph Secrets); nothing was changed. ` +
+                    `Remove it (kubectl delete ${kubectlRef(o)}) or rename the stack's.`,
+            );
+        }
+    }
+    // The 2018 Ceph Secrets in Jenkins' namespace, once no PV mounts with them any more
+    // (when the stack keeps its keys elsewhere; otherwise they are same-named, above).
+    found.leftovers = seen.cephSecrets.filter(
+        (o) => foreign(o) && !seen.sameNamed.some((x) => x.metadata.uid === o.metadata.uid),
+    );
+    for (const pv of seen.pvs.filter((p) => !oldPvs.includes(p))) {
+        const s = pvSecret(pv);
+        const i = found.leftovers.findIndex(
+            (o) => `${o.metadata.namespace}/${o.metadata.name}` === s,
+        );
+        if (i >= 0) {
+            notes.push(
+                `Secret ${s} stays: PersistentVolume ${pv.metadata.name} still mounts with it.`,
+            );
+            found.leftovers.splice(i, 1);
+        }
+    }
+    return found;
+}
+
+/** Every reason the image could come to harm, or the takeover land on the wrong one. */
+function dataRefusals(t: Target, seen: Observed, f: Found): string[] {
+    const out: string[] = [];
+    const at = `${t.pool}/${t.image}`;
     if (!seen.image.exists) {
-        refusals.push(
+        out.push(
             `rbd image ${at} does not exist, so there is nothing to take over; nothing was changed. ` +
                 `Set jenkins-ceph:volume.image (and ceph.pool) to the image Jenkins' home is on (rbd ls ${t.pool} lists them).`,
         );
     } else if (seen.image.sizeBytes > t.sizeBytes) {
-        refusals.push(
+        out.push(
             `rbd image ${at} holds ${quantity(seen.image.sizeBytes)}, more than jenkins-ceph:volume.size ` +
                 `(${quantity(t.sizeBytes)}), and the stack never shrinks an image; nothing was changed. ` +
                 `Set volume.size to ${quantity(seen.image.sizeBytes)}.`,
         );
     }
-
-    // Every PV on the image that the stack does not own: the 2018 PV, and after an
-    // interrupted run, whatever is left of it.
-    const oldPvs = seen.pvs.filter((pv) => {
-        const src = pvImage(pv);
-        return src?.pool === t.pool && src.image === t.image && foreign(pv);
-    });
-    const oldClaim = ((c) => (c && foreign(c) ? c : undefined))(
-        named("PersistentVolumeClaim", t.claimName, t.namespace),
-    );
-    const claimPvName: string | undefined = oldClaim?.spec?.volumeName || undefined;
-    if (oldClaim && claimPvName && !oldPvs.some((pv) => pv.metadata.name === claimPvName)) {
+    const claimPvName = f.oldClaim?.spec?.volumeName;
+    if (claimPvName && !f.oldPvs.some((pv) => pv.metadata.name === claimPvName)) {
         const pv = seen.pvs.find((p) => p.metadata.name === claimPvName);
         const src = pv && pvImage(pv);
-        refusals.push(
+        out.push(
             `the claim ${t.namespace}/${t.claimName} is bound to PersistentVolume ${claimPvName}, which is ` +
                 `${src ? `rbd image ${src.pool}/${src.image}` : "not an rbd image"}, not the stack's ${at}; nothing was changed. ` +
                 (src
@@ -190,10 +242,10 @@ export function planTakeover(t: Target, seen: Observed): Plan {
                     : `Take over only a Jenkins whose home is on Ceph RBD.`),
         );
     }
-    for (const pv of oldPvs) {
+    for (const pv of f.oldPvs) {
         const policy = pv.spec?.persistentVolumeReclaimPolicy;
         if (policy !== "Retain") {
-            refusals.push(
+            out.push(
                 `PersistentVolume ${pv.metadata.name} has reclaim policy ${policy}: removing its claim would delete rbd image ${at} ` +
                     `with Jenkins' home; nothing was changed. Make it Retain first: ` +
                     `kubectl patch pv ${pv.metadata.name} -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'`,
@@ -202,7 +254,7 @@ export function planTakeover(t: Target, seen: Observed): Plan {
         const ref = pv.spec?.claimRef;
         const ours = ref?.namespace === t.namespace && ref?.name === t.claimName;
         if (ref && !ours && pv.status?.phase === "Bound") {
-            refusals.push(
+            out.push(
                 `PersistentVolume ${pv.metadata.name} is also on rbd image ${at} and is bound to the claim ` +
                     `${ref.namespace}/${ref.name}, not the stack's ${t.namespace}/${t.claimName}; nothing was changed. ` +
                     `If that claim is Jenkins' home, set jenkins-ceph:jenkins.namespace to ${ref.namespace} and ` +
@@ -211,39 +263,18 @@ export function planTakeover(t: Target, seen: Observed): Plan {
         }
     }
     const pvNamed = seen.pvs.find((p) => p.metadata.name === t.pvName);
-    if (pvNamed && foreign(pvNamed) && !oldPvs.includes(pvNamed)) {
-        refusals.push(
+    if (pvNamed && !seen.managedUids.has(pvNamed.metadata.uid) && !f.oldPvs.includes(pvNamed)) {
+        out.push(
             `PersistentVolume ${t.pvName} already exists and is not on rbd image ${at}; nothing was changed. ` +
                 `Set jenkins-ceph:volume.pvName to a free name.`,
         );
     }
-
-    // The other same-named objects: replaced when they hold no data, adopted when Pulumi
-    // can take them as they are, refused otherwise.
-    let oldDeployment: KubeObject | undefined;
-    for (const o of seen.sameNamed.filter(foreign)) {
-        if (o.kind === "PersistentVolumeClaim" || o.kind === "PersistentVolume") continue;
-        if (o.kind === "Namespace") adopted.push(o);
-        else if (o.kind === "Deployment" && o.metadata.name === t.deployment) {
-            oldDeployment = o;
-            replaced.push(o);
-        } else if (STATELESS.includes(o.kind)) replaced.push(o);
-        else if (o.kind === "Secret" && CEPH_SECRETS.includes(o.metadata.name)) replaced.push(o);
-        else {
-            refusals.push(
-                `${describe(o)} already exists and is not this stack's, nor one of the objects the takeover ` +
-                    `replaces (PV, claim, Deployment, Service, Ceph Secrets); nothing was changed. ` +
-                    `Remove it (kubectl delete ${kubectlRef(o)}) or rename the stack's.`,
-            );
-        }
-    }
-
     // Pods on the old claim: Jenkins' own go when it is scaled down; any other would keep it.
-    if (oldClaim) {
+    if (f.oldClaim) {
         for (const pod of seen.pods.filter((p) => claimOf(p).includes(t.claimName))) {
             const owner = deploymentOf(pod, seen.replicaSets);
-            if (!oldDeployment || owner !== oldDeployment.metadata.uid) {
-                refusals.push(
+            if (!f.oldDeployment || owner !== f.oldDeployment.metadata.uid) {
+                out.push(
                     `pod ${t.namespace}/${pod.metadata.name} mounts the claim ${t.claimName} and is not part of ` +
                         `Deployment ${t.deployment}, so stopping Jenkins would not free the volume; nothing was changed. ` +
                         `Stop that pod first (kubectl -n ${t.namespace} delete pod ${pod.metadata.name}).`,
@@ -251,66 +282,53 @@ export function planTakeover(t: Target, seen: Observed): Plan {
             }
         }
     }
+    return out;
+}
 
-    // The 2018 Ceph Secrets in Jenkins' namespace, once no PV mounts with them any more
-    // (when the stack keeps its keys elsewhere; otherwise they are same-named, above).
-    const leftovers = seen.cephSecrets.filter(
-        (o) => foreign(o) && !seen.sameNamed.some((x) => x.metadata.uid === o.metadata.uid),
-    );
-    for (const pv of seen.pvs.filter((p) => !oldPvs.includes(p))) {
-        const s = pvSecret(pv);
-        const i = leftovers.findIndex((o) => `${o.metadata.namespace}/${o.metadata.name}` === s);
-        if (i >= 0) {
-            notes.push(
-                `Secret ${s} stays: PersistentVolume ${pv.metadata.name} still mounts with it.`,
-            );
-            leftovers.splice(i, 1);
-        }
-    }
-
-    if (refusals.length || !seen.image.exists) return { refusals, steps: [], adopted, notes };
-
+function plannedSteps(t: Target, imageId: string, f: Found): Step[] {
+    const at = `${t.pool}/${t.image}`;
     const steps: Step[] = [];
-    const touched = [...(oldDeployment ? [oldDeployment] : []), ...replaced, ...oldPvs];
-    if (oldClaim) touched.push(oldClaim);
-    const kept = [...new Set(touched)].filter((o) => o.kind !== "Secret");
-    if (kept.length) {
+    const saved = [...f.replaced, ...(f.oldClaim ? [f.oldClaim] : []), ...f.oldPvs].filter(
+        (o) => o.kind !== "Secret",
+    );
+    if (saved.length) {
         steps.push({
             do: "backup",
-            objects: kept,
-            say: `save ${kept.map(describe).join(", ")} as re-creatable manifests (Secrets are not saved: their keys are in the stack)`,
+            objects: saved,
+            say: `save ${saved.map(describe).join(", ")} as re-creatable manifests (Secrets are not saved: their keys are in the stack)`,
         });
     }
-    if (oldDeployment) {
-        const replicas = Number(oldDeployment.spec?.replicas ?? 1);
+    const d = f.oldDeployment;
+    if (d) {
+        const replicas = Number(d.spec?.replicas ?? 1);
         steps.push({
             do: "scale-down",
-            deployment: oldDeployment,
+            deployment: d,
             replicas,
-            say: `stop Jenkins: scale ${describe(oldDeployment)} from ${replicas} to 0 and wait until no pod of it is left (it is scaled back to ${replicas} if one stays)`,
+            say: `stop Jenkins: scale ${describe(d)} from ${replicas} to 0 and wait until no pod of it is left (it is scaled back to ${replicas} if one stays)`,
         });
     }
-    if (oldClaim || oldPvs.length) {
+    if (f.oldClaim || f.oldPvs.length) {
         steps.push({
             do: "check-closed",
             say: `refuse if rbd image ${at} is still open by any client (a node that has not unmapped it)`,
         });
     }
-    for (const o of replaced) {
+    for (const o of f.replaced) {
         steps.push({
             do: "delete",
             object: o,
             say: `delete ${describe(o)} (the stack creates its own${o.kind === "Secret" ? " from its cephUserKey" : ""})`,
         });
     }
-    if (oldClaim) {
+    if (f.oldClaim) {
         steps.push({
             do: "delete",
-            object: oldClaim,
+            object: f.oldClaim,
             say: `delete the claim ${t.namespace}/${t.claimName}: its PV is Retain, so rbd image ${at} stays`,
         });
     }
-    for (const pv of oldPvs) {
+    for (const pv of f.oldPvs) {
         steps.push({
             do: "delete",
             object: pv,
@@ -323,15 +341,26 @@ export function planTakeover(t: Target, seen: Observed): Plan {
     });
     steps.push({
         do: "verify",
-        imageId: seen.image.id,
-        say: `check that PV ${t.pvName} is Bound and on the same image (rbd id ${seen.image.id}), then that pulumi preview shows no changes`,
+        imageId,
+        say: `check that PV ${t.pvName} is Bound and on the same image (rbd id ${imageId}), then that pulumi preview shows no changes`,
     });
-    for (const o of leftovers) {
+    for (const o of f.leftovers) {
         steps.push({
             do: "delete",
             object: o,
             say: `delete ${describe(o)}: no PV mounts with it any more, and the stack keeps the key in ${t.secretNamespace}, away from the pods Jenkins starts`,
         });
     }
-    return { refusals, steps, adopted, notes };
+    return steps;
+}
+
+/** The takeover's plan: refusals (then no step at all), or the steps in order. */
+export function planTakeover(t: Target, seen: Observed): Plan {
+    const refusals: string[] = [];
+    const notes: string[] = [];
+    const found = sortOut(t, seen, refusals, notes);
+    refusals.unshift(...dataRefusals(t, seen, found));
+    const { adopted } = found;
+    if (refusals.length || !seen.image.exists) return { refusals, steps: [], adopted, notes };
+    return { refusals, steps: plannedSteps(t, seen.image.id, found), adopted, notes };
 }

@@ -242,6 +242,10 @@ describe("takeover plan: every refusal plans no step", () => {
             refusal(o),
             /pod ci-infra\/backup mounts the claim jenkins and is not part of Deployment jenkins.*kubectl -n ci-infra delete pod backup/,
         );
+        // With no Deployment of the stack's name at all, even Jenkins' own pod is "another".
+        const bare = seed();
+        bare.sameNamed = bare.sameNamed.filter((x) => x.kind !== "Deployment");
+        assert.match(refusal(bare), /pod ci-infra\/jenkins-6d4-x mounts the claim jenkins/);
     });
 
     it("the image is missing, or bigger than volume.size", () => {
