@@ -311,7 +311,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
 
     it("ceph.csi.install: the real engine installs the ceph-csi-rbd chart (a local copy) with this stack's values", async function () {
         const chart = cephCsiChartDir();
-        const combo = E2eWorld.csiInstallCombo();
+        const combo = E2eWorld.localCombo("static", "csi", "csi-inst");
         if (!chart || !combo) {
             const why = !chart
                 ? "the ceph-csi-rbd chart source (shared/third_party) is not here"
@@ -364,7 +364,9 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
     });
 
     it("ceph.existingStorageClass: a class the cluster has serves the claim; a setting it makes pointless is refused before anything is registered", async function () {
-        const combo = E2eWorld.existingClassCombo();
+        const combo = E2eWorld.localCombo("dynamic", "in-tree", "rook", {
+            namespace: "e2e-rook-jenkins",
+        });
         if (!combo) {
             console.log("    SKIP: a user cluster: this test creates its own cluster-wide class");
             this.skip();
@@ -410,7 +412,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
     });
 
     it("configured as code: up, a plugin change touches only its ConfigMap and the Deployment, removing the password brings the wizard back", async function () {
-        const combo = E2eWorld.configAsCodeCombo();
+        const combo = E2eWorld.localCombo("static", "csi", "casc");
         if (!combo) {
             console.log("    SKIP: a user cluster: this test sets an admin password of its own");
             this.skip();
@@ -477,7 +479,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
     });
 
     it("snapshots and restore: a new image tag snapshots the home first; npm run restore brings the old content back and can be undone", async function () {
-        const combo = E2eWorld.restoreCombo();
+        const combo = E2eWorld.localCombo("static", "csi", "restore");
         if (!combo) {
             console.log("    SKIP: a user cluster: this test writes into its own rbd image");
             this.skip();
@@ -619,7 +621,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         "ConfigMaps made immutable again",
     ];
     it(`refuses ${ENGINE_REFUSALS.length} bad settings on the real engine before anything is registered`, async function () {
-        const combo = E2eWorld.configAsCodeCombo();
+        const combo = E2eWorld.localCombo("static", "csi", "casc");
         if (!combo) {
             console.log("    SKIP: a user cluster: this test rewrites a stack's whole config");
             this.skip();

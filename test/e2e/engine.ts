@@ -172,16 +172,6 @@ export class E2eWorld {
         return [up("dynamic", "in-tree"), up("static", "csi")];
     }
 
-    /** A static csi stack that installs the driver itself (ceph.csi.install); local world only. */
-    static csiInstallCombo(): Combo | undefined {
-        if (USER_CONFIG) return undefined;
-        return combo("static", "csi", {
-            short: "csi-inst",
-            namespace: "e2e-csi-inst",
-            image: "img-csi-inst",
-        });
-    }
-
     describe(): string {
         return this.local
             ? `local: ${this.local.timings.join(", ")}; monitors ${this.ceph.monitors.join(",")}`
@@ -364,12 +354,6 @@ export class E2eWorld {
         return JSON.parse(this.kubectlGet(kind, namespace, name, ["-o", "json"]));
     }
 
-    /** A dynamic stack on a class the cluster already has (Rook's role); local world only. */
-    static existingClassCombo(): Combo | undefined {
-        if (USER_CONFIG) return undefined;
-        return combo("dynamic", "in-tree", { short: "rook", namespace: "e2e-rook-jenkins" });
-    }
-
     /**
      * A StorageClass and its Secrets made outside any stack, as Rook makes
      * rook-ceph-block (here the in-tree provisioner, which the controller-manager runs).
@@ -432,10 +416,24 @@ export class E2eWorld {
         for (const [k, v] of Object.entries(secrets)) this.setSecretSetting(s, k, v);
     }
 
-    /** A static csi stack configured as code (admin password, plugins, agents); local world only. */
-    static configAsCodeCombo(): Combo | undefined {
+    /**
+     * A stack of its own for a test that changes the cluster beyond it (a driver, a class,
+     * a password, an image's content): namespace e2e-SHORT, image img-SHORT. Local world
+     * only; undefined on a user's cluster.
+     */
+    static localCombo(
+        mode: Combo["mode"],
+        provisioner: Combo["provisioner"],
+        short: string,
+        extra: Partial<Combo> = {},
+    ): Combo | undefined {
         if (USER_CONFIG) return undefined;
-        return combo("static", "csi", { short: "casc", namespace: "e2e-casc", image: "img-casc" });
+        return combo(mode, provisioner, {
+            short,
+            namespace: `e2e-${short}`,
+            image: `img-${short}`,
+            ...extra,
+        });
     }
 
     /** Static stacks that take over the seed's installation (in-tree, then csi); local world only. */
@@ -453,16 +451,6 @@ export class E2eWorld {
                 image: "jenkins-csi",
             }),
         ];
-    }
-
-    /** A static csi stack whose home gets a marker, snapshots and a restore; local world only. */
-    static restoreCombo(): Combo | undefined {
-        if (USER_CONFIG) return undefined;
-        return combo("static", "csi", {
-            short: "restore",
-            namespace: "e2e-restore",
-            image: "img-restore",
-        });
     }
 
     /**
