@@ -139,7 +139,11 @@ async function main(): Promise<void> {
             // before the signal's handler has run: give it its turn first.
             await new Promise((res) => setTimeout(res, 200));
             if (!interrupted) throw e;
-            const why = (e instanceof Error ? e.message : String(e)).split(/\n|\. /)[0];
+            // The engine cancels cleanly; what it had created is in the stack's state.
+            const why =
+                st.do === "up"
+                    ? "pulumi up was cancelled"
+                    : (e instanceof Error ? e.message : String(e)).split(/\n|\. /)[0];
             throw new Refusal(
                 `interrupted during step ${i + 1} (${why}); run the same command again to finish: it starts from what the cluster holds now.${steps.putBack()}`,
                 130,

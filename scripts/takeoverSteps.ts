@@ -10,6 +10,20 @@ import { Refusal } from "./stackCli";
 import { Cluster, inspectImage } from "./takeoverCluster";
 import { claimOf, KubeObject, pvImage, Step, Target } from "./takeoverPlan";
 
+/**
+ * The line of a failed `pulumi up` that says why: the first error detail, past the
+ * engine's summaries ("2 errors occurred:", "update failed").
+ */
+export function upFailure(message: string): string {
+    const candidates = message
+        .split("\n")
+        .map((l) => /\berror: (.*)$/.exec(l)?.[1] ?? /^\s*\* (.*)$/.exec(l)?.[1])
+        .filter(
+            (l): l is string => !!l && !/^\d+ errors? occurred:?$|^update failed$/.test(l.trim()),
+        );
+    return (candidates[0] ?? message.split("\n")[0]).trim();
+}
+
 /** A manifest `kubectl create -f` accepts again: no server fields, no binding to the old uids. */
 export function recreatable(o: KubeObject): Record<string, unknown> {
     const m = structuredClone(o);
@@ -176,12 +190,8 @@ export class TakeoverSteps {
     private async up(): Promise<void> {
         const { stack, backupDir } = this.c;
         await stack.up({ onOutput: (o) => process.stdout.write(o) }).catch((e: Error) => {
-            const lines = e.message.split("\n");
-            const cause =
-                lines.map((l) => /\berror: (.*)$/.exec(l)?.[1]).find((l) => l !== undefined) ??
-                lines[0];
             throw new Refusal(
-                `pulumi up did not finish (${cause.trim()}). Nothing of the image is lost: no PV, or the stack's own, ` +
+                `pulumi up did not finish (${upFailure(e.message)}). Nothing of the image is lost: no PV, or the stack's own, ` +
                     `stands for it now; fix the cause and run the takeover again` +
                     (fs.existsSync(backupDir)
                         ? ` (the old objects are saved in ${backupDir})`

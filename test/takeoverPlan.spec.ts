@@ -2,7 +2,7 @@
 // (which must come with no step at all, so nothing can be touched).
 import { strict as assert } from "assert";
 import { KubeObject, Observed, planTakeover, pvImage, Target } from "../scripts/takeoverPlan";
-import { recreatable } from "../scripts/takeoverSteps";
+import { recreatable, upFailure } from "../scripts/takeoverSteps";
 
 const GiB = 1024 ** 3;
 const target: Target = {
@@ -310,5 +310,28 @@ describe("takeover backup: manifests kubectl create accepts again", () => {
         assert.equal(m.status, undefined);
         assert.equal(m.spec!.persistentVolumeReclaimPolicy, "Retain");
         assert.equal(pv.metadata.uid, "uid-PersistentVolume-jenkins", "the original is untouched");
+    });
+});
+
+describe("takeover: why a pulumi up failed, in one line", () => {
+    it("the first error detail, past the engine's summaries", () => {
+        // As the engine printed it when a Ctrl-C cancelled a Service's await (seen in CI).
+        const cancelled = [
+            " +  kubernetes:core/v1:Service jenkins-http **creating failed** error: 2 errors occurred:",
+            " +  pulumi:pulumi:Stack jenkins-ceph-e2e-take-csi creating (2s) error: update failed",
+            "Diagnostics:",
+            "  kubernetes:core/v1:Service (jenkins-http):",
+            "    error: 2 errors occurred:",
+            '    \t* resource "urn:x" was successfully created, but the Kubernetes API server reported that it failed to fully initialize or become live: Resource operation was cancelled for "jenkins"',
+        ].join("\n");
+        assert.match(
+            upFailure(cancelled),
+            /^resource "urn:x" was successfully created.*cancelled for "jenkins"$/,
+        );
+        assert.equal(
+            upFailure("Updating (s):\n  pulumi:pulumi:Stack (s):\n    error: update canceled\n"),
+            "update canceled",
+        );
+        assert.equal(upFailure("exit status 255"), "exit status 255");
     });
 });

@@ -405,7 +405,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             assert.equal(first.code, 130, first.out);
             assert.match(
                 first.out,
-                /interrupted during step 7 \(pulumi up did not finish \(update canceled\)\); run the same command again/,
+                /interrupted during step 7 \(pulumi up was cancelled\); run the same command again/,
             );
             console.log(
                 `      after Ctrl-C: ${first.out
