@@ -68,7 +68,7 @@ export function kubectl(
     args: string[],
     context?: string,
     input?: string,
-): { ok: boolean; out: string; stdout: string } {
+): { ok: boolean; out: string; stdout: string; stderr: string } {
     const r = spawnSync("kubectl", [...(context ? ["--context", context] : []), ...args], {
         encoding: "utf8",
         timeout: 300_000,
@@ -78,6 +78,7 @@ export function kubectl(
         ok: r.status === 0,
         out: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim(),
         stdout: r.stdout ?? "",
+        stderr: (r.stderr ?? "").trim(),
     };
 }
 

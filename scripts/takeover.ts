@@ -138,7 +138,13 @@ async function main(): Promise<void> {
             // A Ctrl-C also reaches kubectl or the Pulumi CLI, whose failure may arrive
             // before the signal's handler has run: give it its turn first.
             await new Promise((res) => setTimeout(res, 200));
-            if (!interrupted) throw e;
+            if (!interrupted) {
+                if (!(e instanceof Refusal)) throw e;
+                throw new Refusal(
+                    `${e.message.replace(/\.?$/, ".")} Stopped at step ${i + 1} of ${plan.steps.length}; ` +
+                        `run the same command again once that is fixed: it starts from what the cluster holds now.`,
+                );
+            }
             // The engine cancels cleanly; what it had created is in the stack's state.
             const why =
                 st.do === "up"

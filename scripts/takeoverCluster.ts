@@ -16,8 +16,9 @@ export class Cluster {
     run(args: string[], input?: string): string {
         const r = kubectl(args, this.context, input);
         if (!r.ok) {
+            // kubectl's own complaint is on stderr (stdout may say what it did first).
             throw new Refusal(
-                `kubectl ${args.slice(0, 3).join(" ")} failed: ${r.out.split("\n")[0]}`,
+                `kubectl ${args.slice(0, 3).join(" ")} failed: ${(r.stderr || r.out).split("\n")[0]}`,
             );
         }
         return r.stdout;

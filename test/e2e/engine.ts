@@ -605,6 +605,37 @@ export class E2eWorld {
         assert.ok(k.ok, k.out);
     }
 
+    /**
+     * Stops the local kube-apiserver (etcd keeps the cluster), as a control-plane outage
+     * would; the returned function starts it again with the same command line and waits
+     * until it is ready. Local world only.
+     */
+    stopApiServer(): () => Promise<void> {
+        const dir = this.local!.cpDir;
+        const pidFile = path.join(dir, "run", "kube-apiserver.pid");
+        const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+        assert.ok(argv.join(" ").includes(dir), "the pid file names our apiserver");
+        process.kill(pid, "SIGTERM");
+        const gone = () => !fs.existsSync(`/proc/${pid}`);
+        return async () => {
+            await this.waitFor("the old kube-apiserver to exit", gone, 60);
+            const log = fs.openSync(path.join(dir, "log", "kube-apiserver.log"), "a");
+            const child = spawn(argv[0], argv.slice(1), {
+                detached: true,
+                stdio: ["ignore", log, log],
+            });
+            child.unref();
+            fs.closeSync(log);
+            fs.writeFileSync(pidFile, `${child.pid}\n`);
+            await this.waitFor(
+                "kube-apiserver ready again",
+                () => this.kubectl(["get", "--raw", "/readyz"]).ok,
+                120,
+            );
+        };
+    }
+
     /** The image's rbd id: what identifies it whatever its name. */
     imageId(image: string): string {
         const r = this.local!.cluster.rbdAdmin([

@@ -24,6 +24,39 @@ function seedRuns(world: E2eWorld, c: Combo): boolean {
     return pvc.status.phase === "Bound" && dep.status.availableReplicas === 1;
 }
 
+/** A finalizer on the claim, as a backup tool's would: deleting it then blocks. */
+function holdClaim(world: E2eWorld, namespace: string): void {
+    const patch = [{ op: "add", path: "/metadata/finalizers/-", value: "e2e.jenkins-ceph/hold" }];
+    const r = world.kubectl([
+        "-n",
+        namespace,
+        "patch",
+        "pvc",
+        "jenkins",
+        "--type",
+        "json",
+        "-p",
+        JSON.stringify(patch),
+    ]);
+    assert.ok(r.ok, r.out);
+}
+
+/** Lifts every finalizer of a claim being deleted: it goes. */
+function releaseClaim(world: E2eWorld, namespace: string): void {
+    const r = world.kubectl([
+        "-n",
+        namespace,
+        "patch",
+        "pvc",
+        "jenkins",
+        "--type",
+        "merge",
+        "-p",
+        '{"metadata":{"finalizers":null}}',
+    ]);
+    assert.ok(r.ok, r.out);
+}
+
 /** Everything a refusal must leave as it was. */
 function snapshot(world: E2eWorld, c: Combo, pv: string, image = c.image) {
     const rv = (kind: string, ns: string | undefined, name: string) =>
@@ -304,20 +337,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
                 deploymentUid: world.get("deployment", csi.namespace, "jenkins").metadata.uid,
             };
             // As a backup tool's finalizer would: deleting the claim blocks in step 5.
-            const hold = world.kubectl([
-                "-n",
-                csi.namespace,
-                "patch",
-                "pvc",
-                "jenkins",
-                "--type",
-                "json",
-                "-p",
-                JSON.stringify([
-                    { op: "add", path: "/metadata/finalizers/-", value: "e2e.jenkins-ceph/hold" },
-                ]),
-            ]);
-            assert.ok(hold.ok, hold.out);
+            holdClaim(world, csi.namespace);
             const run = world.startScript("takeover", ["--stack", s.name, "--yes"]);
             await world.waitFor(
                 "the takeover to be deleting the claim",
@@ -349,19 +369,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             }
 
             // The claim goes once its finalizer is lifted; its Retain PV is Released.
-            assert.ok(
-                world.kubectl([
-                    "-n",
-                    csi.namespace,
-                    "patch",
-                    "pvc",
-                    "jenkins",
-                    "--type",
-                    "merge",
-                    "-p",
-                    '{"metadata":{"finalizers":null}}',
-                ]).ok,
-            );
+            releaseClaim(world, csi.namespace);
             await world.waitFor(
                 "the old PV Released",
                 () => world.get("pv", undefined, csi.image).status.phase === "Released",
@@ -392,6 +400,45 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             was.deploymentUid = world.get("deployment", csi.namespace, "jenkins").metadata.uid;
         });
 
+        it("csi: the API server gone during step 5 stops the takeover with one sentence; once it is back, nothing was lost", async () => {
+            holdClaim(world, csi.namespace);
+            const run = world.startScript("takeover", [
+                "--stack",
+                s.name,
+                "--yes",
+                "--timeout",
+                "10",
+            ]);
+            await world.waitFor(
+                "the takeover to be deleting the claim",
+                () =>
+                    /^5\. delete the claim/m.test(run.output()) &&
+                    !!world.get("pvc", csi.namespace, "jenkins").metadata.deletionTimestamp,
+                300,
+            );
+            const restart = world.stopApiServer();
+            const stopped = await run.done();
+            await restart();
+            assert.equal(stopped.code, 1, stopped.out);
+            const line = stopped.out.split("\n").find((l) => /^takeover: /.test(l)) ?? "";
+            console.log(`      the user reads: ${line.slice(0, 240)}`);
+            assert.match(
+                line,
+                /kubectl delete persistentvolumeclaim jenkins failed: .*Stopped at step 5 of 9; run the same command again once that is fixed/,
+            );
+            world.assertNoKeys(stopped.out, "the takeover's output");
+            const pv = world.get("pv", undefined, csi.image);
+            assert.equal(pv.metadata.uid, was.pvUid, "the old PV is still there");
+            assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
+            assert.equal(world.imageId(csi.image), was.id);
+            assert.equal(world.readMarker(csi.image), MARKER);
+            releaseClaim(world, csi.namespace);
+            await world.waitFor(
+                "the old claim gone",
+                () => !world.exists("pvc", csi.namespace, "jenkins"),
+            );
+        });
+
         it("csi: Ctrl-C during pulumi up, then a second run finishes the takeover", async () => {
             const run = world.startScript("takeover", ["--stack", s.name, "--yes"]);
             await world.waitFor(
@@ -405,7 +452,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             assert.equal(first.code, 130, first.out);
             assert.match(
                 first.out,
-                /interrupted during step 7 \(pulumi up was cancelled\); run the same command again/,
+                /interrupted during step \d+ \(pulumi up was cancelled\); run the same command again/,
             );
             console.log(
                 `      after Ctrl-C: ${first.out
