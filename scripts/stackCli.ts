@@ -5,7 +5,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
 import { rbdProgram, SnapshotParams } from "../components/rbdScript";
 import { parseSettings, RawStackConfig, Settings } from "../stacks/settings";
 import { PROJECT_ROOT } from "./projectRoot";
@@ -37,13 +37,21 @@ export async function openStack(name: string): Promise<StackContext> {
     const workDir = fs.existsSync(path.join(process.cwd(), "Pulumi.yaml"))
         ? process.cwd()
         : PROJECT_ROOT;
-    const ws = await LocalWorkspace.create({ workDir });
-    const project = (await ws.projectSettings()).name;
-    const stack = await LocalWorkspace.selectStack({ stackName: name, workDir }).catch(() => {
+    const ws = await LocalWorkspace.create({ workDir }).catch((e: Error) => {
         throw new Refusal(
-            `there is no stack ${name} in this project's backend: pulumi stack init ${name}, then set its config`,
+            `the Pulumi CLI did not run (${cliFailure(e)}): put a working \`pulumi\` on PATH (npm run puts this project's, which downloads itself on first use)`,
         );
     });
+    const project = (await ws.projectSettings()).name;
+    const stack = await LocalWorkspace.selectStack({ stackName: name, workDir }).catch(
+        (e: Error) => {
+            throw new Refusal(
+                e instanceof StackNotFoundError
+                    ? `there is no stack ${name} in this project's backend: pulumi stack init ${name}, then set its config`
+                    : `pulumi could not select stack ${name}: ${cliFailure(e)}`,
+            );
+        },
+    );
     const config = await ws.getAllConfig(name);
     const raw: RawStackConfig = {
         project,
@@ -61,6 +69,19 @@ export async function openStack(name: string): Promise<StackContext> {
         settings: parseSettings(raw),
         kubeContext: config["kubernetes:context"]?.value,
     };
+}
+
+/** The CLI's own complaint in an automation API error: its "error:" line, else its last word on stderr. */
+function cliFailure(e: Error): string {
+    const stderr = (/stderr: ([\s\S]*?)\n\s*err\?:/.exec(e.message)?.[1] ?? e.message)
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
+    return (
+        stderr.find((l) => l.startsWith("error: "))?.slice(7) ??
+        stderr.at(-1) ??
+        e.message.split("\n")[0]
+    );
 }
 
 /** kubectl with the stack's context; `input` on stdin (never a secret in argv). */
