@@ -6,35 +6,22 @@
 // Any refusal exits non-zero with one sentence; nothing is rolled back then.
 import { SNAPSHOT_PREFIX } from "../components/rbdScript";
 import { parseSnapshots } from "../components/jenkinsSnapshot";
-import { kubectl, openStack, Refusal, runCli, runRbdStep } from "./stackCli";
+import { kubectl, openStack, parseCommandArgs, Refusal, runCli, runRbdStep } from "./stackCli";
 
 const USAGE =
     "usage: npm run restore -- --stack <name> --snapshot <name> [--yes] [--timeout <seconds>]";
 
-interface Args {
-    stack: string;
-    snapshot: string;
-    yes: boolean;
-    timeoutSeconds: number;
-}
-
-function parseArgs(argv: string[]): Args {
-    const out: Partial<Args> = { yes: false, timeoutSeconds: 300 };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--stack") out.stack = argv[++i];
-        else if (a === "--snapshot") out.snapshot = argv[++i];
-        else if (a === "--yes") out.yes = true;
-        else if (a === "--timeout") out.timeoutSeconds = Number(argv[++i]);
-        else throw new Refusal(`unknown argument ${a}; ${USAGE}`);
-    }
-    if (!out.stack || !out.snapshot) throw new Refusal(USAGE);
-    if (!new RegExp(`^${SNAPSHOT_PREFIX}[0-9A-Za-z-]+$`).test(out.snapshot)) {
+/** The restore's arguments: the shared ones and the snapshot to roll back to. */
+function parseArgs(argv: string[]) {
+    const args = parseCommandArgs(argv, USAGE, ["snapshot"]);
+    const snapshot = args.named.snapshot;
+    if (!snapshot) throw new Refusal(USAGE);
+    if (!new RegExp(`^${SNAPSHOT_PREFIX}[0-9A-Za-z-]+$`).test(snapshot)) {
         throw new Refusal(
-            `--snapshot ${out.snapshot} is not one of this program's snapshots (they are named ${SNAPSHOT_PREFIX}<UTC time>-<reason>)`,
+            `--snapshot ${snapshot} is not one of this program's snapshots (they are named ${SNAPSHOT_PREFIX}<UTC time>-<reason>)`,
         );
     }
-    return out as Args;
+    return { ...args, snapshot };
 }
 
 async function main(): Promise<void> {

@@ -20,6 +20,33 @@ export class Refusal extends Error {
     }
 }
 
+/** The arguments restore and takeover share, and the named ones each adds. */
+export interface CommandArgs {
+    stack: string;
+    yes: boolean;
+    timeoutSeconds: number;
+    /** Values of the command's own `--name value` options. */
+    named: Record<string, string | undefined>;
+}
+
+/** `--stack NAME [--yes] [--timeout SECONDS]` plus the command's own `--name value` options. */
+export function parseCommandArgs(argv: string[], usage: string, own: string[] = []): CommandArgs {
+    const out: CommandArgs = { stack: "", yes: false, timeoutSeconds: 300, named: {} };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--stack") out.stack = argv[++i];
+        else if (a === "--yes") out.yes = true;
+        else if (a === "--timeout") out.timeoutSeconds = Number(argv[++i]);
+        else if (a.startsWith("--") && own.includes(a.slice(2))) out.named[a.slice(2)] = argv[++i];
+        else throw new Refusal(`unknown argument ${a}; ${usage}`);
+    }
+    if (!out.stack) throw new Refusal(usage);
+    if (!Number.isInteger(out.timeoutSeconds) || out.timeoutSeconds < 1) {
+        throw new Refusal(`--timeout must be a whole number of seconds, e.g. 300; ${usage}`);
+    }
+    return out;
+}
+
 export interface StackContext {
     workDir: string;
     stack: Stack;

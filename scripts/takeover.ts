@@ -9,40 +9,18 @@
 // each run starts from what the cluster holds now.
 import * as fs from "fs";
 import * as path from "path";
-import { openStack, Refusal, runCli } from "./stackCli";
+import { openStack, parseCommandArgs, Refusal, runCli } from "./stackCli";
 import { Cluster, observe } from "./takeoverCluster";
 import { describe, planTakeover, pvImage, quantity, Target } from "./takeoverPlan";
 import { TakeoverSteps } from "./takeoverSteps";
 
 const USAGE = "usage: npm run takeover -- --stack <name> [--yes] [--timeout <seconds>]";
 
-interface Args {
-    stack: string;
-    yes: boolean;
-    timeoutSeconds: number;
-}
-
-function parseArgs(argv: string[]): Args {
-    const out: Partial<Args> = { yes: false, timeoutSeconds: 300 };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--stack") out.stack = argv[++i];
-        else if (a === "--yes") out.yes = true;
-        else if (a === "--timeout") out.timeoutSeconds = Number(argv[++i]);
-        else throw new Refusal(`unknown argument ${a}; ${USAGE}`);
-    }
-    if (!out.stack) throw new Refusal(USAGE);
-    if (!Number.isInteger(out.timeoutSeconds) || out.timeoutSeconds! < 1) {
-        throw new Refusal(`--timeout must be a whole number of seconds, e.g. 300; ${USAGE}`);
-    }
-    return out as Args;
-}
-
 /** Set by the first SIGINT: the current step finishes, the next does not start. */
 let interrupted = false;
 
 async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2));
+    const args = parseCommandArgs(process.argv.slice(2), USAGE);
     const { workDir, stack, settings: s, kubeContext } = await openStack(args.stack);
     if (s.mode !== "static") {
         throw new Refusal(

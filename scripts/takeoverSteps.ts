@@ -57,6 +57,11 @@ export function recreatable(o: KubeObject): Record<string, unknown> {
     return m as unknown as Record<string, unknown>;
 }
 
+/** Where the backup step saves an object: KIND-NAMESPACE-NAME.yaml ("cluster" for no namespace). */
+export function backupFile(dir: string, kind: string, name: string, namespace?: string): string {
+    return path.join(dir, `${kind}-${namespace ?? "cluster"}-${name}.yaml`);
+}
+
 export interface StepContext {
     k: Cluster;
     settings: Settings;
@@ -115,9 +120,11 @@ export class TakeoverSteps {
     private backup(objects: KubeObject[]): void {
         fs.mkdirSync(this.c.backupDir, { recursive: true });
         for (const o of objects) {
-            const file = path.join(
+            const file = backupFile(
                 this.c.backupDir,
-                `${o.kind}-${o.metadata.namespace ?? "cluster"}-${o.metadata.name}.yaml`,
+                o.kind,
+                o.metadata.name,
+                o.metadata.namespace,
             );
             // A run after an interruption keeps the first, fuller copy.
             if (!fs.existsSync(file)) fs.writeFileSync(file, YAML.stringify(recreatable(o)));

@@ -11,7 +11,7 @@
 // REQUIRE_E2E=1 turns every skip into a failure.
 import { strict as assert } from "assert";
 import { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
-import { E2eWorld, startWorld, worldMissing } from "./engine";
+import { Combo, E2eWorld, startWorld, stopAfterFirstFailure, worldMissing } from "./engine";
 import { cephCsiChartDir } from "../../scripts/toolchain";
 import { BAD_CONFIGS } from "../badConfigs";
 import { takeoverSuite } from "./takeover";
@@ -30,6 +30,23 @@ function changes(events: EngineEvent[]): Map<string, OpType> {
         if (!out.has(key) || /replace/.test(m.op)) out.set(key, m.op);
     }
     return out;
+}
+
+/**
+ * A stack of its own for a test that changes the cluster beyond it (E2eWorld.localCombo),
+ * or a skip that says why on a user's cluster.
+ */
+function localOnly(
+    test: Mocha.Context,
+    why: string,
+    ...args: Parameters<typeof E2eWorld.localCombo>
+): Combo {
+    const combo = E2eWorld.localCombo(...args);
+    if (!combo) {
+        console.log(`    SKIP: a user cluster: ${why}`);
+        test.skip();
+    }
+    return combo;
 }
 
 const REPLACING: OpType[] = ["replace", "create-replacement", "delete-replaced"];
@@ -84,18 +101,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 s = await world!.stack(combo);
             });
 
-            // Each step builds on the one before: after a failure, say so instead of
-            // piling follow-on errors on top of the one that matters.
-            let failed = "";
-            afterEach(function () {
-                if (this.currentTest?.state === "failed") failed ||= this.currentTest.title;
-            });
-            beforeEach(function () {
-                if (failed) {
-                    console.log(`      not run: the step "${failed}" failed`);
-                    this.skip();
-                }
-            });
+            stopAfterFirstFailure();
 
             async function up(): Promise<{ ops: Map<string, OpType>; output: string }> {
                 const events: EngineEvent[] = [];
@@ -364,13 +370,14 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
     });
 
     it("ceph.existingStorageClass: a class the cluster has serves the claim; a setting it makes pointless is refused before anything is registered", async function () {
-        const combo = E2eWorld.localCombo("dynamic", "in-tree", "rook", {
-            namespace: "e2e-rook-jenkins",
-        });
-        if (!combo) {
-            console.log("    SKIP: a user cluster: this test creates its own cluster-wide class");
-            this.skip();
-        }
+        const combo = localOnly(
+            this,
+            "this test creates its own cluster-wide class",
+            "dynamic",
+            "in-tree",
+            "rook",
+            { namespace: "e2e-rook-jenkins" },
+        );
         world!.createClusterClass("e2e-rook-block", "e2e-rook-ceph");
         const s = await world!.stack(combo);
         // The stack file a Rook user writes: the class, and nothing of Ceph's.
@@ -412,11 +419,13 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
     });
 
     it("configured as code: up, a plugin change touches only its ConfigMap and the Deployment, removing the password brings the wizard back", async function () {
-        const combo = E2eWorld.localCombo("static", "csi", "casc");
-        if (!combo) {
-            console.log("    SKIP: a user cluster: this test sets an admin password of its own");
-            this.skip();
-        }
+        const combo = localOnly(
+            this,
+            "this test sets an admin password of its own",
+            "static",
+            "csi",
+            "casc",
+        );
         const s = await world!.stack(combo);
         world!.editConfig(s, {
             jenkins: { plugins: ["git:5.7.0"], agents: { enabled: true } },
@@ -479,11 +488,13 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
     });
 
     it("snapshots and restore: a new image tag snapshots the home first; npm run restore brings the old content back and can be undone", async function () {
-        const combo = E2eWorld.localCombo("static", "csi", "restore");
-        if (!combo) {
-            console.log("    SKIP: a user cluster: this test writes into its own rbd image");
-            this.skip();
-        }
+        const combo = localOnly(
+            this,
+            "this test writes into its own rbd image",
+            "static",
+            "csi",
+            "restore",
+        );
         const s = await world!.stack(combo);
         world!.editConfig(s, { volume: { protect: false, snapshots: { keep: 3 } } });
         await s.up();
@@ -621,11 +632,13 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         "ConfigMaps made immutable again",
     ];
     it(`refuses ${ENGINE_REFUSALS.length} bad settings on the real engine before anything is registered`, async function () {
-        const combo = E2eWorld.localCombo("static", "csi", "casc");
-        if (!combo) {
-            console.log("    SKIP: a user cluster: this test rewrites a stack's whole config");
-            this.skip();
-        }
+        const combo = localOnly(
+            this,
+            "this test rewrites a stack's whole config",
+            "static",
+            "csi",
+            "casc",
+        );
         const s = await world!.stack({ ...combo, short: "refusals" }, undefined, "e2e-refusals");
         const t0 = Date.now();
         for (const title of ENGINE_REFUSALS) {

@@ -87,6 +87,24 @@ function sh(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.Pr
     return { ok: r.status === 0, status: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
 }
 
+/**
+ * In the describe block that calls it: each test builds on the one before, so after a
+ * failure the rest say so and skip, instead of piling follow-on errors on the one that
+ * matters.
+ */
+export function stopAfterFirstFailure(): void {
+    let failed = "";
+    afterEach(function () {
+        if (this.currentTest?.state === "failed") failed ||= this.currentTest.title;
+    });
+    beforeEach(function () {
+        if (failed) {
+            console.log(`      not run: the step "${failed}" failed`);
+            this.skip();
+        }
+    });
+}
+
 /** Why the suite cannot run here, or undefined. */
 export function worldMissing(): string | undefined {
     if (USER_CONFIG) {

@@ -6,7 +6,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import type { Combo, E2eWorld } from "./engine";
+import { Combo, E2eWorld, stopAfterFirstFailure } from "./engine";
+import { backupFile } from "../../scripts/takeoverSteps";
 
 const MARKER = "jenkins-home-2018";
 
@@ -79,12 +80,7 @@ async function stackResources(s: Stack): Promise<{ type: string; outputs?: any }
 }
 
 /** What a finished takeover leaves: checked through the API, rbd and the stack's state. */
-async function assertTakenOver(
-    world: E2eWorld,
-    s: Stack,
-    c: Combo,
-    before: { id: string; pvUid: string; deploymentUid: string },
-): Promise<void> {
+async function assertTakenOver(world: E2eWorld, s: Stack, c: Combo, before: Seeded): Promise<void> {
     const pv = world.get("pv", undefined, c.image);
     assert.equal(pv.status.phase, "Bound");
     assert.deepEqual([pv.spec.claimRef.namespace, pv.spec.claimRef.name], [c.namespace, "jenkins"]);
@@ -124,6 +120,40 @@ async function assertTakenOver(
     assert.deepEqual(changed, [], "the next preview shows no changes");
 }
 
+/** What identifies the 2018 installation's image and objects before the takeover. */
+interface Seeded {
+    id: string;
+    pvUid: string;
+    deploymentUid: string;
+}
+
+/**
+ * The 2018 installation running, with the marker in its image, and a stack for it: the
+ * seed's names and size (PV and image named alike), `ceph` merged into its settings.
+ */
+async function seedWithStack(
+    world: E2eWorld,
+    c: Combo,
+    ceph: Record<string, unknown> = {},
+): Promise<{ s: Stack; seeded: Seeded }> {
+    world.createSeedInstallation({ namespace: c.namespace, image: c.image, pv: c.image });
+    await world.waitFor(`the seed's claim in ${c.namespace} Bound and Jenkins running`, () =>
+        seedRuns(world, c),
+    );
+    world.writeMarker(c.image, MARKER);
+    const s = await world.stack(c);
+    world.editConfig(s, {
+        ceph,
+        volume: { size: "100Gi", pvName: c.image, image: c.image },
+    });
+    const seeded = {
+        id: world.imageId(c.image),
+        pvUid: world.get("pv", undefined, c.image).metadata.uid,
+        deploymentUid: world.get("deployment", c.namespace, "jenkins").metadata.uid,
+    };
+    return { s, seeded };
+}
+
 export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Combo[]): void {
     if (!combos.length) return;
     const [inTree, csi] = combos;
@@ -131,43 +161,16 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
     describe("takeover of the 2018 hand-made installation (npm run takeover)", function () {
         let world: E2eWorld;
         let s: Stack;
-        let seeded: { id: string; pvUid: string; deploymentUid: string };
-        let failed = "";
-        afterEach(function () {
-            if (this.currentTest?.state === "failed") failed ||= this.currentTest.title;
-        });
-        beforeEach(function () {
-            if (failed) {
-                console.log(`      not run: the step "${failed}" failed`);
-                this.skip();
-            }
-        });
+        let seeded: Seeded;
+        stopAfterFirstFailure();
 
         const takeover = (...extra: string[]) =>
             world.runScript("takeover", ["--stack", s.name, ...extra]);
 
         before(async () => {
             world = getWorld()!;
-            world.createSeedInstallation({
-                namespace: inTree.namespace,
-                image: inTree.image,
-                pv: inTree.image,
-            });
-            await world.waitFor("the seed's claim Bound and Jenkins running", () =>
-                seedRuns(world, inTree),
-            );
-            world.writeMarker(inTree.image, MARKER);
-            s = await world.stack(inTree);
-            // The seed's names and size; the stack keeps its key out of Jenkins' namespace.
-            world.editConfig(s, {
-                ceph: { storageClassName: "ceph" },
-                volume: { size: "100Gi", pvName: inTree.image, image: inTree.image },
-            });
-            seeded = {
-                id: world.imageId(inTree.image),
-                pvUid: world.get("pv", undefined, inTree.image).metadata.uid,
-                deploymentUid: world.get("deployment", inTree.namespace, "jenkins").metadata.uid,
-            };
+            // The seed's class name on the in-tree stack; its key stays out of Jenkins' namespace.
+            ({ s, seeded } = await seedWithStack(world, inTree, { storageClassName: "ceph" }));
         });
 
         it("a dry run prints every step and changes nothing", () => {
@@ -310,32 +313,11 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             assert.doesNotMatch(again.out, /delete /);
         });
 
-        let was: { id: string; pvUid: string; deploymentUid: string };
         const backup = (kind: string, name: string, ns?: string) =>
-            path.join(
-                world.workDir,
-                "takeover-backup",
-                s.name,
-                `${kind}-${ns ?? "cluster"}-${name}.yaml`,
-            );
+            backupFile(path.join(world.workDir, "takeover-backup", s.name), kind, name, ns);
 
         it("csi: Ctrl-C while a finalizer holds the old claim stops in step 5, and the way back restores the 2018 installation", async () => {
-            world.createSeedInstallation({
-                namespace: csi.namespace,
-                image: csi.image,
-                pv: csi.image,
-            });
-            await world.waitFor("the second seed claim Bound and Jenkins running", () =>
-                seedRuns(world, csi),
-            );
-            world.writeMarker(csi.image, MARKER);
-            s = await world.stack(csi);
-            world.editConfig(s, { volume: { size: "100Gi", pvName: csi.image, image: csi.image } });
-            was = {
-                id: world.imageId(csi.image),
-                pvUid: world.get("pv", undefined, csi.image).metadata.uid,
-                deploymentUid: world.get("deployment", csi.namespace, "jenkins").metadata.uid,
-            };
+            ({ s, seeded } = await seedWithStack(world, csi));
             // As a backup tool's finalizer would: deleting the claim blocks in step 5.
             holdClaim(world, csi.namespace);
             const run = world.startScript("takeover", ["--stack", s.name, "--yes"]);
@@ -356,9 +338,9 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             world.assertNoKeys(stopped.out, "the takeover's output");
             assert.ok(!world.exists("deployment", csi.namespace, "jenkins"), "step 4 was done");
             const pv = world.get("pv", undefined, csi.image);
-            assert.equal(pv.metadata.uid, was.pvUid, "the old PV is still there");
+            assert.equal(pv.metadata.uid, seeded.pvUid, "the old PV is still there");
             assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
-            assert.equal(world.imageId(csi.image), was.id);
+            assert.equal(world.imageId(csi.image), seeded.id);
             assert.equal(world.readMarker(csi.image), MARKER);
             for (const f of [
                 backup("PersistentVolume", csi.image),
@@ -397,7 +379,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             );
             assert.equal(world.get("pvc", csi.namespace, "jenkins").spec.volumeName, csi.image);
             assert.equal(world.readMarker(csi.image), MARKER);
-            was.deploymentUid = world.get("deployment", csi.namespace, "jenkins").metadata.uid;
+            seeded.deploymentUid = world.get("deployment", csi.namespace, "jenkins").metadata.uid;
         });
 
         it("csi: the API server gone during step 5 stops the takeover with one sentence; once it is back, nothing was lost", async () => {
@@ -428,9 +410,9 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             );
             world.assertNoKeys(stopped.out, "the takeover's output");
             const pv = world.get("pv", undefined, csi.image);
-            assert.equal(pv.metadata.uid, was.pvUid, "the old PV is still there");
+            assert.equal(pv.metadata.uid, seeded.pvUid, "the old PV is still there");
             assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
-            assert.equal(world.imageId(csi.image), was.id);
+            assert.equal(world.imageId(csi.image), seeded.id);
             assert.equal(world.readMarker(csi.image), MARKER);
             releaseClaim(world, csi.namespace);
             await world.waitFor(
@@ -462,7 +444,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             );
             world.assertNoKeys(first.out, "the takeover's output");
             // Nothing lost: the image, by id and content; no PV on it that could delete it.
-            assert.equal(world.imageId(csi.image), was.id);
+            assert.equal(world.imageId(csi.image), seeded.id);
             assert.equal(world.readMarker(csi.image), MARKER);
             for (const pv of world.list("pv").filter((p) => rbdImageOf(p) === csi.image)) {
                 assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
@@ -470,7 +452,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             const second = world.runScript("takeover", ["--stack", s.name, "--yes"]);
             assert.equal(second.code, 0, second.out);
             world.assertNoKeys(second.out, "the takeover's output");
-            await assertTakenOver(world, s, csi, was);
+            await assertTakenOver(world, s, csi, seeded);
             world.assertNoKeysInBackend();
         });
     });
