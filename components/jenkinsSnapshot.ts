@@ -3,8 +3,15 @@
 // taken while the old pod still runs: crash-consistent, not quiesced (see the README).
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote } from "@pulumi/command";
-import { rbdCommand, SshHost } from "./rbdImage";
-import { rbdProgram, SNAPSHOT_COMMANDS, SNAPSHOT_PREFIX, SnapshotParams } from "./rbdScript";
+import { rbdCommand, rbdStepNow, SshHost } from "./rbdImage";
+import type { RemovalGuard } from "./rbdRemoval";
+import {
+    rbdProgram,
+    REMOVAL_STEPS,
+    SNAPSHOT_COMMANDS,
+    SNAPSHOT_PATTERN,
+    SnapshotParams,
+} from "./rbdScript";
 
 export interface JenkinsSnapshotArgs extends Omit<SnapshotParams, "pool" | "image"> {
     pool: pulumi.Input<string>;
@@ -12,6 +19,10 @@ export interface JenkinsSnapshotArgs extends Omit<SnapshotParams, "pool" | "imag
     userKey: pulumi.Input<string>;
     /** Run rbd on this host over SSH; undefined = on the machine running Pulumi. */
     host?: SshHost;
+    /** Purges this program's snapshots on destroy when purgeOnDelete says so. */
+    removal: RemovalGuard;
+    /** The stack's protect: the step guards data, so it is protected like the image. */
+    protect: boolean;
 }
 
 /** A snapshot this program made, as the stack output lists it. */
@@ -23,16 +34,15 @@ export interface SnapshotInfo {
     reason: string;
 }
 
-const NAME = new RegExp(
-    `^${SNAPSHOT_PREFIX}(\\d{4})(\\d{2})(\\d{2})T(\\d{2})(\\d{2})(\\d{2})Z-([a-z-]+)$`,
-);
+const NAME = new RegExp(`^${SNAPSHOT_PATTERN}$`);
+const PARTS = /(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-(.*)$/;
 
-/** The "snapshot: NAME" lines the step prints, oldest first. */
+/** The "snapshot: NAME" lines the step prints, oldest first; only this program's names. */
 export function parseSnapshots(stdout: string): SnapshotInfo[] {
     const out: SnapshotInfo[] = [];
     for (const line of stdout.split("\n")) {
-        const name = /^snapshot: (\S+)$/.exec(line.trim())?.[1];
-        const m = name ? NAME.exec(name) : null;
+        const name = /^snapshot: (.+)$/.exec(line)?.[1];
+        const m = name && NAME.test(name) ? PARTS.exec(name) : null;
         if (!name || !m) continue;
         const [, y, mo, d, h, mi, s, reason] = m;
         out.push({ name, time: `${y}-${mo}-${d}T${h}:${mi}:${s}Z`, reason });
@@ -49,9 +59,10 @@ export class JenkinsSnapshot extends pulumi.ComponentResource {
 
     constructor(name: string, args: JenkinsSnapshotArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins-ceph:index:JenkinsSnapshot", name, {}, opts);
-        const program = pulumi
-            .all([args.pool, args.image, args.userKey])
-            .apply(([pool, image, key]) => rbdProgram({ ...args, pool, image }, key));
+        const params = pulumi
+            .all([args.pool, args.image])
+            .apply(([pool, image]) => ({ ...args, pool, image }));
+        const program = pulumi.all([params, args.userKey]).apply(([p, key]) => rbdProgram(p, key));
         this.command = rbdCommand(
             name,
             {
@@ -60,9 +71,19 @@ export class JenkinsSnapshot extends pulumi.ComponentResource {
                 stdin: program,
                 triggers: [args.pool, args.image],
                 host: args.host,
+                removeWith: args.purgeOnDelete ? args.removal.hook : undefined,
             },
-            { parent: this },
+            { parent: this, protect: args.protect },
         );
+        args.removal.watch({
+            command: this.command,
+            keptBecause: args.purgeOnDelete
+                ? undefined
+                : "they stay with the image (volume.deleteImageOnDestroy is false, or the class keeps its volumes)",
+            remove: params.apply((p) =>
+                rbdStepNow(REMOVAL_STEPS.snapshots, p, args.userKey, args.host),
+            ),
+        });
         this.snapshots = this.command.stdout.apply((out) => parseSnapshots(out ?? ""));
         this.rbdImage = pulumi
             .all([args.pool, args.image])

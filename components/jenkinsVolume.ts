@@ -10,6 +10,7 @@ import {
 import { APP_LABEL } from "./names";
 import type { CephConnection, StaticImage } from "./cephConnection";
 import { RbdImage, SshHost } from "./rbdImage";
+import { RemovalGuard } from "./rbdRemoval";
 import { RetainedVolumeNote } from "./retainedVolumeNote";
 import { JenkinsSnapshot, SnapshotInfo } from "./jenkinsSnapshot";
 import type { SnapshotParams } from "./rbdScript";
@@ -109,6 +110,18 @@ export class JenkinsVolume extends pulumi.ComponentResource {
         const child = { parent: this, protect: args.protect, deleteBeforeReplace: true };
         let claimDeps = args.dependsOn ?? [];
         const claimOpts: pulumi.CustomResourceOptions = { ...child };
+        // Both guards exist in every mode: a stored step that names one must find it.
+        const imageGuard = new RemovalGuard(
+            `${name}-image-remove`,
+            ([pool, image]) => `rbd image ${pool}/${image} with its data`,
+            ([pool, image]) => `rbd snap purge ${pool}/${image} && rbd rm ${pool}/${image}`,
+        );
+        const snapshotGuard = new RemovalGuard(
+            `${name}-snapshot-purge`,
+            ([pool, image]) => `this program's snapshots of rbd image ${pool}/${image}`,
+            ([pool, image]) =>
+                `rbd snap ls ${pool}/${image}, then rbd snap rm ${pool}/${image}@NAME`,
+        );
 
         if (args.mode === "static") {
             this.image = new RbdImage(
@@ -117,6 +130,8 @@ export class JenkinsVolume extends pulumi.ComponentResource {
                     ...args.connection.rbdParams(args.image),
                     userKey: args.connection.args.userKey,
                     host: args.rbdHost,
+                    removal: imageGuard,
+                    protect: args.protect,
                 },
                 { parent: this, protect: args.protect },
             );
@@ -155,8 +170,11 @@ export class JenkinsVolume extends pulumi.ComponentResource {
                             ...common,
                             pool: c.pool,
                             image: args.image.image,
-                            purgeOnDelete: args.image.deleteOnDestroy,
+                            // The image's own removal purges them first (rbd_remove).
+                            purgeOnDelete: false,
                             host: args.rbdHost,
+                            removal: snapshotGuard,
+                            protect: args.protect,
                         },
                         { parent: this, dependsOn: [this.image!] },
                     ),
@@ -180,7 +198,10 @@ export class JenkinsVolume extends pulumi.ComponentResource {
                             image: src.apply(
                                 (x) => x?.rbd?.image ?? x?.csi?.volumeAttributes?.imageName ?? "",
                             ),
+                            // The provisioner cannot delete an image with snapshots.
                             purgeOnDelete: args.reclaimPolicy === "Delete",
+                            removal: snapshotGuard,
+                            protect: args.protect,
                         },
                         { parent: this, dependsOn: [claim] },
                     );

@@ -1,13 +1,19 @@
 // An rbd image created, adopted and grown by `rbd` through the command provider.
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote } from "@pulumi/command";
-import { RBD_COMMANDS, rbdProgram, RbdScriptParams } from "./rbdScript";
+import { REMOVAL_STEPS, RBD_COMMANDS, rbdProgram, RbdScriptParams } from "./rbdScript";
+import { RemovalGuard, runRbdStepNow, StepResult } from "./rbdRemoval";
 
 export interface SshHost {
     host: string;
     port: number;
     user: string;
     privateKey: pulumi.Input<string>;
+    /**
+     * The host's public key ("ssh-ed25519 AAAA..."), pinned: a host that shows another
+     * key is refused. Undefined only when the stack opted out (every run warns then).
+     */
+    hostKey?: string;
 }
 
 export interface RbdImageArgs extends RbdScriptParams {
@@ -15,6 +21,24 @@ export interface RbdImageArgs extends RbdScriptParams {
     userKey: pulumi.Input<string>;
     /** Run rbd on this host over SSH; undefined = on the machine running Pulumi. */
     host?: SshHost;
+    /** Removes the image on destroy when deleteOnDestroy says so (see rbdRemoval.ts). */
+    removal: RemovalGuard;
+    /** Keeps the data and guards the step like the rest of Jenkins' home. */
+    protect: boolean;
+}
+
+/** Runs one step of the rbd program now, where the command runs, with these parameters. */
+export function rbdStepNow(
+    step: string,
+    params: Parameters<typeof rbdProgram>[0],
+    userKey: pulumi.Input<string>,
+    host?: SshHost,
+): pulumi.Output<() => StepResult> {
+    return pulumi.all([userKey, host?.privateKey ?? ""]).apply(
+        ([key, privateKey]) =>
+            () =>
+                runRbdStepNow(step, rbdProgram(params, key), host && { ...host, privateKey }),
+    );
 }
 
 export interface RbdCommandArgs {
@@ -24,6 +48,8 @@ export interface RbdCommandArgs {
     /** What identifies the object the command manages: a change replaces the command. */
     triggers: pulumi.Input<string>[];
     host?: SshHost;
+    /** The removal hook, attached when the current settings ask to remove the data. */
+    removeWith?: pulumi.ResourceHook;
 }
 
 /** A command that runs the rbd program locally, or on `host` over SSH. */
@@ -40,7 +66,11 @@ export function rbdCommand(
         // The scripts never print the key; stdout says what happened.
         logging: "stdoutAndStderr" as const,
     };
-    const cmdOpts = { ...opts, replaceOnChanges: ["triggers"] };
+    const cmdOpts: pulumi.CustomResourceOptions = {
+        ...opts,
+        replaceOnChanges: ["triggers"],
+        hooks: args.removeWith ? { beforeDelete: [args.removeWith] } : undefined,
+    };
     return args.host
         ? new remote.Command(
               name,
@@ -51,6 +81,7 @@ export function rbdCommand(
                       port: args.host.port,
                       user: args.host.user,
                       privateKey: pulumi.secret(args.host.privateKey),
+                      hostKey: args.host.hostKey,
                       dialErrorLimit: 3,
                   },
               },
@@ -77,9 +108,15 @@ export class RbdImage extends pulumi.ComponentResource {
                 // Only what identifies the image replaces the resource; size changes are updates.
                 triggers: [args.pool, args.image],
                 host: args.host,
+                removeWith: args.deleteOnDestroy ? args.removal.hook : undefined,
             },
-            { parent: this },
+            { parent: this, protect: args.protect },
         );
+        args.removal.watch({
+            command: this.command,
+            keptBecause: args.deleteOnDestroy ? undefined : "volume.deleteImageOnDestroy is false",
+            remove: rbdStepNow(REMOVAL_STEPS.image, args, args.userKey, args.host),
+        });
         this.pool = args.pool;
         this.image = args.image;
         this.sizeMiB = Number(args.sizeMiB);

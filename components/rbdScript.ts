@@ -17,7 +17,17 @@ export interface RbdScriptParams {
     userId: string;
     /** Bound for connecting to the monitors and for each OSD operation, in seconds. */
     timeoutSeconds: number;
+    /**
+     * The `remove` step may delete the image. Only the program's delete hook runs that
+     * step, with the settings of the run that deletes (components/rbdImage.ts); the
+     * provider's stored `delete` step never deletes anything, whatever this says.
+     */
     deleteOnDestroy: boolean;
+    /**
+     * The image must already exist: `ensure` adopts or grows it, and refuses to create an
+     * empty one in place of the home the stack had (volume.image renamed).
+     */
+    adoptOnly?: boolean;
 }
 
 /** The snapshot step: what Jenkins will run on, by area, and how many snapshots to keep. */
@@ -30,14 +40,23 @@ export interface SnapshotParams {
     /** sha256 per area whose change restarts Jenkins on different software. */
     fingerprints: { image: string; plugins: string; javaopts: string; casc: string };
     keep: number;
-    /** On destroy, remove this program's snapshots (the image is going: they would block it). */
+    /**
+     * The `purge` step may remove this program's snapshots (the image is going: they would
+     * block it). Like deleteOnDestroy, only the delete hook runs that step.
+     */
     purgeOnDelete: boolean;
     /** The restore step only: the snapshot to roll the image back to. */
     restore?: string;
 }
 
-/** The prefix of every snapshot this program makes; it never touches any other. */
+/** The prefix of every snapshot this program makes. */
 export const SNAPSHOT_PREFIX = "jenkins-ceph-";
+/**
+ * The whole name of a snapshot this program makes (an ERE, unanchored): the prefix, a UTC
+ * timestamp and why it was taken. It never touches a snapshot of any other name, even one
+ * that starts with the prefix.
+ */
+export const SNAPSHOT_PATTERN = `${SNAPSHOT_PREFIX}[0-9]{8}T[0-9]{6}Z-[a-z]+(-[a-z]+)*`;
 
 const SAFE = /^[A-Za-z0-9_.,:[\]-]*$/;
 
@@ -58,6 +77,7 @@ RBD_MONITORS=${quote(p.monitors.join(","))}
 RBD_USER=${quote(p.userId)}
 RBD_TIMEOUT=${Math.floor(p.timeoutSeconds)}
 RBD_DELETE=${(image ? p.deleteOnDestroy : p.purgeOnDelete) ? "true" : "false"}
+RBD_ADOPT_ONLY=${image && p.adoptOnly ? "true" : "false"}
 SNAP_KEEP=${"keep" in p ? Math.floor(p.keep) : 0}
 SNAP_PREFIX=${quote(SNAPSHOT_PREFIX)}
 FP_IMAGE=${quote(fp?.image ?? "")}
@@ -127,6 +147,8 @@ else
     rc=$?
     case $rc in
     2) case $(cat "$tmp/err") in *"opening pool"*) explain 2 "info" ;; esac
+       [ "$RBD_ADOPT_ONLY" = true ] &&
+           die "does not exist, and Jenkins' home was another image: refusing to start Jenkins on a new empty image. Name an image that exists (adoption), bring the data back with npm run restore, or set jenkins-ceph:volume.startEmpty to true to begin anew"
        features=""
        for f in $(printf '%s' "$RBD_FEATURES" | tr ',' ' '); do features="$features --image-feature $f"; done
        # shellcheck disable=SC2086
@@ -141,6 +163,11 @@ fi
 /**
  * This program's snapshots of the image, oldest first (the names carry a UTC timestamp),
  * one per line; nothing when the image is gone. Needs CLIENT.
+ *
+ * Every name Ceph returns is data: a snapshot is this program's only when its whole name
+ * matches SNAPSHOT_PATTERN, read from rbd's JSON as one `"name":"..."` token (an escaped
+ * quote inside a user's name cannot form one). Other snapshots are never listed, so no
+ * step can remove them, and each name is passed to rbd as one quoted argument.
  */
 const SNAP_LIST = `snap_list() {
     rbdc snap ls --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/snaps" || {
@@ -148,13 +175,14 @@ const SNAP_LIST = `snap_list() {
         [ "$rc" -eq 2 ] && return 0
         explain $rc "snap ls"
     }
-    tr '{' '\\n' < "$tmp/snaps" | sed -n 's/.*"name":"\\([^"]*\\)".*/\\1/p' | grep "^$SNAP_PREFIX" | sort || true
+    grep -oE '"name":"${SNAPSHOT_PATTERN}"' "$tmp/snaps" | sed 's/^"name":"//; s/"$//' | LC_ALL=C sort || true
 }
 purge_snaps() {
-    for s in $(snap_list); do
-        rbdc snap rm --no-progress "$RBD_POOL/$RBD_IMAGE@$s" || explain $? "snap rm $s"
+    snap_list > "$tmp/purge"
+    while IFS= read -r s; do
+        rbdc snap rm --no-progress "$RBD_POOL/$RBD_IMAGE@$s" </dev/null || explain $? "snap rm $s"
         say "removed snapshot $s"
-    done
+    done < "$tmp/purge"
 }
 `;
 
@@ -185,13 +213,14 @@ else
     done
     say "snapshot $name taken before Jenkins restarts ($reason)"
 fi
-all=$(snap_list)
-excess=$(( $(printf '%s\\n' "$all" | grep -c .) - SNAP_KEEP ))
+snap_list > "$tmp/own"
+excess=$(( $(grep -c . "$tmp/own") - SNAP_KEEP ))
 if [ "$excess" -gt 0 ]; then
-    for s in $(printf '%s\\n' "$all" | head -n "$excess"); do
-        if rbdc children "$RBD_POOL/$RBD_IMAGE@$s" > "$tmp/children" && [ -s "$tmp/children" ]; then
+    head -n "$excess" "$tmp/own" > "$tmp/prune"
+    while IFS= read -r s; do
+        if rbdc children "$RBD_POOL/$RBD_IMAGE@$s" > "$tmp/children" </dev/null && [ -s "$tmp/children" ]; then
             say "kept snapshot $s beyond volume.snapshots.keep: it has clones ($(tr '\\n' ' ' < "$tmp/children")); flatten or remove them to let it go"
-        elif rbdc snap rm --no-progress "$RBD_POOL/$RBD_IMAGE@$s"; then
+        elif rbdc snap rm --no-progress "$RBD_POOL/$RBD_IMAGE@$s" </dev/null; then
             say "pruned snapshot $s (volume.snapshots.keep is $SNAP_KEEP)"
         else
             rc=$?
@@ -200,13 +229,13 @@ if [ "$excess" -gt 0 ]; then
             *) explain $rc "snap rm $s" ;;
             esac
         fi
-    done
+    done < "$tmp/prune"
 fi
-for s in $(snap_list); do printf 'snapshot: %s\\n' "$s"; done
+snap_list | sed 's/^/snapshot: /'
 }
 rbd_list() {
 ${CLIENT}${SNAP_LIST}
-for s in $(snap_list); do printf 'snapshot: %s\\n' "$s"; done
+snap_list | sed 's/^/snapshot: /'
 }
 rbd_restore() {
 ${CLIENT}${SNAP_LIST}
@@ -242,22 +271,44 @@ rbdc status --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/status" || explain $? "
 printf 'info: %s\\n' "$(tr -d '\\n' < "$tmp/info")"
 printf 'status: %s\\n' "$(tr -d '\\n' < "$tmp/status")"
 }
+# The provider's stored delete step of the snapshot command: it never removes a snapshot.
+# It runs with the settings of the run that last updated the step, which may be the past
+# (snapshots turned off, an image renamed): only the purge step, which the program's delete
+# hook runs with the current settings, removes anything.
+rbd_keep_snaps() {
+command -v rbd >/dev/null 2>&1 || { say "this program's snapshots stay with the image"; exit 0; }
+${CLIENT}${SNAP_LIST}
+( snap_list ) > "$tmp/kept" 2>/dev/null || { say "this program's snapshots stay with the image (Ceph could not be asked just now)"; exit 0; }
+[ -s "$tmp/kept" ] || exit 0
+say "kept $(grep -c . "$tmp/kept") snapshot(s) of this program with the image; remove one by hand with: rbd snap rm $RBD_POOL/$RBD_IMAGE@NAME (they are: $(tr '\\n' ' ' < "$tmp/kept"))"
+}
 rbd_purge() {
-if [ "$RBD_DELETE" != true ]; then
-    say "this program's snapshots stay with the image"
-    exit 0
-fi
+[ "$RBD_DELETE" = true ] || die "purge is not asked for by the current settings; nothing was removed"
 ${CLIENT}${SNAP_LIST}
 purge_snaps
 }
 `;
 
-/** Destroy leaves the image unless the stack asked for deletion. */
-const DELETE = `rbd_delete() {
-if [ "$RBD_DELETE" != true ]; then
-    say "left in place with its data (volume.deleteImageOnDestroy is false); remove it by hand with: rbd rm $RBD_POOL/$RBD_IMAGE"
-    exit 0
+/**
+ * The provider's stored delete step of the image command: it never deletes. The command
+ * provider runs the delete script stored with the last update, so whatever it did would
+ * follow the settings of the past (a renamed image, a switch to dynamic mode). The image
+ * is removed only by the remove step, which the program's delete hook runs during
+ * `pulumi destroy --run-program` when the current settings ask for it (rbdImage.ts).
+ */
+const DELETE = `rbd_keep() {
+command -v rbd >/dev/null 2>&1 || { say "left in place with its data; remove it by hand with: rbd snap purge $RBD_POOL/$RBD_IMAGE && rbd rm $RBD_POOL/$RBD_IMAGE"; exit 0; }
+${CLIENT}
+if rbdc info --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/info"; then
+    say "left in place with its data; remove it by hand with: rbd snap purge $RBD_POOL/$RBD_IMAGE && rbd rm $RBD_POOL/$RBD_IMAGE"
+elif [ $? -eq 2 ] && ! grep -q "opening pool" "$tmp/err"; then
+    say "is gone (removed by volume.deleteImageOnDestroy, or by hand)"
+else
+    say "left in place with its data (Ceph could not be asked just now); remove it by hand with: rbd snap purge $RBD_POOL/$RBD_IMAGE && rbd rm $RBD_POOL/$RBD_IMAGE"
 fi
+}
+rbd_remove() {
+[ "$RBD_DELETE" = true ] || die "removal is not asked for by the current settings; nothing was removed"
 ${CLIENT}${SNAP_LIST}
 # This program's snapshots would block the removal; any other snapshot still does.
 purge_snaps
@@ -268,6 +319,7 @@ else
     case $rc in
     2) case $(cat "$tmp/err") in *"opening pool"*) explain 2 "rm" ;; esac
        say "already gone" ;;
+    39) die "has snapshots this program did not make, so it was kept with its data; remove them (rbd snap ls $RBD_POOL/$RBD_IMAGE) and run the destroy again [rbd exit 39]" ;;
     *) explain $rc "rm" ;;
     esac
 fi
@@ -278,15 +330,18 @@ fi
 export const RBD_COMMANDS = {
     create: "sh -s ensure",
     update: "sh -s ensure",
-    delete: "sh -s delete",
+    delete: "sh -s keep",
 } as const;
 
 /** The snapshot step's commands. */
 export const SNAPSHOT_COMMANDS = {
     create: "sh -s snapshot",
     update: "sh -s snapshot",
-    delete: "sh -s purge",
+    delete: "sh -s keep-snapshots",
 } as const;
+
+/** The steps only the program's delete hooks run, with the settings of that run. */
+export const REMOVAL_STEPS = { image: "remove", snapshots: "purge" } as const;
 
 const KEY_END = "RBD_KEY_END";
 
@@ -307,13 +362,15 @@ ${KEY_END}
 }
 ${ENSURE}${DELETE}${SNAPSHOT}case \${1:-} in
 ensure) rbd_ensure </dev/null ;;
-delete) rbd_delete </dev/null ;;
+keep) rbd_keep </dev/null ;;
+remove) rbd_remove </dev/null ;;
 snapshot) rbd_snapshot </dev/null ;;
+keep-snapshots) rbd_keep_snaps </dev/null ;;
 purge) rbd_purge </dev/null ;;
 restore) rbd_restore </dev/null ;;
 list) rbd_list </dev/null ;;
 inspect) rbd_inspect </dev/null ;;
-*) die "unknown step '\${1:-}' (expected ensure, delete, snapshot, purge, restore, list or inspect)" ;;
+*) die "unknown step '\${1:-}' (expected ensure, keep, remove, snapshot, keep-snapshots, purge, restore, list or inspect)" ;;
 esac
 `;
 }

@@ -27,6 +27,8 @@ export interface RegisteredResource {
         customTimeouts?: pulumi.CustomTimeouts;
         dependsOn: string[];
         parent?: string;
+        /** Names of the resource hooks bound as beforeDelete (the removal guards). */
+        beforeDelete?: string[];
     };
 }
 
@@ -86,6 +88,16 @@ function resourceName(r: pulumi.Resource | pulumi.Input<pulumi.Resource> | undef
     const res = r as { __name?: string } | undefined;
     return res?.__name ?? "<unknown>";
 }
+
+// The SDK's MockMonitor has no registerResourceHook; the engine's only records the name.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const mocks = require("@pulumi/pulumi/runtime/mocks") as {
+    MockMonitor: { prototype: Record<string, unknown> };
+};
+mocks.MockMonitor.prototype.registerResourceHook ??= (
+    _req: unknown,
+    cb: (err: Error | null, res: unknown) => void,
+) => cb(null, {});
 
 export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     const project = opts.project ?? "jenkins-ceph";
@@ -177,6 +189,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
                         customTimeouts: o.customTimeouts,
                         dependsOn: depList.map(resourceName),
                         parent: o.parent ? resourceName(o.parent) : undefined,
+                        beforeDelete: o.hooks?.beforeDelete?.map((h) => h.name),
                     });
                     return undefined;
                 });

@@ -4,7 +4,7 @@
 // is checked to be closed, a safety snapshot of the current state is taken (so the
 // restore can be undone), the image is rolled back, and Jenkins is scaled back to 1.
 // Any refusal exits non-zero with one sentence; nothing is rolled back then.
-import { SNAPSHOT_PREFIX } from "../components/rbdScript";
+import { SNAPSHOT_PATTERN, SNAPSHOT_PREFIX } from "../components/rbdScript";
 import { parseSnapshots } from "../components/jenkinsSnapshot";
 import { kubectl, openStack, parseCommandArgs, Refusal, runCli, runRbdStep } from "./stackCli";
 
@@ -16,7 +16,7 @@ function parseArgs(argv: string[]) {
     const args = parseCommandArgs(argv, USAGE, ["snapshot"]);
     const snapshot = args.named.snapshot;
     if (!snapshot) throw new Refusal(USAGE);
-    if (!new RegExp(`^${SNAPSHOT_PREFIX}[0-9A-Za-z-]+$`).test(snapshot)) {
+    if (!new RegExp(`^${SNAPSHOT_PATTERN}$`).test(snapshot)) {
         throw new Refusal(
             `--snapshot ${snapshot} is not one of this program's snapshots (they are named ${SNAPSHOT_PREFIX}<UTC time>-<reason>)`,
         );

@@ -303,7 +303,7 @@ describe("program: static mode", () => {
         // One short line each: the provider quotes the command in every error it reports.
         assert.deepEqual(
             [cmd.inputs.create, cmd.inputs.update, cmd.inputs.delete],
-            ["sh -s ensure", "sh -s ensure", "sh -s delete"],
+            ["sh -s ensure", "sh -s ensure", "sh -s keep"],
         );
         assert.ok(String(cmd.inputs.stdin).includes(`\n${FAKE_USER_KEY}\n`));
         assert.ok(String(cmd.inputs.stdin).includes("RBD_POOL='kubes'"));
@@ -334,15 +334,50 @@ describe("program: static mode", () => {
         assert.equal((one(r, "PersistentVolume").inputs as Any).spec.capacity.storage, "1.5Ti");
     });
 
-    it("keeps the image on destroy unless deleteImageOnDestroy is set", async () => {
+    it("deletes the image only through the removal hook, attached when deleteImageOnDestroy is set", async () => {
         const keep = await runOk(baseStack("static", "csi"));
         const del = await runOk(
             merge(baseStack("static", "csi"), "volume", { deleteImageOnDestroy: true }),
         );
-        const script = (x: ProgramRun) =>
-            String(x.resources.find((y) => y.type === "command:local:Command")?.inputs.stdin);
-        assert.match(script(keep), /^RBD_DELETE=false$/m);
-        assert.match(script(del), /^RBD_DELETE=true$/m);
+        const cmd = (x: ProgramRun, name: string) =>
+            x.resources.find((y) => y.type === "command:local:Command" && y.name === name);
+        assert.equal(cmd(keep, "jenkins-home-image")?.options.beforeDelete, undefined);
+        assert.deepEqual(cmd(del, "jenkins-home-image")?.options.beforeDelete, [
+            "jenkins-home-image-remove",
+        ]);
+        for (const run of [keep, del]) {
+            for (const name of ["jenkins-home-image", "jenkins-home-snapshot"]) {
+                const c = cmd(run, name);
+                assert.ok(c, name);
+                // Every step that holds or guards data carries the stack's protect.
+                assert.equal(c.options.protect, true, `${name} protect`);
+                // The stored delete step never deletes, whatever the settings of its day.
+                const step = String(c.inputs.delete).replace("sh -s ", "");
+                const program = String(c.inputs.stdin);
+                const fn = {
+                    keep: "rbd_keep() {",
+                    "keep-snapshots": "rbd_keep_snaps() {",
+                }[step];
+                assert.ok(fn, `unexpected delete step ${step}`);
+                const body = program.slice(program.indexOf(fn)).split("\n}\n")[0];
+                assert.doesNotMatch(body, /rbdc (rm|snap rm|snap purge)|purge_snaps/, name);
+            }
+        }
+        assert.match(String(cmd(del, "jenkins-home-image")?.inputs.stdin), /^RBD_DELETE=true$/m);
+    });
+
+    it("dynamic mode with reclaimPolicy Delete purges the snapshots on destroy through the hook, Retain never", async () => {
+        const del = await runOk(
+            merge(baseStack("dynamic", "csi"), "volume", { reclaimPolicy: "Delete" }),
+        );
+        const ret = await runOk(baseStack("dynamic", "csi"));
+        const snap = (x: ProgramRun) =>
+            x.resources.find(
+                (y) => y.type === "command:local:Command" && y.name === "jenkins-home-snapshot",
+            );
+        assert.deepEqual(snap(del)?.options.beforeDelete, ["jenkins-home-snapshot-purge"]);
+        assert.equal(snap(ret)?.options.beforeDelete, undefined);
+        assert.equal(snap(del)?.options.protect, true);
     });
 
     it("mode switch keeps data: the dynamic class retains, the static PV retains, the image is kept", async () => {
@@ -357,13 +392,7 @@ describe("program: static mode", () => {
             "Retain",
         );
         const cmd = st.resources.find((x) => x.type === "command:local:Command");
-        const program = String(cmd?.inputs.stdin);
-        assert.equal(cmd?.inputs.delete, "sh -s delete");
-        assert.match(program, /^RBD_DELETE=false$/m);
-        assert.doesNotMatch(
-            program.slice(program.indexOf("rbd_delete() {")).split("\nfi\n")[0],
-            /rbdc rm/,
-        );
+        assert.equal(cmd?.inputs.delete, "sh -s keep");
         // Both modes name the claim resource the same, so a switch is one replacement
         // (deleteBeforeReplace), never two claims fighting over the name.
         assert.equal(one(dyn, "PersistentVolumeClaim").name, one(st, "PersistentVolumeClaim").name);

@@ -191,20 +191,43 @@ describe("rbd scripts against a real Ceph cluster", function () {
         assert.equal(cluster!.imageSize("kubes", image), 2 * GiB);
     });
 
-    it("delete leaves the image and says where it is", async () => {
-        const c = await capture(cluster!, { image, size: "2Gi" });
-        const r = await step("delete (kept)", c, c.delete);
-        assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stdout, /kubes\/jenkins-it-\d+: left in place.*rbd rm kubes\/jenkins-it-/);
-        assert.equal(cluster!.imageSize("kubes", image), 2 * GiB);
+    it("the stored delete step leaves the image and says where it is, even with deleteImageOnDestroy", async () => {
+        for (const deleteImageOnDestroy of [false, true]) {
+            const c = await capture(cluster!, { image, size: "2Gi", deleteImageOnDestroy });
+            const r = await step(
+                `delete (stored, deleteImageOnDestroy ${deleteImageOnDestroy})`,
+                c,
+                c.delete,
+            );
+            assert.equal(r.code, 0, r.stderr);
+            assert.match(
+                r.stdout,
+                /kubes\/jenkins-it-\d+: left in place with its data; remove it by hand with: rbd snap purge kubes\/jenkins-it-\d+ && rbd rm kubes\/jenkins-it-/,
+            );
+            assert.equal(cluster!.imageSize("kubes", image), 2 * GiB);
+        }
     });
 
-    it("delete with deleteImageOnDestroy removes it", async () => {
+    it("the remove step (the destroy hook's) refuses without deleteImageOnDestroy, removes with it", async () => {
+        const keep = await capture(cluster!, { image, size: "2Gi" });
+        const refused = await step("remove (not asked)", keep, "sh -s remove");
+        assert.equal(refused.code, 1);
+        assert.match(
+            refused.stderr,
+            /removal is not asked for by the current settings; nothing was removed/,
+        );
+        assert.equal(cluster!.imageSize("kubes", image), 2 * GiB);
+
         const c = await capture(cluster!, { image, size: "2Gi", deleteImageOnDestroy: true });
-        const r = await step("delete (deleteImageOnDestroy)", c, c.delete);
+        const r = await step("remove (deleteImageOnDestroy)", c, "sh -s remove");
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, /removed \(volume\.deleteImageOnDestroy is true\)/);
         assert.equal(cluster!.imageSize("kubes", image), undefined);
+        const gone = await step("delete after remove", c, c.delete);
+        assert.match(
+            gone.stdout,
+            /is gone \(removed by volume\.deleteImageOnDestroy, or by hand\)/,
+        );
     });
 
     it("a wrong key fails fast with a clear message (not as a timeout)", async function () {

@@ -6,7 +6,7 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { rbdProgram, SnapshotParams } from "../../components/rbdScript";
+import { rbdProgram, RbdScriptParams, SnapshotParams } from "../../components/rbdScript";
 import { parseSnapshots } from "../../components/jenkinsSnapshot";
 import { CephCluster, missingCephBinaries } from "./cluster";
 import { readDiff, writeDiff } from "./rbdDiff";
@@ -226,5 +226,111 @@ describe("snapshot and restore steps against a real Ceph cluster", function () {
             new RegExp(`kept snapshot ${older} beyond volume.snapshots.keep: it has clones`),
         );
         assert.ok(allSnaps().includes(older));
+    });
+
+    it("names from Ceph are data: hostile user snapshot names survive retention, purge and listing, and break no step", async () => {
+        const hostile = [
+            "jenkins-ceph-0 keepme",
+            "keepme",
+            "*",
+            "-rf",
+            `it's "quoted"`,
+            "jenkins-ceph-20200101T000000Z-image keepme",
+            "jenkins-ceph-20200101T000000Z-image*",
+            `x","name":"jenkins-ceph-20200101T000000Z-initial`,
+            "$(touch pwned-by-snapshot-name)",
+            "`touch pwned-by-snapshot-name`",
+        ];
+        // An image of its own: the clone test above leaves a protected snapshot behind.
+        const img = `${image}-names`;
+        const snapsOf = () =>
+            (
+                JSON.parse(
+                    cluster!.rbdAdmin(["snap", "ls", "--format", "json", `kubes/${img}`]).stdout,
+                ) as { name: string }[]
+            ).map((x) => x.name);
+        assert.equal(cluster!.rbdAdmin(["create", "--size", "16M", `kubes/${img}`]).status, 0);
+        for (const n of hostile) {
+            const r = cluster!.rbdAdmin(["snap", "create", `kubes/${img}@${n}`]);
+            assert.equal(r.status, 0, `${n}: ${r.stderr}`);
+        }
+        for (const v of ["h1", "h2", "h3"]) {
+            await new Promise((res) => setTimeout(res, 1100));
+            fp.image = v;
+            const r = run("snapshot", { keep: 1, image: img });
+            assert.equal(r.code, 0, r.stderr);
+            for (const line of r.stdout.split("\n").filter((l) => l.startsWith("snapshot: "))) {
+                assert.match(line, /^snapshot: jenkins-ceph-\d{8}T\d{6}Z-[a-z-]+$/, line);
+            }
+        }
+        for (const n of hostile)
+            assert.ok(snapsOf().includes(n), `retention kept the user's ${JSON.stringify(n)}`);
+        assert.equal(
+            snapsOf().filter((n) => /^jenkins-ceph-\d{8}T\d{6}Z-[a-z-]+$/.test(n)).length,
+            1,
+        );
+
+        const listed = run("list", { image: img });
+        assert.equal(listed.code, 0, listed.stderr);
+        assert.equal(parseSnapshots(listed.stdout).length, 1);
+        const kept = run("keep-snapshots", { image: img });
+        assert.equal(kept.code, 0, kept.stderr);
+        assert.match(
+            kept.stdout,
+            /kept 1 snapshot\(s\) of this program with the image; remove one by hand with: rbd snap rm/,
+        );
+        assert.doesNotMatch(kept.stdout, /keepme/);
+        const notAsked = run("purge", { image: img });
+        assert.equal(notAsked.code, 1);
+        assert.match(notAsked.stderr, /purge is not asked for by the current settings/);
+        const purged = run("purge", { purgeOnDelete: true, image: img });
+        assert.equal(purged.code, 0, purged.stderr);
+        assert.deepEqual(
+            snapsOf().sort(),
+            [...hostile].sort(),
+            "only this program's snapshots went",
+        );
+        assert.equal(
+            fs.existsSync("/tmp/pwned-by-snapshot-name"),
+            false,
+            "no name ran as a command",
+        );
+        for (const n of hostile) cluster!.rbdAdmin(["snap", "rm", `kubes/${image}@${n}`]);
+    });
+
+    it("ensure with adoptOnly (the home was another image) refuses to create an empty image, and adopts one that exists", () => {
+        const params = (img: string): RbdScriptParams => ({
+            pool: "kubes",
+            image: img,
+            sizeMiB: 64n,
+            features: "layering",
+            monitors: [cluster!.monitor],
+            userId: "kube",
+            timeoutSeconds: 10,
+            deleteOnDestroy: false,
+            adoptOnly: true,
+        });
+        const sh = (p: RbdScriptParams) =>
+            spawnSync("sh", ["-s", "ensure"], {
+                input: rbdProgram(p, cluster!.userKey),
+                encoding: "utf8",
+            });
+        const missing = `jenkins-missing-${process.pid}`;
+        const r = sh(params(missing));
+        assert.equal(r.status, 1);
+        assert.match(
+            r.stderr,
+            new RegExp(
+                `^rbd image kubes/${missing}: does not exist, and Jenkins' home was another image: refusing to start Jenkins on a new empty image`,
+            ),
+        );
+        assert.equal(
+            cluster!.rbdAdmin(["info", `kubes/${missing}`]).status,
+            2,
+            "nothing was created",
+        );
+        const adopted = sh(params(image));
+        assert.equal(adopted.status, 0, adopted.stderr);
+        assert.match(adopted.stdout, /exists with 64 MiB; adopted unchanged/);
     });
 });
