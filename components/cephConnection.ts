@@ -42,6 +42,8 @@ export interface StaticImage {
     image: string;
     sizeMiB: bigint;
     deleteOnDestroy: boolean;
+    /** The image must exist already: rbd adopts it and never creates it empty. */
+    adoptOnly: boolean;
 }
 
 export abstract class CephConnection {
@@ -72,6 +74,7 @@ export abstract class CephConnection {
             userId: this.args.user,
             timeoutSeconds: this.args.timeoutSeconds,
             deleteOnDestroy: image.deleteOnDestroy,
+            adoptOnly: image.adoptOnly,
         };
     }
 }

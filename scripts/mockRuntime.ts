@@ -48,6 +48,8 @@ export interface RunOptions {
     preview?: boolean;
     program?: string;
     project?: string;
+    /** The outputs of the stack's last run, as its StackReference to itself reads them. */
+    lastOutputs?: Record<string, unknown>;
 }
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -108,6 +110,11 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
+                // The stack reading its own last outputs (stacks/index.ts): nothing is registered.
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    const name = String((args.inputs as { name?: unknown }).name);
+                    return { id: name, state: { name, outputs: opts.lastOutputs ?? {} } };
+                }
                 // A read (Resource.get) of an existing object: nothing is registered.
                 if (args.id) return { id: args.id, state: { spec: {} } };
                 const secretPaths: string[] = [];
@@ -140,6 +147,8 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         project,
         opts.stack,
         opts.preview ?? false,
+        // The file backend's organization, which the stack's reference to itself names.
+        "organization",
     );
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
     clearProgramModules(require.resolve(opts.program ?? PROGRAM));

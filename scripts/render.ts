@@ -174,13 +174,15 @@ export function describeOther(r: RegisteredResource): string {
             r.type === "command:remote:Command"
                 ? `over SSH on ${String((r.inputs.connection as { host?: string } | undefined)?.host)}`
                 : "on this machine";
+        // Data goes only through the removal hook (components/rbdRemoval.ts).
+        const removed = (r.options.beforeDelete ?? []).length > 0;
         if (r.inputs.create === "sh -s snapshot") {
             const img = v("RBD_POOL")
                 ? `rbd image ${v("RBD_POOL")}/${v("RBD_IMAGE")}`
                 : "the bound PV's rbd image";
-            return `snapshot of ${img} by rbd ${where} before Jenkins restarts on a new image, plugins, JVM options or JCasC; keeps the newest ${v("SNAP_KEEP")} of its own; on destroy its snapshots are ${v("RBD_DELETE") === "true" ? "REMOVED with the image" : "kept"}`;
+            return `snapshot of ${img} by rbd ${where} before Jenkins restarts on a new image, plugins, JVM options or JCasC; keeps the newest ${v("SNAP_KEEP")} of its own; on destroy its snapshots are ${removed ? "REMOVED (pulumi destroy --run-program)" : "kept with the image"}`;
         }
-        return `rbd image ${v("RBD_POOL")}/${v("RBD_IMAGE")}, ${v("RBD_SIZE_MIB")} MiB, features ${v("RBD_FEATURES")}: created, adopted or grown (never shrunk) by rbd ${where}; on destroy ${v("RBD_DELETE") === "true" ? "DELETED" : "kept"}`;
+        return `rbd image ${v("RBD_POOL")}/${v("RBD_IMAGE")}, ${v("RBD_SIZE_MIB")} MiB, features ${v("RBD_FEATURES")}: created, adopted or grown (never shrunk) by rbd ${where}; on destroy ${removed ? "DELETED with this program's snapshots (pulumi destroy --run-program)" : "kept"}`;
     }
     if (r.type === "kubernetes:helm.sh/v3:Release") {
         const i = r.inputs as {

@@ -15,6 +15,7 @@ import { pluginsTxt } from "../components/jenkinsConfig";
 import type { SnapshotInfo } from "../components/jenkinsSnapshot";
 import type { SnapshotArgs } from "../components/jenkinsVolume";
 import type { Settings } from "./settings";
+import { HomeIdentity, homeIdentity } from "./homeGuard";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -51,6 +52,8 @@ export interface StackOutputs {
     initialAdminPasswordCommand?: pulumi.Output<string>;
     /** Configured as code: the admin's user id (the password is the stack's secret). */
     adminUser?: string;
+    /** What identifies Jenkins' volume; the next run checks a change of it (homeGuard.ts). */
+    home: HomeIdentity;
 }
 
 /** The csi driver, the Secrets and the class of the stack's own Ceph; undefined with a class the cluster has. */
@@ -190,6 +193,7 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
                 image: s.volume.image,
                 sizeMiB: s.volume.sizeMiB,
                 deleteOnDestroy: s.volume.deleteImageOnDestroy,
+                adoptOnly: s.volume.adoptOnly,
             },
             rbdHost: s.rbdHost,
         };
@@ -244,6 +248,7 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         externalUrl: jenkins.externalUrl,
         initialAdminPasswordCommand: jenkins.initialAdminPasswordCommand,
         adminUser: s.jenkins.adminPassword ? s.jenkins.adminUser : undefined,
+        home: homeIdentity(s),
     };
     // An undefined output makes the engine warn on every run ("Undefined value ...").
     return Object.fromEntries(

@@ -1,6 +1,8 @@
 // The one place that reads Pulumi's stack config. Components take typed args, never config.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseSettings, RawStackConfig, Settings } from "./settings";
+import { checkHomeChange, previousHome } from "./homeGuard";
+import { Problems } from "./problems";
 
 export { composeStack } from "./compose";
 
@@ -25,4 +27,46 @@ export function loadStackSettings(): Settings {
         if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
         throw e;
     }
+}
+
+/** The outputs the home check reads from the stack's last run (homeGuard.previousHome). */
+const HOME_OUTPUTS = [
+    "home",
+    "mode",
+    "namespace",
+    "pvcName",
+    "pvName",
+    "rbdImage",
+    "storageClassName",
+];
+
+/**
+ * The settings after the check of a change of Jenkins' home against the stack's last
+ * outputs (a StackReference to itself: the last `pulumi up` of this very stack). A change
+ * that would start Jenkins on a new empty volume, or that the API server would refuse, is
+ * one RunError before any other resource is registered.
+ */
+export async function checkedAgainstLastRun(s: Settings): Promise<Settings> {
+    const ref = new pulumi.StackReference("jenkins-ceph-last-run", {
+        name: `${pulumi.getOrganization()}/${s.project}/${s.stack}`,
+    });
+    const outputs: Record<string, unknown> = {};
+    for (const key of HOME_OUTPUTS) {
+        const d = await ref.getOutputDetails(key);
+        outputs[key] = d.value ?? d.secretValue;
+    }
+    const check = checkHomeChange(previousHome(outputs), s);
+    if (check.refusals.length > 0) {
+        const problems = new Problems(s.project);
+        for (const [path, reason, example] of check.refusals) problems.add(path, reason, example);
+        throw new pulumi.RunError(new ConfigError(problems.list).message);
+    }
+    for (const note of check.notes) void pulumi.log.warn(note);
+    if (s.volume.startEmpty) {
+        void pulumi.log.warn(
+            "volume.startEmpty is true: a change of Jenkins' home is let through and may start Jenkins on an empty volume; set it back to false after this pulumi up",
+        );
+    }
+    if (s.mode !== "static" || !check.adoptOnly) return s;
+    return { ...s, volume: { ...s.volume, adoptOnly: true } };
 }

@@ -151,6 +151,12 @@ export const volumeSchema = z
         pvName: str(rules.dnsSubdomain).default("jenkins").describe("jenkins"),
         claimName: str(rules.dnsSubdomain).default("jenkins").describe("jenkins"),
         deleteImageOnDestroy: z.boolean().default(false).describe("false"),
+        // A change that would put Jenkins on a new empty volume in place of its home is
+        // refused (stacks/homeGuard.ts) unless this says so, for that one `pulumi up`.
+        startEmpty: z
+            .boolean()
+            .default(false)
+            .describe("false (true: begin with an empty home in place of the previous one)"),
         protect: z.boolean().optional().describe("false"),
         snapshots: z
             .object({

@@ -54,6 +54,11 @@ type VolumeSettings = StackFields["volume"] & {
     /** Exact size in MiB (static volumes must be whole MiB; dynamic ones are rounded up). */
     sizeMiB: bigint;
     protect: boolean;
+    /**
+     * Static: the image is not the home the stack had (homeGuard.ts), so rbd must adopt it
+     * and never create it empty. Set by the home check, false before it.
+     */
+    adoptOnly: boolean;
 };
 type JenkinsSettings = Omit<StackFields["jenkins"], "adminPassword"> & {
     /** JAVA_OPTS as the container gets it: defaults (unless replaced) then the stack's. */
@@ -183,6 +188,7 @@ function toSettings(f: StackFields, raw: RawStackConfig): Settings {
             ...f.volume,
             sizeMiB: sizeInMiB(f.volume.size),
             protect: f.volume.protect ?? raw.stack !== "dev",
+            adoptOnly: false,
         },
         jenkins: jenkinsSettings(f),
     };

@@ -115,6 +115,7 @@ describe("program: dynamic mode, csi provisioner", () => {
         const dynamic = await runOk(baseStack("dynamic", "csi"));
         assert.deepEqual(Object.keys(dynamic.outputs).sort(), [
             "cephSecretNamespace",
+            "home",
             "initialAdminPasswordCommand",
             "mode",
             "namespace",
@@ -128,6 +129,7 @@ describe("program: dynamic mode, csi provisioner", () => {
         const fixed = await runOk(baseStack("static", "in-tree"));
         assert.deepEqual(Object.keys(fixed.outputs).sort(), [
             "cephSecretNamespace",
+            "home",
             "initialAdminPasswordCommand",
             "mode",
             "namespace",

@@ -1,0 +1,164 @@
+// The volume Jenkins' home is on, as the last `pulumi up` left it, against what the
+// current settings would put Jenkins on. A change that would start Jenkins on a new empty
+// volume in place of the one it has, or that the API server would refuse (a claim's spec
+// and a PV's source are immutable), is refused here, at preview, before any resource is
+// registered; each refusal names the setting and the deliberate way.
+//
+// The previous home comes from the stack's own last outputs (a StackReference to itself,
+// read in index.ts): stacks made before the `home` output existed still say mode,
+// namespace, pvcName, pvName, rbdImage and storageClassName.
+import type { Settings } from "./settings";
+
+/** What identifies Jenkins' volume; the `home` stack output. */
+export interface HomeIdentity {
+    mode: "static" | "dynamic";
+    namespace: string;
+    claimName: string;
+    accessMode?: string;
+    /** Dynamic: the class the claim is provisioned from. */
+    storageClassName?: string;
+    /** Static: the PV, its provisioner and its image (pool/image). */
+    pvName?: string;
+    provisioner?: string;
+    rbdImage?: string;
+}
+
+/** The identity the current settings give Jenkins' volume. */
+export function homeIdentity(s: Settings): HomeIdentity {
+    const common = {
+        mode: s.mode,
+        namespace: s.jenkins.namespace,
+        claimName: s.volume.claimName,
+        accessMode: s.volume.accessMode,
+    };
+    if (s.mode === "dynamic") return { ...common, storageClassName: s.ceph.storageClassName };
+    return {
+        ...common,
+        pvName: s.volume.pvName,
+        provisioner: s.ceph.provisioner,
+        rbdImage: `${s.ceph.pool}/${s.volume.image}`,
+    };
+}
+
+/** The previous home from the stack's last outputs; undefined for a new stack. */
+export function previousHome(outputs: Record<string, unknown>): HomeIdentity | undefined {
+    const home = outputs.home as HomeIdentity | undefined;
+    if (home && typeof home === "object" && home.mode) return home;
+    const mode = outputs.mode;
+    if (mode !== "static" && mode !== "dynamic") return undefined;
+    const str = (k: string) => {
+        const v = outputs[k];
+        return typeof v === "string" ? v : undefined;
+    };
+    return {
+        mode,
+        namespace: str("namespace") ?? "",
+        claimName: str("pvcName") ?? "",
+        storageClassName: mode === "dynamic" ? str("storageClassName") : undefined,
+        pvName: str("pvName"),
+        rbdImage: mode === "static" ? str("rbdImage") : undefined,
+    };
+}
+
+export interface HomeCheck {
+    /** [setting path, sentence, example] for each change refused. */
+    refusals: [string, string, string][];
+    /** Static: the image named now is not the previous home, so it must already exist. */
+    adoptOnly: boolean;
+    /** What the run prints about the change it lets through. */
+    notes: string[];
+}
+
+const START_EMPTY =
+    "to begin with an empty home on purpose, set volume.startEmpty to true for that one `pulumi up`";
+
+/** The checks of a change of home, in the order a reader meets the settings. */
+export function checkHomeChange(prev: HomeIdentity | undefined, s: Settings): HomeCheck {
+    const cur = homeIdentity(s);
+    const out: HomeCheck = { refusals: [], adoptOnly: false, notes: [] };
+    if (!prev) return out;
+    const startEmpty = s.volume.startEmpty;
+    const refuse = (path: string, sentence: string, example: string) =>
+        out.refusals.push([path, sentence, example]);
+    const from = (a?: string, b?: string) => `changes from "${a ?? ""}" to "${b ?? ""}"`;
+
+    if (prev.accessMode && prev.accessMode !== cur.accessMode) {
+        refuse(
+            "volume.accessMode",
+            `${from(prev.accessMode, cur.accessMode)}: a claim's access modes cannot change once it exists (the API server refuses it), and a new claim would be a new volume`,
+            prev.accessMode,
+        );
+    }
+    if (prev.mode !== cur.mode) {
+        if (!startEmpty) {
+            refuse(
+                "mode",
+                `${from(prev.mode, cur.mode)}: Jenkins would start on another volume than its home ${describe(prev)}, and the claim cannot change in place; keep mode ${prev.mode} (npm run restore brings back a snapshot), or ${START_EMPTY}`,
+                prev.mode,
+            );
+        }
+        return out;
+    }
+    const claimMoved = prev.namespace !== cur.namespace || prev.claimName !== cur.claimName;
+    if (cur.mode === "dynamic") {
+        const classChanged =
+            (prev.storageClassName ?? cur.storageClassName) !== cur.storageClassName;
+        if ((claimMoved || classChanged) && !startEmpty) {
+            const [path, a, b] =
+                prev.namespace !== cur.namespace
+                    ? ["jenkins.namespace", prev.namespace, cur.namespace]
+                    : prev.claimName !== cur.claimName
+                      ? ["volume.claimName", prev.claimName, cur.claimName]
+                      : ["ceph.storageClassName", prev.storageClassName, cur.storageClassName];
+            refuse(
+                path,
+                `${from(a, b)}: the claim would be replaced by a new, empty one (and under reclaimPolicy Delete the provisioner deletes the old image with Jenkins' data); keep "${a}", or ${START_EMPTY}`,
+                a ?? "",
+            );
+        }
+        return out;
+    }
+    // Static: the PV's rbd source cannot change in place (the API server refuses it).
+    const sourceChanged =
+        prev.rbdImage !== cur.rbdImage ||
+        (prev.provisioner !== undefined && prev.provisioner !== cur.provisioner);
+    if (sourceChanged && prev.pvName === cur.pvName) {
+        const poolOf = (i?: string) => i?.split("/")[0];
+        const [path, a, b] =
+            prev.rbdImage === cur.rbdImage
+                ? ["ceph.provisioner", prev.provisioner, cur.provisioner]
+                : [
+                      poolOf(prev.rbdImage) === poolOf(cur.rbdImage) ? "volume.image" : "ceph.pool",
+                      prev.rbdImage,
+                      cur.rbdImage,
+                  ];
+        refuse(
+            path,
+            `${from(a, b)}: the PersistentVolume "${cur.pvName}" cannot change its rbd source in place (the API server refuses it); to move Jenkins to another existing image, give volume.pvName and volume.claimName new names as well (the old PV is Retain and the old image stays), or change it back`,
+            a ?? "",
+        );
+    } else if (
+        prev.pvName !== cur.pvName &&
+        prev.claimName === cur.claimName &&
+        prev.namespace === cur.namespace
+    ) {
+        refuse(
+            "volume.pvName",
+            `${from(prev.pvName, cur.pvName)}: the claim "${cur.claimName}" cannot be bound to another PersistentVolume in place (the API server refuses it); give volume.claimName a new name as well, or change it back`,
+            prev.pvName ?? "",
+        );
+    }
+    if (prev.rbdImage !== cur.rbdImage && !startEmpty) {
+        out.adoptOnly = true;
+        out.notes.push(
+            `volume.image ${from(prev.rbdImage, cur.rbdImage)}: ${cur.rbdImage} is adopted if it exists; pulumi up refuses to create it empty (set volume.startEmpty to true for that), and ${prev.rbdImage} is kept with its data`,
+        );
+    }
+    return out;
+}
+
+function describe(h: HomeIdentity): string {
+    return h.rbdImage
+        ? `(rbd image ${h.rbdImage}, claim ${h.namespace}/${h.claimName})`
+        : `(claim ${h.namespace}/${h.claimName})`;
+}

@@ -1,0 +1,166 @@
+// A change of Jenkins' home against the stack's last run (stacks/homeGuard.ts), through
+// the whole program under mocks: the last outputs come from the StackReference to itself.
+import { strict as assert } from "assert";
+import { runProgram, ProgramRun } from "../scripts/mockRuntime";
+import { baseStack, StackInput, toRunOptions } from "./fixtures";
+import { merge, programResources } from "./helpers";
+
+/** Runs `input` as the next `pulumi up` after a run of `last` (its outputs). */
+async function after(last: StackInput, input: StackInput): Promise<ProgramRun> {
+    const first = await runProgram(toRunOptions(last));
+    assert.ifError(first.error);
+    return runProgram({ ...toRunOptions(input), lastOutputs: first.outputs, preview: true });
+}
+
+/** Only the stack root and the reference to the last run: nothing of the program. */
+function nothingRegistered(r: ProgramRun): void {
+    const own = programResources(r).filter((x) => x.type !== "pulumi:pulumi:StackReference");
+    assert.deepEqual(
+        own.map((x) => `${x.type}::${x.name}`),
+        [],
+    );
+}
+
+function refused(r: ProgramRun, key: string, reason: RegExp): string {
+    assert.ok(r.error, "the change must be refused");
+    const line = r.error.message.split("\n").find((l) => l.includes(`jenkins-ceph:${key}:`));
+    assert.ok(line, `no line for ${key} in:\n${r.error.message}`);
+    assert.match(line, reason);
+    assert.match(
+        r.error.message,
+        /^The stack configuration has \d+ problem\(s\); nothing was changed:/,
+    );
+    nothingRegistered(r);
+    return line;
+}
+
+const dyn = baseStack("dynamic", "csi");
+const st = baseStack("static", "csi");
+
+describe("a change of Jenkins' home is refused at preview when it would start Jenkins empty", function () {
+    this.timeout(60_000);
+
+    const rows: [string, StackInput, StackInput, string, RegExp][] = [
+        [
+            "dynamic: volume.claimName renamed",
+            dyn,
+            merge(dyn, "volume", { claimName: "jenkins2" }),
+            "volume.claimName",
+            /changes from "jenkins" to "jenkins2": the claim would be replaced by a new, empty one .*provisioner deletes the old image.*volume\.startEmpty/,
+        ],
+        [
+            "dynamic: jenkins.namespace renamed",
+            dyn,
+            merge(dyn, "jenkins", { namespace: "ci-new" }),
+            "jenkins.namespace",
+            /changes from "ci-infra" to "ci-new": the claim would be replaced by a new, empty one/,
+        ],
+        [
+            "dynamic: ceph.storageClassName renamed",
+            dyn,
+            merge(dyn, "ceph", { storageClassName: "ceph2" }),
+            "ceph.storageClassName",
+            /changes from "ceph" to "ceph2"/,
+        ],
+        [
+            "any mode: volume.accessMode changed",
+            st,
+            merge(st, "volume", { accessMode: "ReadWriteOncePod" }),
+            "volume.accessMode",
+            /access modes cannot change once it exists/,
+        ],
+        [
+            "static -> dynamic",
+            st,
+            baseStack("dynamic", "csi"),
+            "mode",
+            /changes from "static" to "dynamic": Jenkins would start on another volume than its home \(rbd image kubes\/jenkins, claim ci-infra\/jenkins\)/,
+        ],
+        ["dynamic -> static", dyn, st, "mode", /changes from "dynamic" to "static"/],
+        [
+            "static: volume.image renamed under the same PV",
+            st,
+            merge(st, "volume", { image: "jenkins2" }),
+            "volume.image",
+            /changes from "kubes\/jenkins" to "kubes\/jenkins2": the PersistentVolume "jenkins" cannot change its rbd source in place.*volume\.pvName and volume\.claimName new names/,
+        ],
+        [
+            "static: ceph.pool renamed under the same PV",
+            st,
+            merge(st, "ceph", { pool: "other" }),
+            "ceph.pool",
+            /changes from "kubes\/jenkins" to "other\/jenkins"/,
+        ],
+        [
+            "static: ceph.provisioner switched under the same PV",
+            st,
+            baseStack("static", "in-tree"),
+            "ceph.provisioner",
+            /changes from "csi" to "in-tree"/,
+        ],
+        [
+            "static: volume.pvName renamed under the same claim",
+            st,
+            merge(st, "volume", { pvName: "jenkins2" }),
+            "volume.pvName",
+            /the claim "jenkins" cannot be bound to another PersistentVolume in place/,
+        ],
+    ];
+    for (const [what, last, next, key, reason] of rows) {
+        it(`${what}: ${key} is refused and nothing is registered`, async () => {
+            const line = refused(await after(last, next), key, reason);
+            assert.ok(line.length < 600, line);
+        });
+    }
+
+    it("a stack made before the home output (flat outputs only) is checked the same", async () => {
+        const first = await runProgram(toRunOptions(dyn));
+        const flat = { ...first.outputs };
+        delete flat.home;
+        const r = await runProgram({
+            ...toRunOptions(merge(dyn, "volume", { claimName: "jenkins2" })),
+            lastOutputs: flat,
+        });
+        refused(r, "volume.claimName", /changes from "jenkins" to "jenkins2"/);
+    });
+
+    it("the same settings again, or a first run, change nothing and adopt nothing", async () => {
+        for (const r of [await after(st, st), await runProgram(toRunOptions(st))]) {
+            assert.ifError(r.error);
+            const cmd = r.resources.find((x) => x.name === "jenkins-home-image" && x.custom);
+            assert.match(String(cmd?.inputs.stdin), /^RBD_ADOPT_ONLY=false$/m);
+        }
+    });
+
+    it("static: a new image under a new PV and claim is adoption: rbd must find it, never create it empty", async () => {
+        const next = merge(st, "volume", {
+            image: "jenkins2",
+            pvName: "jenkins2",
+            claimName: "jenkins2",
+        });
+        const r = await after(st, next);
+        assert.ifError(r.error);
+        const cmd = r.resources.find((x) => x.name === "jenkins-home-image" && x.custom);
+        assert.match(String(cmd?.inputs.stdin), /^RBD_ADOPT_ONLY=true$/m);
+        assert.ok(
+            r.logs.some((l) =>
+                /warn: volume\.image changes from "kubes\/jenkins" to "kubes\/jenkins2": kubes\/jenkins2 is adopted if it exists; pulumi up refuses to create it empty/.test(
+                    l,
+                ),
+            ),
+            r.logs.join("\n"),
+        );
+        const empty = await after(st, merge(next, "volume", { startEmpty: true }));
+        const cmd2 = empty.resources.find((x) => x.name === "jenkins-home-image" && x.custom);
+        assert.match(String(cmd2?.inputs.stdin), /^RBD_ADOPT_ONLY=false$/m);
+    });
+
+    it("volume.startEmpty lets a dynamic claim rename through, and says so on the run", async () => {
+        const r = await after(
+            dyn,
+            merge(dyn, "volume", { claimName: "jenkins2", startEmpty: true }),
+        );
+        assert.ifError(r.error);
+        assert.ok(r.logs.some((l) => /warn: volume\.startEmpty is true/.test(l)));
+    });
+});
