@@ -1,7 +1,8 @@
 // The Ceph credentials as Kubernetes Secrets, in a namespace of their own unless the
 // stack names an existing one, and, for dynamic volumes, the StorageClass.
 import * as pulumi from "@pulumi/pulumi";
-import { Namespace, Secret } from "@pulumi/kubernetes/core/v1";
+import { Secret } from "@pulumi/kubernetes/core/v1";
+import { keptNamespace } from "./keptNamespace";
 import { StorageClass } from "@pulumi/kubernetes/storage/v1";
 import type { CephConnection } from "./cephConnection";
 
@@ -26,16 +27,14 @@ export class CephStorage extends pulumi.ComponentResource {
         const deps = [...(args.dependsOn ?? [])];
         if (args.createSecretNamespace) {
             deps.push(
-                new Namespace(
+                keptNamespace(
                     `${name}-secrets`,
                     {
-                        metadata: {
-                            name: args.connection.args.secretNamespace,
-                            labels: {
-                                "app.kubernetes.io/part-of": "jenkins",
-                                // Nothing runs here; refuse any pod that is not restricted.
-                                "pod-security.kubernetes.io/enforce": "restricted",
-                            },
+                        name: args.connection.args.secretNamespace,
+                        labels: {
+                            "app.kubernetes.io/part-of": "jenkins",
+                            // Nothing runs here; refuse any pod that is not restricted.
+                            "pod-security.kubernetes.io/enforce": "restricted",
                         },
                     },
                     child,

@@ -2,7 +2,8 @@
 // ServiceAccount/Role the Kubernetes plugin needs to start agent pods, and the pinned
 // plugins and configuration as code (ConfigMaps and the admin Secret).
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from "@pulumi/kubernetes/core/v1";
+import { ConfigMap, Secret, Service, ServiceAccount } from "@pulumi/kubernetes/core/v1";
+import { keptNamespace } from "./keptNamespace";
 import { Deployment } from "@pulumi/kubernetes/apps/v1";
 import { Ingress, NetworkPolicy } from "@pulumi/kubernetes/networking/v1";
 import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1";
@@ -258,16 +259,14 @@ export class Jenkins extends pulumi.ComponentResource {
                 child,
             );
             if (args.agents.namespace !== undefined) {
-                agentsNs = new Namespace(
+                agentsNs = keptNamespace(
                     `${name}-agents-ns`,
                     {
-                        metadata: {
-                            name: args.agents.namespace,
-                            labels: {
-                                "app.kubernetes.io/part-of": "jenkins",
-                                "pod-security.kubernetes.io/enforce": "restricted",
-                                "pod-security.kubernetes.io/enforce-version": "latest",
-                            },
+                        name: args.agents.namespace,
+                        labels: {
+                            "app.kubernetes.io/part-of": "jenkins",
+                            "pod-security.kubernetes.io/enforce": "restricted",
+                            "pod-security.kubernetes.io/enforce-version": "latest",
                         },
                     },
                     child,

@@ -2,6 +2,7 @@
 // Security Standard the API server enforces on every pod in it.
 import * as pulumi from "@pulumi/pulumi";
 import { Namespace } from "@pulumi/kubernetes/core/v1";
+import { keptNamespace } from "./keptNamespace";
 
 type PodSecurityLevel = "restricted" | "baseline" | "privileged";
 
@@ -19,7 +20,7 @@ function namespaceArgs(args: JenkinsNamespaceArgs) {
         "pod-security.kubernetes.io/warn": "restricted",
         "pod-security.kubernetes.io/audit": "restricted",
     };
-    return { metadata: { name: args.name, labels } };
+    return { name: args.name, labels };
 }
 
 export class JenkinsNamespace extends pulumi.ComponentResource {
@@ -28,7 +29,7 @@ export class JenkinsNamespace extends pulumi.ComponentResource {
 
     constructor(name: string, args: JenkinsNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins-ceph:index:JenkinsNamespace", name, {}, opts);
-        this.namespace = new Namespace(name, namespaceArgs(args), {
+        this.namespace = keptNamespace(name, namespaceArgs(args), {
             parent: this,
             deleteBeforeReplace: true,
         });

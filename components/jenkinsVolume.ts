@@ -107,7 +107,11 @@ export class JenkinsVolume extends pulumi.ComponentResource {
 
     constructor(name: string, args: JenkinsVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins-ceph:index:JenkinsVolume", name, {}, opts);
-        const child = { parent: this, protect: args.protect, deleteBeforeReplace: true };
+        // Create before delete: a replacement that stays is always under a new name (the
+        // home check refuses same-name ones, which the API server refuses too), and the old
+        // claim must outlive the pod that still mounts it. Deleting it first would hang on
+        // the pvc-protection finalizer with Jenkins still running on it.
+        const child = { parent: this, protect: args.protect };
         let claimDeps = args.dependsOn ?? [];
         const claimOpts: pulumi.CustomResourceOptions = { ...child };
         // Both guards exist in every mode: a stored step that names one must find it.

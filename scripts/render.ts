@@ -164,7 +164,10 @@ export function listStacks(root = PROJECT_ROOT): string[] {
 export function describeOther(r: RegisteredResource): string {
     if (r.type === "command:local:Command" || r.type === "command:remote:Command") {
         if (r.inputs.stdin === undefined) {
-            return `${r.name}: on destroy, names the PV and rbd image the Retain policy keeps`;
+            const env = (r.inputs.environment ?? {}) as { KEPT_NAMESPACE?: string };
+            return env.KEPT_NAMESPACE !== undefined
+                ? `${r.name}: namespace ${env.KEPT_NAMESPACE} is never deleted (it may hold objects of others); a destroy or rename says so`
+                : `${r.name}: on destroy, names the PV and rbd image the Retain policy keeps`;
         }
         // The rbd program (parameters only are read; it also holds the key).
         const program = typeof r.inputs.stdin === "string" ? r.inputs.stdin : "";

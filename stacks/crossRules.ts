@@ -111,6 +111,73 @@ function existingClassRules(
     }
 }
 
+/** Namespaces Kubernetes itself uses: the program labels and fills none of them. */
+const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", "default"];
+
+/**
+ * Every namespace setting against every other: none is a system namespace, no namespace
+ * where a Ceph key lives is one where Jenkins can start pods (its agents' namespace), the
+ * driver's privileged namespace holds neither Jenkins nor its agents, and no object gets
+ * two Namespace resources. Each refusal names both keys.
+ */
+function namespaceRules(
+    ceph: StackFields["ceph"] | undefined,
+    jenkins: StackFields["jenkins"],
+    add: Add,
+): void {
+    const own = ceph && ceph.existingStorageClass === undefined;
+    const driver = own && ceph.provisioner === "csi" && ceph.csi.install;
+    const agents = jenkins.agents.enabled;
+    const agentsNs = jenkins.agents.namespace ?? jenkins.namespace;
+    const secretNs = own
+        ? (ceph.secretNamespace ?? (driver ? ceph.csi.namespace : `${jenkins.namespace}-ceph`))
+        : undefined;
+    const named: [string, string | undefined][] = [
+        ["jenkins.namespace", jenkins.namespace],
+        ["jenkins.agents.namespace", jenkins.agents.namespace],
+        ["ceph.secretNamespace", own ? ceph.secretNamespace : undefined],
+        ["ceph.csi.namespace", driver ? ceph.csi.namespace : undefined],
+    ];
+    for (const [key, ns] of named) {
+        if (ns !== undefined && SYSTEM_NAMESPACES.includes(ns)) {
+            add(
+                key,
+                `is "${ns}", a namespace Kubernetes itself uses; this program labels and fills the namespaces it is given, so give one of its own`,
+            );
+        }
+    }
+    const secretKey =
+        ceph?.secretNamespace !== undefined
+            ? "ceph.secretNamespace"
+            : "ceph.secretNamespace (its default)";
+    if (agents && secretNs !== undefined && agentsNs === secretNs) {
+        add(
+            jenkins.agents.namespace !== undefined
+                ? "jenkins.agents.namespace"
+                : "ceph.secretNamespace",
+            `is the namespace of the Ceph key (${secretKey} is "${secretNs}"): any pipeline could start a pod there that mounts the key; give Jenkins' agents and ${secretKey} different namespaces`,
+        );
+    }
+    if (driver && ceph.csi.namespace === jenkins.namespace) {
+        add(
+            "ceph.csi.namespace",
+            `is jenkins.namespace ("${jenkins.namespace}"): the driver's namespace must allow privileged pods, which Jenkins' must not; give them different namespaces`,
+        );
+    } else if (driver && agents && ceph.csi.namespace === agentsNs) {
+        add(
+            "jenkins.agents.namespace",
+            `is ceph.csi.namespace ("${agentsNs}"), which allows privileged pods: any pipeline could start one; give them different namespaces`,
+        );
+    }
+    if (jenkins.agents.namespace !== undefined && jenkins.agents.namespace === jenkins.namespace) {
+        add(
+            "jenkins.agents.namespace",
+            `is jenkins.namespace ("${jenkins.namespace}"): leave it out for that (agents then run beside Jenkins); setting it makes a second Namespace resource for the same namespace`,
+            "leave it out",
+        );
+    }
+}
+
 /** Adds every cross-field problem through `add`. */
 export function crossFieldRules(s: LooseFields, add: Add): void {
     const mode = ok(s.mode);
@@ -203,6 +270,7 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
     }
 
     if (jenkins) {
+        namespaceRules(ceph, jenkins, add);
         const asCode = s["jenkins.adminPassword"] !== undefined;
         if (Object.keys(jenkins.casc).length > 0 && !asCode) {
             add(

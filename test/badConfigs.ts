@@ -660,4 +660,67 @@ export const BAD_CONFIGS: Case[] = [
         "jenkins-ceph:ceph.monitors",
         /for the snapshots before Jenkins restarts .* or set volume.snapshots.enabled to false/,
     ],
+    [
+        "jenkins.namespace a system namespace",
+        jenkins({ namespace: "kube-system" }),
+        "jenkins-ceph:jenkins.namespace",
+        /is "kube-system", a namespace Kubernetes itself uses/,
+    ],
+    [
+        "ceph.secretNamespace is default",
+        ceph({ secretNamespace: "default" }),
+        "jenkins-ceph:ceph.secretNamespace",
+        /is "default", a namespace Kubernetes itself uses/,
+    ],
+    [
+        "agents in kube-public",
+        jenkins({ agents: { enabled: true, namespace: "kube-public" } }),
+        "jenkins-ceph:jenkins.agents.namespace",
+        /is "kube-public", a namespace Kubernetes itself uses/,
+    ],
+    [
+        "the driver in kube-node-lease",
+        ceph({ csi: { install: true, namespace: "kube-node-lease" } }),
+        "jenkins-ceph:ceph.csi.namespace",
+        /is "kube-node-lease", a namespace Kubernetes itself uses/,
+    ],
+    [
+        "agents where the Ceph key lives",
+        () =>
+            merge(merge(csi(), "ceph", { secretNamespace: "ci-keys" }), "jenkins", {
+                agents: { enabled: true, namespace: "ci-keys" },
+            }),
+        "jenkins-ceph:jenkins.agents.namespace",
+        /is the namespace of the Ceph key \(ceph.secretNamespace is "ci-keys"\): any pipeline could start a pod there that mounts the key/,
+    ],
+    [
+        "agents beside Jenkins with the key in Jenkins' namespace",
+        () =>
+            merge(merge(csi(), "ceph", { secretNamespace: "ci-infra" }), "jenkins", {
+                agents: { enabled: true },
+            }),
+        "jenkins-ceph:ceph.secretNamespace",
+        /is the namespace of the Ceph key .*give Jenkins' agents and ceph.secretNamespace different namespaces/,
+    ],
+    [
+        "agents in the driver's namespace (the key's too)",
+        () =>
+            merge(merge(csi(), "ceph", { csi: { install: true } }), "jenkins", {
+                agents: { enabled: true, namespace: "ceph-csi-rbd" },
+            }),
+        "jenkins-ceph:jenkins.agents.namespace",
+        /is the namespace of the Ceph key \(ceph.secretNamespace \(its default\) is "ceph-csi-rbd"\)/,
+    ],
+    [
+        "the driver in Jenkins' namespace",
+        ceph({ csi: { install: true, namespace: "ci-infra" }, secretNamespace: "ci-keys" }),
+        "jenkins-ceph:ceph.csi.namespace",
+        /is jenkins.namespace \("ci-infra"\): the driver's namespace must allow privileged pods/,
+    ],
+    [
+        "agents namespace set to Jenkins' own",
+        jenkins({ agents: { enabled: true, namespace: "ci-infra" } }),
+        "jenkins-ceph:jenkins.agents.namespace",
+        /is jenkins.namespace \("ci-infra"\): leave it out for that .* a second Namespace resource/,
+    ],
 ];

@@ -43,3 +43,13 @@ export function merge(input: StackInput, key: string, patch: Record<string, unkn
 }
 
 export type Any = any;
+
+/** The command steps, less the notes of kept namespaces (components/keptNamespace.ts). */
+export function commandSteps(run: ProgramRun): RegisteredResource[] {
+    return run.resources.filter(
+        (x) =>
+            x.type.startsWith("command:") &&
+            (x.inputs.environment as { KEPT_NAMESPACE?: unknown } | undefined)?.KEPT_NAMESPACE ===
+                undefined,
+    );
+}

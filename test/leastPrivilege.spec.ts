@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import { ProgramRun } from "../scripts/mockRuntime";
 import { baseStack, COMBINATIONS } from "./fixtures";
-import { Any, byKind, k8s, merge, one, run, runOk } from "./helpers";
+import { Any, byKind, k8s, merge, one, run, runOk, commandSteps } from "./helpers";
 
 /** Every place an object names the namespace of a Ceph Secret. */
 function secretNamespaceRefs(r: ProgramRun): string[] {
@@ -119,10 +119,7 @@ describe("ceph.existingStorageClass (Rook)", () => {
         assert.equal(r.outputs.storageClassName, "rook-ceph-block");
         assert.equal(r.outputs.cephSecretNamespace, undefined);
         // The class's reclaim policy is the cluster's: no note claims the volume is kept.
-        assert.deepEqual(
-            r.resources.filter((x) => x.type.startsWith("command:")),
-            [],
-        );
+        assert.deepEqual(commandSteps(r), []);
     });
 
     for (const [title, patch, key] of [

@@ -3,7 +3,7 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import { ProgramRun, runProgram } from "../scripts/mockRuntime";
 import { baseStack, COMBINATIONS, FAKE_ADMIN_KEY, FAKE_USER_KEY, toRunOptions } from "./fixtures";
-import { Any, byKind, k8s, merge, one, run, runOk } from "./helpers";
+import { Any, byKind, commandSteps, k8s, merge, one, run, runOk } from "./helpers";
 
 describe("program: dynamic mode, csi provisioner", () => {
     let r: ProgramRun;
@@ -59,7 +59,7 @@ describe("program: dynamic mode, csi provisioner", () => {
     });
 
     it("registers no rbd image step in dynamic mode: the note a destroy prints, and the snapshot step", () => {
-        const commands = r.resources.filter((x) => x.type.startsWith("command:"));
+        const commands = commandSteps(r);
         assert.deepEqual(
             commands.map((x) => x.name),
             ["jenkins-home-kept", "jenkins-home-snapshot"],
@@ -81,9 +81,36 @@ describe("program: dynamic mode, csi provisioner", () => {
             merge(baseStack("dynamic", "csi"), "volume", { reclaimPolicy: "Delete" }),
         );
         assert.deepEqual(
-            del.resources.filter((x) => x.type.startsWith("command:")).map((x) => x.name),
+            commandSteps(del).map((x) => x.name),
             ["jenkins-home-snapshot"],
         );
+    });
+
+    it("keeps every namespace it makes on delete, with a note that says so", async () => {
+        const agents = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", {
+                agents: { enabled: true, namespace: "ci-agents" },
+            }),
+        );
+        const namespaces = byKind(agents, "Namespace");
+        assert.deepEqual(namespaces.map((x) => (x.inputs as Any).metadata.name).sort(), [
+            "ci-agents",
+            "ci-infra",
+            "ci-infra-ceph",
+        ]);
+        for (const ns of namespaces) {
+            assert.equal(ns.options.retainOnDelete, true, ns.name);
+            const note = agents.resources.find((x) => x.name === `${ns.name}-kept`);
+            assert.ok(note, `${ns.name}: no note`);
+            assert.match(
+                String((note.inputs as Any).delete),
+                /kept namespace \$KEPT_NAMESPACE: a stack never deletes a namespace/,
+            );
+            assert.equal(
+                (note.inputs as Any).environment.KEPT_NAMESPACE,
+                (ns.inputs as Any).metadata.name,
+            );
+        }
     });
 
     it("makes the claim wait for the credentials and class, and the Deployment for the claim", () => {
@@ -155,10 +182,19 @@ describe("program: dynamic mode, csi provisioner", () => {
         );
     });
 
-    it("gives every Kubernetes object an explicit name and deleteBeforeReplace", () => {
+    it("gives every Kubernetes object an explicit name; deleteBeforeReplace for all but the volume", () => {
         for (const x of k8s(r)) {
             assert.ok((x.inputs.metadata as Any)?.name, `${x.type} ${x.name} has no metadata.name`);
-            assert.equal(x.options.deleteBeforeReplace, true, `${x.type} ${x.name}`);
+            // The claim and PV are created before the old ones go: the old claim must
+            // outlive the pod that mounts it (components/jenkinsVolume.ts).
+            const volume = ["PersistentVolume", "PersistentVolumeClaim"].includes(
+                String(x.inputs.kind),
+            );
+            assert.equal(
+                x.options.deleteBeforeReplace,
+                volume ? undefined : true,
+                `${x.type} ${x.name}`,
+            );
         }
     });
 
@@ -395,8 +431,8 @@ describe("program: static mode", () => {
         );
         const cmd = st.resources.find((x) => x.type === "command:local:Command");
         assert.equal(cmd?.inputs.delete, "sh -s keep");
-        // Both modes name the claim resource the same, so a switch is one replacement
-        // (deleteBeforeReplace), never two claims fighting over the name.
+        // Both modes name the claim resource the same, so a switch (refused by the home
+        // check unless volume.startEmpty) is one replacement, never two claims.
         assert.equal(one(dyn, "PersistentVolumeClaim").name, one(st, "PersistentVolumeClaim").name);
     });
 });

@@ -15,6 +15,7 @@ import { Combo, E2eWorld, startWorld, stopAfterFirstFailure, worldMissing } from
 import { cephCsiChartDir } from "../../scripts/toolchain";
 import { BAD_CONFIGS } from "../badConfigs";
 import { takeoverSuite } from "./takeover";
+import { nothingLostSuite } from "./nothingLost";
 
 const REQUIRED = process.env.REQUIRE_E2E === "1";
 
@@ -290,8 +291,26 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 });
                 await up();
                 let output = "";
-                await s.destroy({ onOutput: (o) => (output += o) });
-                assert.equal(world!.exists("namespace", undefined, combo.namespace), false);
+                // Delete hooks (volume.deleteImageOnDestroy) need the program to run.
+                await s.destroy({ onOutput: (o) => (output += o), runProgram: true });
+                // The namespace is kept, as Helm keeps one (it may hold others' objects), and
+                // holds nothing of the stack's any more.
+                assert.ok(world!.exists("namespace", undefined, combo.namespace));
+                assert.match(
+                    output,
+                    new RegExp(
+                        `kept namespace ${combo.namespace}: a stack never deletes a namespace`,
+                    ),
+                );
+                for (const kind of ["deployment", "pvc", "service", "secret", "configmap"]) {
+                    const left = world!
+                        .list(kind, combo.namespace)
+                        .filter((x) => x.metadata.name !== "kube-root-ca.crt");
+                    assert.deepEqual(
+                        left.map((x) => `${kind}/${x.metadata.name}`),
+                        [],
+                    );
+                }
                 if (combo.mode === "static") {
                     assert.equal(world!.exists("pv", undefined, first.pvName), false);
                 } else {
@@ -364,7 +383,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         // A destroy leaves the driver to the other stacks that may use it (retainOnDelete).
         await s.destroy();
         assert.ok(world!.exists("configmap", driverNs, "ceph-csi-config"), "the driver stays");
-        assert.ok(!world!.exists("namespace", undefined, combo.namespace), "Jenkins is gone");
+        assert.ok(!world!.exists("deployment", combo.namespace, "jenkins"), "Jenkins is gone");
         world!.deleteNamespace(driverNs);
         await world!.remove(s);
     });
@@ -749,4 +768,5 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
     }
 
     takeoverSuite(() => world, E2eWorld.takeoverCombos());
+    nothingLostSuite(() => world);
 });

@@ -306,6 +306,13 @@ export class E2eWorld {
         fs.writeFileSync(this.stackFile(s), YAML.stringify(doc));
     }
 
+    /** Sets the stack's mode, a top-level setting. */
+    setMode(s: Stack, mode: Combo["mode"]): void {
+        const doc = this.readStackFile(s);
+        doc.config[`${PROJECT}:mode`] = mode;
+        fs.writeFileSync(this.stackFile(s), YAML.stringify(doc));
+    }
+
     /** Rotates client.kube's key in Ceph and in the stack; undefined where it cannot. */
     rotateUserKey(s: Stack): string | undefined {
         if (!this.local) return undefined;
@@ -673,6 +680,38 @@ export class E2eWorld {
             `${this.ceph.pool}/${image}`,
             "-s",
             size,
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+    }
+
+    /** Every snapshot name of the image, as Ceph lists them (client.admin). */
+    snapshots(image: string): string[] {
+        const r = this.local!.cluster.rbdAdmin([
+            "snap",
+            "ls",
+            "--format",
+            "json",
+            `${this.ceph.pool}/${image}`,
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+        return (JSON.parse(r.stdout) as { name: string }[]).map((x) => x.name);
+    }
+
+    /** A snapshot made by a person (client.admin), whatever its name. */
+    createSnapshot(image: string, name: string): void {
+        const r = this.local!.cluster.rbdAdmin([
+            "snap",
+            "create",
+            `${this.ceph.pool}/${image}@${name}`,
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+    }
+
+    removeSnapshot(image: string, name: string): void {
+        const r = this.local!.cluster.rbdAdmin([
+            "snap",
+            "rm",
+            `${this.ceph.pool}/${image}@${name}`,
         ]);
         assert.equal(r.status, 0, r.stderr);
     }

@@ -1,0 +1,36 @@
+// Every Namespace this program makes is kept on delete, as Helm keeps the namespace of
+// `--create-namespace`: a namespace can hold objects this stack did not create (another
+// team's, or the 2018 installation's that the takeover adopted), and deleting it deletes
+// them all. A rename or a destroy therefore leaves it, and says so with the command to
+// remove it by hand once it is empty.
+import * as pulumi from "@pulumi/pulumi";
+import { local } from "@pulumi/command";
+import { Namespace } from "@pulumi/kubernetes/core/v1";
+
+/** What a destroy or rename prints for the namespace it leaves. */
+const KEPT_MESSAGE =
+    'printf "%s\\n" "kept namespace $KEPT_NAMESPACE: a stack never deletes a namespace, which may hold objects it did not create; once it is empty, remove it with: kubectl delete namespace $KEPT_NAMESPACE"';
+
+/** A Namespace that is never deleted, and a note that says so when it leaves the stack. */
+export function keptNamespace(
+    name: string,
+    args: { name: pulumi.Input<string>; labels: Record<string, string> },
+    opts: pulumi.CustomResourceOptions,
+): Namespace {
+    const ns = new Namespace(
+        name,
+        { metadata: { name: args.name, labels: args.labels } },
+        { ...opts, retainOnDelete: true },
+    );
+    new local.Command(
+        `${name}-kept`,
+        {
+            // Nothing to do on create or update; the note is for the delete.
+            delete: KEPT_MESSAGE,
+            environment: { KEPT_NAMESPACE: ns.metadata.name },
+            logging: "stdout",
+        },
+        { parent: opts.parent, dependsOn: [ns] },
+    );
+    return ns;
+}

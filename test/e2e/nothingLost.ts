@@ -1,0 +1,208 @@
+// Nothing lost (issue #21) on the real engine against the real Ceph: a settings change
+// never deletes an rbd image or a snapshot that the current settings do not ask to
+// delete, and a change that would start Jenkins on a new empty volume is refused at
+// preview. Every case checks rbd and the API afterwards, and what the user was told.
+import { strict as assert } from "assert";
+import { Stack } from "@pulumi/pulumi/automation";
+import { E2eWorld, stopAfterFirstFailure } from "./engine";
+
+/** The outcome of a run that must fail: its output and error, as the user reads them. */
+async function failing(run: Promise<unknown>, output: () => string): Promise<string> {
+    const err = await run.then(() => undefined).catch((e: Error) => e);
+    assert.ok(err, "the run must fail");
+    return `${output()}\n${err.message}`;
+}
+
+export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
+    const staticCombo = E2eWorld.localCombo("static", "csi", "nl-st");
+    const dynamicCombo = E2eWorld.localCombo("dynamic", "in-tree", "nl-dy");
+    if (!staticCombo || !dynamicCombo) return;
+
+    describe("nothing lost: settings changes keep rbd data (real engine, real Ceph)", function () {
+        let world: E2eWorld;
+        before(() => {
+            world = getWorld()!;
+        });
+
+        describe("static, volume.deleteImageOnDestroy: true", function () {
+            const c = staticCombo;
+            const oldImage = c.image;
+            const newImage = `${c.image}-b`;
+            let s: Stack;
+            let out = "";
+            const up = () => s.up({ onOutput: (o) => (out += o) });
+            const snapsOf = (image: string) => world.snapshots(image);
+            stopAfterFirstFailure();
+
+            before(async () => {
+                s = await world.stack(c);
+                world.editConfig(s, { volume: { protect: false, deleteImageOnDestroy: true } });
+                await up();
+                assert.equal(snapsOf(oldImage).length, 1, "the initial snapshot");
+            });
+
+            it("hostile user snapshot names go through retention untouched, and no step breaks", async () => {
+                const hostile = ["jenkins-ceph-0 keepme", "keepme", "*", "-rf", `it's "q"`];
+                for (const n of hostile) world.createSnapshot(oldImage, n);
+                world.editConfig(s, {
+                    volume: { snapshots: { keep: 1 } },
+                    jenkins: { image: "jenkins/jenkins:2.568.2-jdk17" },
+                });
+                out = "";
+                await up();
+                const all = snapsOf(oldImage);
+                for (const n of hostile) assert.ok(all.includes(n), `kept the user's ${n}`);
+                const own = all.filter((n) => /^jenkins-ceph-\d{8}T\d{6}Z-[a-z-]+$/.test(n));
+                assert.equal(own.length, 1, own.join());
+                for (const n of hostile) world.removeSnapshot(oldImage, n);
+            });
+
+            it("a change that would start Jenkins empty is refused at preview with the setting named; nothing changes", async () => {
+                const pv = world.get("pv", undefined, `pv-${c.short}`);
+                for (const [patch, key, reason] of [
+                    [{ mode: "dynamic" }, "mode", /changes from "static" to "dynamic"/],
+                    [{ image: newImage }, "volume.image", /cannot change its rbd source in place/],
+                ] as const) {
+                    if ("mode" in patch) {
+                        // The dynamic config can no longer say deleteImageOnDestroy.
+                        world.setMode(s, patch.mode);
+                        world.editConfig(s, {
+                            volume: { deleteImageOnDestroy: undefined, image: undefined },
+                        });
+                    } else {
+                        world.editConfig(s, { volume: patch });
+                    }
+                    out = "";
+                    const text = await failing(
+                        s.preview({ onOutput: (o) => (out += o) }),
+                        () => out,
+                    );
+                    const line = text
+                        .split("\n")
+                        .find((l) => l.includes(`- jenkins-ceph:${key}: `));
+                    assert.ok(line, `no line for ${key}:\n${text}`);
+                    assert.match(line, reason);
+                    assert.doesNotMatch(
+                        text,
+                        /is immutable/,
+                        "the program's sentence, not the API server's",
+                    );
+                    if ("mode" in patch) world.setMode(s, "static");
+                    world.editConfig(s, {
+                        volume: { image: oldImage, deleteImageOnDestroy: true },
+                    });
+                }
+                assert.equal(
+                    world.get("pv", undefined, `pv-${c.short}`).metadata.uid,
+                    pv.metadata.uid,
+                );
+                assert.ok(world.imageSize(oldImage));
+            });
+
+            it("a new image under a new PV and claim: an image that does not exist is refused, one that exists is adopted, and the old image keeps its data and snapshots", async () => {
+                const moved = { pvName: `pv-${c.short}-b`, claimName: "jenkins-b" };
+                world.editConfig(s, { volume: { ...moved, image: `${c.image}-missing` } });
+                out = "";
+                const text = await failing(up(), () => out);
+                assert.match(
+                    text,
+                    /does not exist, and Jenkins' home was another image: refusing to start Jenkins on a new empty image/,
+                );
+                assert.equal(
+                    world.imageSize(`${c.image}-missing`),
+                    undefined,
+                    "nothing was created",
+                );
+                assert.equal(world.get("pvc", c.namespace, c.claimName).status.phase, "Bound");
+
+                world.createImage(newImage, "1G");
+                world.editConfig(s, { volume: { ...moved, image: newImage } });
+                out = "";
+                await up();
+                assert.match(
+                    out,
+                    new RegExp(
+                        `kept rbd image kubes/${oldImage} with its data: the current settings do not name it`,
+                    ),
+                );
+                assert.ok(world.imageSize(oldImage), "the old image is kept");
+                assert.equal(snapsOf(oldImage).length, 1, "with its snapshot");
+                const pvc = world.get("pvc", c.namespace, "jenkins-b");
+                assert.equal(pvc.status.phase, "Bound");
+                assert.equal(
+                    world.imageOf(world.get("pv", undefined, pvc.spec.volumeName)),
+                    newImage,
+                );
+            });
+
+            it("snapshots turned off keep this program's snapshots, and say how to remove them", async () => {
+                const before = snapsOf(newImage);
+                assert.equal(before.length, 1);
+                world.editConfig(s, { volume: { snapshots: { enabled: false } } });
+                out = "";
+                await up();
+                assert.deepEqual(snapsOf(newImage), before);
+                assert.match(
+                    out,
+                    /kept 1 snapshot\(s\) of this program with the image; remove one by hand with: rbd snap rm/,
+                );
+            });
+
+            it("destroy needs --run-program, then deletes only the image the current settings name", async () => {
+                const plain = await failing(s.destroy(), () => "");
+                assert.match(plain, /run-program/);
+                assert.ok(world.imageSize(newImage), "a refused destroy deletes nothing");
+                out = "";
+                await s.destroy({ runProgram: true, onOutput: (o) => (out += o) });
+                assert.match(out, /removed \(volume\.deleteImageOnDestroy is true\)/);
+                assert.equal(world.imageSize(newImage), undefined, "the current image is deleted");
+                assert.ok(world.imageSize(oldImage), "the image of the past settings is kept");
+                assert.equal(snapsOf(oldImage).length, 1);
+                await world.remove(s);
+            });
+        });
+
+        describe("dynamic, reclaimPolicy Delete", function () {
+            const c = dynamicCombo;
+            let s: Stack;
+            let image = "";
+            stopAfterFirstFailure();
+
+            before(async () => {
+                s = await world.stack(c);
+                world.editConfig(s, { volume: { protect: false, reclaimPolicy: "Delete" } });
+                await s.up();
+                const pvc = world.get("pvc", c.namespace, c.claimName);
+                image = world.imageOf(world.get("pv", undefined, pvc.spec.volumeName));
+            });
+
+            it("a claimName rename is refused at preview and by up; the claim and its image stay", async () => {
+                const uid = world.get("pvc", c.namespace, c.claimName).metadata.uid;
+                world.editConfig(s, { volume: { claimName: "jenkins-renamed" } });
+                for (const run of [() => s.preview(), () => s.up()]) {
+                    const text = await failing(run(), () => "");
+                    assert.match(
+                        text,
+                        /jenkins-ceph:volume\.claimName: changes from "jenkins" to "jenkins-renamed": the claim would be replaced by a new, empty one/,
+                    );
+                }
+                assert.equal(world.get("pvc", c.namespace, c.claimName).metadata.uid, uid);
+                assert.equal(world.exists("pvc", c.namespace, "jenkins-renamed"), false);
+                assert.ok(world.imageSize(image), "the provisioned image is still there");
+                world.editConfig(s, { volume: { claimName: undefined } });
+            });
+
+            it("destroy --run-program purges this program's snapshots, so the provisioner can delete the image", async () => {
+                assert.ok(world.snapshots(image).length >= 1);
+                let out = "";
+                await s.destroy({ runProgram: true, onOutput: (o) => (out += o) });
+                assert.match(out, /removed snapshot jenkins-ceph-/);
+                await world.waitFor(
+                    `the provisioner deletes ${image}`,
+                    () => world.imageSize(image) === undefined,
+                );
+                await world.remove(s);
+            });
+        });
+    });
+}
