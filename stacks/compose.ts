@@ -163,6 +163,11 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
                   connection: parts.connection,
               }
             : undefined;
+    if (s.mode === "static" && s.rbdHost?.insecureIgnoreHostKey) {
+        void pulumi.log.warn(
+            `rbdHost.insecureIgnoreHostKey is true: the rbd program and the Ceph key go to whatever answers at ${s.rbdHost.host}:${s.rbdHost.port}; pin its key with rbdHost.hostKey (ssh-keyscan -p ${s.rbdHost.port} ${s.rbdHost.host})`,
+        );
+    }
     if (snapshots && !(s.mode === "static" && s.rbdHost) && !rbdOnPath()) {
         void pulumi.log.warn(
             "volume.snapshots: rbd is not on this machine's PATH, so the snapshot before Jenkins restarts will fail; install ceph-common here" +

@@ -268,6 +268,19 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
     if (s.rbdHostKey !== undefined && s.rbdHost === undefined) {
         add("rbdHostKey", "is set but rbdHost is not");
     }
+    const rbdHost = ok(s.rbdHost);
+    if (rbdHost && rbdHost.hostKey === undefined && !rbdHost.insecureIgnoreHostKey) {
+        add(
+            "rbdHost.hostKey",
+            `is required: without the host's key pinned, the rbd program and the Ceph key go to whatever answers at ${rbdHost.host}; get it with ssh-keyscan -p ${rbdHost.port} -t ed25519 ${rbdHost.host} (and check its fingerprint with the host's owner)`,
+        );
+    } else if (rbdHost && rbdHost.hostKey !== undefined && rbdHost.insecureIgnoreHostKey) {
+        add(
+            "rbdHost.insecureIgnoreHostKey",
+            "contradicts rbdHost.hostKey; leave it out",
+            "leave it out",
+        );
+    }
 
     if (jenkins) {
         namespaceRules(ceph, jenkins, add);

@@ -163,3 +163,34 @@ export function adminPassword(v: string): string | undefined {
     if (v.trim() !== v) return "starts or ends with white space";
     return v.length >= 12 ? undefined : "is shorter than 12 characters";
 }
+
+/** The key types an OpenSSH server offers as host keys. */
+const HOST_KEY_TYPES = [
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "ssh-rsa",
+];
+
+/**
+ * An SSH host key as `ssh-keyscan` prints it ("host ssh-ed25519 AAAA...") or as a
+ * public key ("ssh-ed25519 AAAA..."), returned as "type base64"; a reason when it is not
+ * one. The base64 must hold the same key type it is labelled with, as sshd sends it.
+ */
+export function sshHostKey(v: string): { key: string } | { error: string } {
+    const words = v.trim().split(/\s+/);
+    const at = words.findIndex((w) => HOST_KEY_TYPES.includes(w));
+    if (at < 0 || at > 1 || words.length < at + 2) {
+        return {
+            error: "is not an SSH host key line (expected what ssh-keyscan prints: HOST ssh-ed25519 AAAA...)",
+        };
+    }
+    const [type, b64] = [words[at], words[at + 1]];
+    const blob = /^[A-Za-z0-9+/]+={0,2}$/.test(b64) ? Buffer.from(b64, "base64") : Buffer.alloc(0);
+    const len = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
+    if (len < 0 || blob.subarray(4, 4 + len).toString() !== type) {
+        return { error: `holds no ${type} key (its base64 part does not decode to one)` };
+    }
+    return { key: `${type} ${b64}` };
+}

@@ -321,6 +321,22 @@ export const rbdHostSchema = z
         user: str((v) =>
             /^[a-z_][a-z0-9_-]*[$]?$/.test(v) ? undefined : `"${v}" is not a user name`,
         ).describe("ceph-admin"),
+        // Pinned: the rbd program with the Ceph key goes only to the host that shows it.
+        hostKey: str((v) => {
+            const k = rules.sshHostKey(v);
+            return "error" in k ? k.error : undefined;
+        })
+            .transform((v) => (rules.sshHostKey(v) as { key: string }).key)
+            .optional()
+            .describe(
+                'the line `ssh-keyscan -t ed25519 ceph-admin.example.com` prints, e.g. "ceph-admin.example.com ssh-ed25519 AAAAC3Nza..."',
+            ),
+        insecureIgnoreHostKey: z
+            .boolean()
+            .default(false)
+            .describe(
+                "false (true sends the Ceph key to whatever answers at host; warned on every run)",
+            ),
     })
     .strict()
     .describe('{"host": "ceph-admin.example.com", "user": "ceph-admin"}');

@@ -1,6 +1,6 @@
 // Bad stack configs, one realistic mistake each: the input, the key the error must
 // name, and what the message must say. Used by the program and render suites.
-import { baseStack, FAKE_SSH_KEY, FAKE_USER_KEY, StackInput } from "./fixtures";
+import { baseStack, FAKE_HOST_KEY_LINE, FAKE_SSH_KEY, FAKE_USER_KEY, StackInput } from "./fixtures";
 import { merge } from "./helpers";
 
 export type Case = [title: string, input: () => StackInput, key: string, reason: RegExp];
@@ -722,5 +722,48 @@ export const BAD_CONFIGS: Case[] = [
         jenkins({ agents: { enabled: true, namespace: "ci-infra" } }),
         "jenkins-ceph:jenkins.agents.namespace",
         /is jenkins.namespace \("ci-infra"\): leave it out for that .* a second Namespace resource/,
+    ],
+    [
+        "rbdHost without a pinned host key",
+        set(
+            { rbdHost: { host: "ceph-admin", user: "ceph" } },
+            { rbdHostKey: FAKE_SSH_KEY },
+            staticCsi,
+        ),
+        "jenkins-ceph:rbdHost.hostKey",
+        /is required: without the host's key pinned, the rbd program and the Ceph key go to whatever answers at ceph-admin; get it with ssh-keyscan -p 22 -t ed25519 ceph-admin/,
+    ],
+    [
+        "rbdHost.hostKey not a key",
+        set(
+            {
+                rbdHost: {
+                    host: "ceph-admin",
+                    user: "ceph",
+                    hostKey: "ceph-admin ssh-ed25519 bm90IGEga2V5",
+                },
+            },
+            { rbdHostKey: FAKE_SSH_KEY },
+            staticCsi,
+        ),
+        "jenkins-ceph:rbdHost.hostKey",
+        /holds no ssh-ed25519 key/,
+    ],
+    [
+        "rbdHost.hostKey and the opt-out together",
+        set(
+            {
+                rbdHost: {
+                    host: "ceph-admin",
+                    user: "ceph",
+                    hostKey: FAKE_HOST_KEY_LINE,
+                    insecureIgnoreHostKey: true,
+                },
+            },
+            { rbdHostKey: FAKE_SSH_KEY },
+            staticCsi,
+        ),
+        "jenkins-ceph:rbdHost.insecureIgnoreHostKey",
+        /contradicts rbdHost.hostKey/,
     ],
 ];

@@ -17,6 +17,10 @@ export const FAKE_ADMIN_KEY = fakeCephKey("jenkinsCephADMIN");
 export const FAKE_SSH_KEY =
     "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAFAKESSHKEYFAKESSHKEYFAKESSHKEY\n-----END OPENSSH PRIVATE KEY-----";
 
+/** An ssh-keyscan line for a host key (a real ed25519 public key; the host is made up). */
+export const FAKE_HOST_KEY_LINE =
+    "ceph-admin.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFw5rBO73XLyTtnXg6/qKj3HVb7AvHue1K4d1x2Q3QMx";
+
 export type Mode = "dynamic" | "static";
 export type Provisioner = "csi" | "in-tree";
 

@@ -2,7 +2,14 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import { ProgramRun, runProgram } from "../scripts/mockRuntime";
-import { baseStack, COMBINATIONS, FAKE_ADMIN_KEY, FAKE_USER_KEY, toRunOptions } from "./fixtures";
+import {
+    baseStack,
+    COMBINATIONS,
+    FAKE_ADMIN_KEY,
+    FAKE_HOST_KEY_LINE,
+    FAKE_USER_KEY,
+    toRunOptions,
+} from "./fixtures";
 import { Any, byKind, commandSteps, k8s, merge, one, run, runOk } from "./helpers";
 
 describe("program: dynamic mode, csi provisioner", () => {
@@ -348,7 +355,11 @@ describe("program: static mode", () => {
         assert.ok(cmd.secretPaths.includes("stdin"));
 
         const input = baseStack("static", "csi");
-        input.values.rbdHost = { host: "ceph-admin.example.com", user: "ceph" };
+        input.values.rbdHost = {
+            host: "ceph-admin.example.com",
+            user: "ceph",
+            hostKey: FAKE_HOST_KEY_LINE,
+        };
         input.secrets = {
             ...input.secrets,
             rbdHostKey:
@@ -361,8 +372,21 @@ describe("program: static mode", () => {
         assert.equal(conn.host, "ceph-admin.example.com");
         assert.equal(conn.port, 22);
         assert.equal(conn.user, "ceph");
+        // Pinned: the keyscan line's key, as the provider's FixedHostKey parses it.
+        assert.equal(conn.hostKey, FAKE_HOST_KEY_LINE.split(" ").slice(1).join(" "));
         assert.ok(rc.secretPaths.some((p) => p === "connection" || p === "connection.privateKey"));
         assert.equal(rc.inputs.create, cmd.inputs.create, "one script serves both");
+
+        // Opting out of the pin is possible, and said on every run.
+        input.values.rbdHost = {
+            host: "ceph-admin.example.com",
+            user: "ceph",
+            insecureIgnoreHostKey: true,
+        };
+        const insecure = await runOk(input);
+        const ic = insecure.resources.find((x) => x.type === "command:remote:Command");
+        assert.equal((ic?.inputs.connection as Any).hostKey, undefined);
+        assert.ok(insecure.logs.some((l) => /warn: rbdHost.insecureIgnoreHostKey is true/.test(l)));
     });
 
     it("converts sizes exactly and passes them to rbd in MiB", async () => {

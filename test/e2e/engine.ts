@@ -241,6 +241,8 @@ export class E2eWorld {
                     host: "127.0.0.1",
                     port: sshd.port,
                     user: sshd.user,
+                    // Pinned, as a user pins it: the line ssh-keyscan prints.
+                    hostKey: this.sshHostKeyLine(),
                 };
             }
         }
@@ -304,6 +306,13 @@ export class E2eWorld {
             doc.config[full] = cur;
         }
         fs.writeFileSync(this.stackFile(s), YAML.stringify(doc));
+    }
+
+    /** The throwaway sshd's host key as `ssh-keyscan` prints it. */
+    sshHostKeyLine(): string {
+        const sshd = this.local!.sshd;
+        const pub = fs.readFileSync(path.join(sshd.dir, "host.pub"), "utf8").trim().split(" ");
+        return `[127.0.0.1]:${sshd.port} ${pub[0]} ${pub[1]}`;
     }
 
     /** Sets the stack's mode, a top-level setting. */

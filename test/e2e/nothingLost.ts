@@ -16,7 +16,8 @@ async function failing(run: Promise<unknown>, output: () => string): Promise<str
 export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
     const staticCombo = E2eWorld.localCombo("static", "csi", "nl-st");
     const dynamicCombo = E2eWorld.localCombo("dynamic", "in-tree", "nl-dy");
-    if (!staticCombo || !dynamicCombo) return;
+    const sshCombo = E2eWorld.localCombo("static", "in-tree", "nl-ssh", { remote: true });
+    if (!staticCombo || !dynamicCombo || !sshCombo) return;
 
     describe("nothing lost: settings changes keep rbd data (real engine, real Ceph)", function () {
         let world: E2eWorld;
@@ -201,6 +202,27 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                     `the provisioner deletes ${image}`,
                     () => world.imageSize(image) === undefined,
                 );
+                await world.remove(s);
+            });
+        });
+
+        describe("rbdHost: the host key is pinned", function () {
+            stopAfterFirstFailure();
+
+            it("a host that shows another key gets nothing; the real key works", async () => {
+                const c = sshCombo;
+                const s = await world.stack(c);
+                const other =
+                    "[127.0.0.1]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFw5rBO73XLyTtnXg6/qKj3HVb7AvHue1K4d1x2Q3QMx";
+                world.editConfig(s, { volume: { protect: false }, rbdHost: { hostKey: other } });
+                let out = "";
+                const text = await failing(s.up({ onOutput: (o) => (out += o) }), () => out);
+                assert.match(text, /host key mismatch|knownhosts|key mismatch/i, text.slice(-2000));
+                assert.equal(world.imageSize(c.image), undefined, "rbd never ran on that host");
+                world.editConfig(s, { rbdHost: { hostKey: world.sshHostKeyLine() } });
+                await s.up();
+                assert.ok(world.imageSize(c.image), "the pinned host ran rbd");
+                await s.destroy();
                 await world.remove(s);
             });
         });
