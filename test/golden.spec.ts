@@ -14,7 +14,14 @@ import {
     stackFileConfig,
     toManifest,
 } from "../scripts/render";
-import { baseStack, COMBINATIONS, FAKE_SSH_KEY, StackInput, toRunOptions } from "./fixtures";
+import {
+    baseStack,
+    COMBINATIONS,
+    FAKE_HOST_KEY_LINE,
+    FAKE_SSH_KEY,
+    StackInput,
+    toRunOptions,
+} from "./fixtures";
 import { merge } from "./helpers";
 
 const DIR = path.join(__dirname, "golden");
@@ -42,7 +49,14 @@ function withEverything(input: StackInput, provisioner: string, mode: string): S
     if (mode === "static") {
         i = {
             ...i,
-            values: { ...i.values, rbdHost: { host: "ceph-admin.example.com", user: "ceph" } },
+            values: {
+                ...i.values,
+                rbdHost: {
+                    host: "ceph-admin.example.com",
+                    user: "ceph",
+                    hostKey: FAKE_HOST_KEY_LINE,
+                },
+            },
         };
         i.secrets = { ...i.secrets, rbdHostKey: FAKE_SSH_KEY };
     }

@@ -16,6 +16,7 @@ import {
     baseStack,
     COMBINATIONS,
     FAKE_ADMIN_KEY,
+    FAKE_HOST_KEY_LINE,
     FAKE_SSH_KEY,
     FAKE_USER_KEY,
     StackInput,
@@ -56,7 +57,11 @@ function withEveryKey(
         "jenkins.adminPassword": FAKE_ADMIN_PASSWORD,
     };
     if (mode === "static" && sshHost) {
-        input.values.rbdHost = { host: "ceph-admin.example.com", user: "ceph" };
+        input.values.rbdHost = {
+            host: "ceph-admin.example.com",
+            user: "ceph",
+            hostKey: FAKE_HOST_KEY_LINE,
+        };
         input.secrets.rbdHostKey = FAKE_SSH_KEY;
     }
     return input;
