@@ -4,7 +4,14 @@
 import { z } from "zod";
 import { STACK_FIELDS } from "./schema";
 import { MIB, parseStorageQuantity } from "./quantity";
-import { defaultJavaOpts, heapFlagBytes, javaOptsOrderErrors, splitOpts } from "./javaOpts";
+import {
+    defaultJavaOpts,
+    heapFlagBytes,
+    heapFlagErrors,
+    javaOptsOrderErrors,
+    jenkinsOptsErrors,
+    splitOpts,
+} from "./javaOpts";
 
 /** A setting that failed its own schema: present, with only its input to relate. */
 export class InvalidSetting {
@@ -248,6 +255,13 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
                     `"${volume.size}" is not a whole number of MiB, which rbd needs`,
                 );
             }
+            // The rbd program computes bytes in the shell's signed 64-bit arithmetic.
+            if ("bytes" in q && q.bytes >= 2n ** 63n) {
+                add(
+                    "volume.size",
+                    `"${volume.size}" is larger than an rbd image this program can size (less than 8Ei)`,
+                );
+            }
         }
         if (volume.reclaimPolicy === "Delete" && mode === "static") {
             add(
@@ -301,7 +315,19 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
         }
         const tokens = javaOptsTokens(jenkins, asCode);
         for (const e of javaOptsOrderErrors(tokens)) add("jenkins.javaOpts", e);
+        for (const e of heapFlagErrors(tokens)) add("jenkins.javaOpts", e);
+        for (const e of jenkinsOptsErrors(splitOpts(jenkins.jenkinsOpts)))
+            add("jenkins.jenkinsOpts", e, "--sessionTimeout=1440");
         const { requests, limits } = jenkins.resources;
+        const millicores = (q: string) =>
+            q.endsWith("m") ? Number(q.slice(0, -1)) : Number(q) * 1000;
+        if (millicores(requests.cpu) > millicores(limits.cpu)) {
+            add(
+                "jenkins.resources.requests.cpu",
+                `(${requests.cpu}) is more than limits.cpu (${limits.cpu}), which the API server refuses`,
+                limits.cpu,
+            );
+        }
         const reqMem = parseStorageQuantity(requests.memory);
         const limMem = parseStorageQuantity(limits.memory);
         if ("bytes" in reqMem && "bytes" in limMem) {

@@ -45,13 +45,55 @@ export function javaOptsOrderErrors(tokens: string[]): string[] {
     return errors;
 }
 
+const HEAP_UNITS: Record<string, bigint> = {
+    "": 1n,
+    k: 1024n,
+    m: 1024n ** 2n,
+    g: 1024n ** 3n,
+    t: 1024n ** 4n,
+};
+/** Every form of a fixed heap size the JVM takes: -Xms/-Xmx and their -XX: names. */
+const HEAP_FLAG = /^(-Xm[sx]|-XX:(?:MaxHeapSize|InitialHeapSize|MinHeapSize)=)(.*)$/;
+const HEAP_SIZE = /^([0-9]+)([kKmMgGtT]?)$/;
+
 /** Fixed heap flags ignore the container limit; refuse them when the limit cannot hold them. */
 export function heapFlagBytes(tokens: string[]): { flag: string; bytes: bigint }[] {
-    const units: Record<string, bigint> = { "": 1n, k: 1024n, m: 1024n ** 2n, g: 1024n ** 3n };
     const out: { flag: string; bytes: bigint }[] = [];
     for (const t of tokens) {
-        const m = /^-Xm[sx]([0-9]+)([kKmMgG]?)$/.exec(t);
-        if (m) out.push({ flag: t, bytes: BigInt(m[1]) * units[m[2].toLowerCase()] });
+        const m = HEAP_SIZE.exec(HEAP_FLAG.exec(t)?.[2] ?? "");
+        if (m) out.push({ flag: t, bytes: BigInt(m[1]) * HEAP_UNITS[m[2].toLowerCase()] });
     }
     return out;
+}
+
+/** Heap flags the JVM refuses to start with: a size it cannot read, a percentage over 100. */
+export function heapFlagErrors(tokens: string[]): string[] {
+    const errors: string[] = [];
+    for (const t of tokens) {
+        const heap = HEAP_FLAG.exec(t);
+        if (heap && !HEAP_SIZE.test(heap[2])) {
+            errors.push(
+                `${t} is not a heap size the JVM reads (a whole number with k, m, g or t, e.g. ${heap[1]}3584m); it would not start`,
+            );
+        }
+        const pct = /^-XX:(?:Max|Initial|Min)RAMPercentage=(.*)$/.exec(t);
+        if (pct && !(/^[0-9]+(\.[0-9]+)?$/.test(pct[1]) && Number(pct[1]) <= 100)) {
+            errors.push(`${t} is not a percentage from 0 to 100; the JVM would not start`);
+        }
+    }
+    return errors;
+}
+
+/** jenkinsOpts that move Jenkins off what the probes, the Service and the ingress reach. */
+export function jenkinsOptsErrors(tokens: string[]): string[] {
+    const errors: string[] = [];
+    for (const t of tokens) {
+        const m = /^--(httpPort|httpListenAddress|prefix)(=(.*))?$/.exec(t);
+        if (!m) continue;
+        if (m[1] === "httpPort" && m[3] === "8080") continue;
+        errors.push(
+            `${t} moves Jenkins off http://0.0.0.0:8080/, where the probes (GET /login), the Service and the ingress reach it; leave it out`,
+        );
+    }
+    return errors;
 }

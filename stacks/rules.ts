@@ -194,3 +194,30 @@ export function sshHostKey(v: string): { key: string } | { error: string } {
     }
     return { key: `${type} ${b64}` };
 }
+
+/** The longest suffix the program puts after jenkins.name (components/jenkins.ts). */
+const NAME_SUFFIXES = ["-agents", "-agent", "-plugins", "-admin", "-casc"];
+
+/**
+ * jenkins.name names the Service (a DNS-1035 label: it starts with a letter) and, with a
+ * suffix, the agents' Service, Role and ConfigMaps, which must stay within 63 characters.
+ */
+export function jenkinsName(v: string): string | undefined {
+    const longest = Math.max(...NAME_SUFFIXES.map((x) => x.length));
+    if (v.length > 63 - longest) {
+        return `"${v}" is longer than ${63 - longest} characters (the program names ${v}-agents and other objects after it, at most 63)`;
+    }
+    if (!/^[a-z]/.test(v))
+        return `"${v}" does not start with a letter, which a Service name must (DNS-1035)`;
+    return dnsLabel(v);
+}
+
+/** A time zone both the JVM and Jelly know: one of the IANA names (checked with ICU). */
+export function timeZone(v: string): string | undefined {
+    try {
+        new Intl.DateTimeFormat("en-US", { timeZone: v });
+        return undefined;
+    } catch {
+        return `"${v}" is not a time zone the JVM knows (an IANA name such as Asia/Seoul or UTC); Java would silently use GMT`;
+    }
+}

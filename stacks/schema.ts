@@ -46,7 +46,9 @@ const IMAGE_FEATURES = [
 ] as const;
 
 const imageFeatures = str((v) => {
-    const list = v.split(",").map((f) => f.trim());
+    if (/\s/.test(v))
+        return `"${v}" has white space; write the features comma-separated, without spaces`;
+    const list = v.split(",");
     const unknown = list.filter((f) => !(IMAGE_FEATURES as readonly string[]).includes(f));
     if (unknown.length) return `unknown rbd image feature(s) ${unknown.join(", ")}`;
     // Both provisioners map the image with the kernel client (krbd), which refuses to map
@@ -208,7 +210,7 @@ const tolerationSchema = z
 export const jenkinsSchema = z
     .object({
         namespace: str(rules.dnsLabel).default("ci-infra").describe("ci-infra"),
-        name: str(rules.dnsLabel).default("jenkins").describe("jenkins"),
+        name: str(rules.jenkinsName).default("jenkins").describe("jenkins"),
         image: str(rules.pinnedImage).default(JENKINS_IMAGE).describe(JENKINS_IMAGE),
         nodeAffinity: z
             .record(str(rules.labelKey), str(rules.labelValue))
@@ -231,13 +233,7 @@ export const jenkinsSchema = z
             .describe("-XX:+UnlockDiagnosticVMOptions -XX:G1SummarizeRSetStatsPeriod=1"),
         replaceDefaultJavaOpts: z.boolean().default(false),
         jenkinsOpts: z.string().default(""),
-        timezone: str((v) =>
-            /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(v)
-                ? undefined
-                : `"${v}" is not a time zone name`,
-        )
-            .default("UTC")
-            .describe("Asia/Seoul"),
+        timezone: str(rules.timeZone).default("UTC").describe("Asia/Seoul"),
         resources: resourcesSchema.default({}),
         infra: z
             .object({
@@ -301,9 +297,10 @@ export const jenkinsSchema = z
                 const seen = new Set<string>();
                 for (const p of list) {
                     const id = p.split(":")[0];
-                    if (seen.has(id))
+                    // The update centre's ids are case-insensitive: Git and git are one plugin.
+                    if (seen.has(id.toLowerCase()))
                         ctx.addIssue({ code: "custom", message: `lists plugin ${id} twice` });
-                    seen.add(id);
+                    seen.add(id.toLowerCase());
                 }
             })
             .describe('["git:5.7.0", "workflow-aggregator:608.v67378e9d3db_1"]'),
