@@ -232,7 +232,29 @@ async function resolveOutputs(v: unknown): Promise<unknown> {
     return v;
 }
 
-/** Config for runProgram from a stack file's `config:` map (values as the CLI passes them). */
+/** Whether a stack-file value holds a `secure:` value anywhere (set with --secret --path). */
+function holdsSecure(v: unknown): boolean {
+    if (Array.isArray(v)) return v.some(holdsSecure);
+    if (v && typeof v === "object") {
+        return "secure" in v || Object.values(v).some(holdsSecure);
+    }
+    return false;
+}
+
+/** The value with every nested `secure:` replaced by a stand-in, as the CLI would decrypt it. */
+function withStandIns(v: unknown, standIn: string): unknown {
+    if (Array.isArray(v)) return v.map((x) => withStandIns(x, standIn));
+    if (v && typeof v === "object") {
+        if ("secure" in v) return standIn;
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withStandIns(x, standIn)]));
+    }
+    return v;
+}
+
+/**
+ * Config for runProgram from a stack file's `config:` map (values as the CLI passes them):
+ * a key with a `secure:` value anywhere in it is a secret key, as the CLI marks it.
+ */
 export function configFromStackFile(
     project: string,
     config: Record<string, unknown>,
@@ -244,6 +266,9 @@ export function configFromStackFile(
         const full = k.includes(":") ? k : `${project}:${k}`;
         if (v && typeof v === "object" && "secure" in v) {
             out[full] = secretStandIn(full);
+            secretKeys.push(full);
+        } else if (holdsSecure(v)) {
+            out[full] = JSON.stringify(withStandIns(v, secretStandIn(full)));
             secretKeys.push(full);
         } else {
             out[full] = typeof v === "string" ? v : JSON.stringify(v);

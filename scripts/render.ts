@@ -8,6 +8,8 @@ import { configFromStackFile, PROJECT_ROOT, RegisteredResource, runProgram } fro
 import { STAND_IN_CEPH_KEY, STAND_IN_PASSWORD, STAND_IN_SSH_KEY } from "./standIns";
 import { neededSecrets } from "../stacks/crossRules";
 import { stackInput } from "../stacks/settings";
+import { ConfigError, Problems } from "../stacks/problems";
+import { ambiguousNumbers } from "../stacks/stackFile";
 
 const REDACTED = "<redacted>";
 
@@ -97,6 +99,13 @@ export function stackFileConfig(
         throw new Error(
             `no stack file ${path.basename(stackFile)} (stacks: ${listStacks(root).join(", ")})`,
         );
+    }
+    // What pulumi up's reader would read otherwise is refused here too (stacks/stackFile.ts).
+    const ambiguous = ambiguousNumbers(fs.readFileSync(stackFile, "utf8"), project);
+    if (ambiguous.length > 0) {
+        const problems = new Problems(project);
+        for (const [key, reason, example] of ambiguous) problems.add(key, reason, example);
+        throw new ConfigError(problems.list);
     }
     const stackConfig = (readYaml(stackFile).config ?? {}) as Record<string, unknown>;
     const { config, secretKeys } = configFromStackFile(project, stackConfig, (full) => {

@@ -1,5 +1,7 @@
 // The one place that reads Pulumi's stack config. Components take typed args, never config.
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
 import { ConfigError, parseSettings, RawStackConfig, Settings } from "./settings";
 import { checkHomeChange, previousHome } from "./homeGuard";
 import { Problems } from "./problems";
@@ -16,7 +18,11 @@ const runtimeConfig = require("@pulumi/pulumi/runtime/config") as {
 function readStackConfig(): RawStackConfig {
     const values = pulumi.runtime.allConfig();
     const secretKeys = new Set(Object.keys(values).filter((k) => runtimeConfig.isConfigSecret(k)));
-    return { project: pulumi.getProject(), stack: pulumi.getStack(), values, secretKeys };
+    const stack = pulumi.getStack();
+    // The CLI runs the program in the project directory, beside the stack file it read.
+    const file = path.join(process.cwd(), `Pulumi.${stack}.yaml`);
+    const stackFileText = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+    return { project: pulumi.getProject(), stack, values, secretKeys, stackFileText };
 }
 
 /** The stack's Settings; a bad config is one RunError: a clean message, no stack trace. */

@@ -371,8 +371,24 @@ const sshKey: Check<string> = (v) =>
 /** A structured setting whose text was not JSON (settings.ts parses the config once). */
 export class NotStructured {}
 
-function structured<T extends z.ZodTypeAny>(schema: T) {
+/**
+ * A structured setting that holds a value set with `--secret --path`: the CLI marks the
+ * whole key secret. None of its fields is secret material, and each reaches a resource
+ * (and the state) as it is, so it is refused; its value is never read or echoed.
+ */
+export class SecretStructured {}
+
+function structured<T extends z.ZodTypeAny>(schema: T, key: string) {
     return z.preprocess((v, ctx) => {
+        if (v instanceof SecretStructured) {
+            ctx.addIssue({
+                code: "custom",
+                message: `holds a value set with --secret (--path); nothing in ${key} is secret material, and it would reach the Deployment and the state in plaintext; set that field again without --secret, and keep secrets in cephUserKey, cephAdminKey, rbdHostKey or jenkins.adminPassword`,
+                fatal: true,
+                params: { example: `pulumi config set --path ${key}.<field> <value>` },
+            });
+            return z.NEVER;
+        }
         if (!(v instanceof NotStructured)) return v;
         ctx.addIssue({
             code: "custom",
@@ -387,10 +403,10 @@ function structured<T extends z.ZodTypeAny>(schema: T) {
 // them. settings.ts makes the strict root of these; which secrets are required depends on
 // other settings, so that is a cross-field rule (crossRules.ts).
 const STRUCTURED_FIELDS = {
-    ceph: structured(cephSchema),
-    volume: structured(volumeSchema.default({})),
-    jenkins: structured(jenkinsSchema.default({})),
-    rbdHost: structured(rbdHostSchema.optional()),
+    ceph: structured(cephSchema, "ceph"),
+    volume: structured(volumeSchema.default({}), "volume"),
+    jenkins: structured(jenkinsSchema.default({}), "jenkins"),
+    rbdHost: structured(rbdHostSchema.optional(), "rbdHost"),
 };
 const SECRET_FIELDS = {
     cephUserKey: secretSetting("cephUserKey", rules.cephKey).optional(),

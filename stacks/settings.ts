@@ -4,9 +4,16 @@
 // together, before the program registers any resource.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { NotStructured, SECRET_KEYS, STACK_FIELDS, STRUCTURED_KEYS } from "./schema";
+import {
+    NotStructured,
+    SECRET_KEYS,
+    SecretStructured,
+    STACK_FIELDS,
+    STRUCTURED_KEYS,
+} from "./schema";
 import { MIB, parseStorageQuantity } from "./quantity";
-import { ConfigError, Problems } from "./problems";
+import { closest, ConfigError, Problems } from "./problems";
+import { ambiguousNumbers } from "./stackFile";
 import {
     crossFieldRules,
     InvalidSetting,
@@ -23,6 +30,8 @@ export interface RawStackConfig {
     stack: string;
     values: Readonly<Record<string, string>>;
     secretKeys: ReadonlySet<string>;
+    /** The stack file's text, where the program can read it: checked for ambiguous numbers. */
+    stackFileText?: string;
 }
 
 type CephFields = Omit<
@@ -147,6 +156,9 @@ export function stackInput(raw: Pick<RawStackConfig, "project" | "values" | "sec
         const key = full.slice(prefix.length);
         if (SECRET_KEYS.has(key)) {
             input[key] = { value: text, secret: raw.secretKeys.has(full) };
+        } else if (STRUCTURED_KEYS.has(key) && raw.secretKeys.has(full)) {
+            // Set with --secret --path: its value never reaches a message or a resource.
+            input[key] = new SecretStructured();
         } else if (STRUCTURED_KEYS.has(key)) {
             try {
                 input[key] = JSON.parse(text) as unknown;
@@ -170,6 +182,20 @@ export function parseSettings(raw: RawStackConfig): Settings {
                 key,
                 `is "${v}"; it must stay true (Pulumi.yaml sets it), or ${breaks}`,
                 `pulumi config rm ${key}`,
+            );
+        }
+    }
+    for (const [path, reason, example] of ambiguousNumbers(raw.stackFileText ?? "", raw.project)) {
+        problems.add(path, reason, example);
+    }
+    for (const full of Object.keys(raw.values)) {
+        const [ns, ...rest] = full.split(":");
+        if (ns === raw.project || rest.length === 0) continue;
+        if (closest(ns, [raw.project]) === raw.project) {
+            problems.addKey(
+                full,
+                `is in the config namespace "${ns}", which nothing reads (did you mean "${raw.project}"?); as it is, this setting is ignored`,
+                `${raw.project}:${rest.join(":")}`,
             );
         }
     }
