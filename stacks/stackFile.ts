@@ -29,9 +29,7 @@ export function ambiguousNumbers(text: string, project: string): [string, string
         Scalar(_key, node, path) {
             const src = node.srcToken?.type === "scalar" ? node.srcToken.source : undefined;
             if (src === undefined) return;
-            const keys = path
-                .filter((p) => YAML.isPair(p))
-                .map((p) => String((p).key));
+            const keys = path.filter((p) => YAML.isPair(p)).map((p) => String(p.key));
             // Only values (not keys) under config: of this project.
             if (keys[0] !== "config" || path.at(-1) === undefined || !YAML.isPair(path.at(-1)))
                 return;
