@@ -29,6 +29,8 @@ export interface RegisteredResource {
         parent?: string;
         /** Names of the resource hooks bound as beforeDelete (the removal guards). */
         beforeDelete?: string[];
+        /** Names of the resource hooks bound as beforeCreate (the ownership guard). */
+        beforeCreate?: string[];
     };
 }
 
@@ -100,6 +102,8 @@ mocks.MockMonitor.prototype.registerResourceHook ??= (
     _req: unknown,
     cb: (err: Error | null, res: unknown) => void,
 ) => cb(null, {});
+
+const registerStack = pulumi.runtime.registerStackTransformation;
 
 export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     const project = opts.project ?? "jenkins-ceph";
@@ -182,7 +186,17 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         outputs =
             (await pulumi.runtime.runInPulumiStack((): Promise<unknown> => {
                 // Record each resource's options as the program sets them.
-                pulumi.runtime.registerStackTransformation((t) => {
+                // The program's own stack transformations (components/ownership.ts) run
+                // before the recorder, so that it records the options they leave.
+                const programTransforms: pulumi.ResourceTransformation[] = [];
+                const register = pulumi.runtime.registerStackTransformation;
+                pulumi.runtime.registerStackTransformation = (t) => void programTransforms.push(t);
+                register((first) => {
+                    let t = first;
+                    for (const f of programTransforms) {
+                        const r = f(t);
+                        if (r) t = { ...t, props: r.props, opts: r.opts };
+                    }
                     const o = t.opts as pulumi.CustomResourceOptions;
                     const deps = o.dependsOn;
                     const depList = (
@@ -199,8 +213,11 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
                         dependsOn: depList.map(resourceName),
                         parent: o.parent ? resourceName(o.parent) : undefined,
                         beforeDelete: o.hooks?.beforeDelete?.map((h) => h.name),
+                        beforeCreate: o.hooks?.beforeCreate?.map((h) =>
+                            typeof h === "function" ? "<anonymous>" : h.name,
+                        ),
                     });
-                    return undefined;
+                    return t === first ? undefined : { props: t.props, opts: t.opts };
                 });
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
                 return Promise.resolve(require(opts.program ?? PROGRAM) as unknown);
@@ -209,6 +226,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     } catch (e) {
         error = e instanceof Error ? e : new Error(String(e));
     }
+    pulumi.runtime.registerStackTransformation = registerStack;
     await pulumi.runtime.disconnect();
     await new Promise((resolve) => setTimeout(resolve, 0));
     process.removeListener("unhandledRejection", swallow);

@@ -7,6 +7,7 @@
 // checked by the image's rbd id and a preview without changes. Every refusal comes
 // before anything is touched, or puts back what it touched. Interrupted, it is run again:
 // each run starts from what the cluster holds now.
+import { ADOPT_ENV } from "../components/ownership";
 import * as fs from "fs";
 import * as path from "path";
 import { openStack, parseCommandArgs, Refusal, runCli } from "./stackCli";
@@ -93,6 +94,11 @@ async function main(): Promise<void> {
         console.log("interrupt: stopping after the current step (Ctrl-C again to stop now)");
         interrupted = true;
     });
+    // The takeover adopts these on purpose; the ownership guard refuses any other object
+    // that exists (components/ownership.ts). The Pulumi CLI passes the environment on.
+    process.env[ADOPT_ENV] = plan.adopted
+        .map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`)
+        .join(",");
     const backupDir = path.join(workDir, "takeover-backup", args.stack);
     const steps = new TakeoverSteps({
         k,

@@ -5,6 +5,7 @@ import * as path from "path";
 import { ConfigError, parseSettings, RawStackConfig, Settings } from "./settings";
 import { checkHomeChange, previousHome } from "./homeGuard";
 import { Problems } from "./problems";
+import { guardOwnership } from "../components/ownership";
 
 export { composeStack } from "./compose";
 
@@ -75,4 +76,16 @@ export async function checkedAgainstLastRun(s: Settings): Promise<Settings> {
     }
     if (s.mode !== "static" || !check.adoptOnly) return s;
     return { ...s, volume: { ...s.volume, adoptOnly: true } };
+}
+
+/**
+ * Every Kubernetes object the stack creates is checked first against the cluster the
+ * provider uses (components/ownership.ts): one another stack or a person made is refused.
+ */
+export function guardStackObjects(s: Settings): void {
+    const k8s = new pulumi.Config("kubernetes");
+    guardOwnership(
+        { kubeconfig: k8s.get("kubeconfig"), context: k8s.get("context") },
+        `${pulumi.getOrganization()}/${s.project}/${s.stack}`,
+    );
 }

@@ -213,12 +213,17 @@ describe("scheduling, network and ingress knobs", () => {
         );
         assert.deepEqual((one(tls, "Ingress").inputs as Any).metadata.annotations, {
             "nginx.ingress.kubernetes.io/proxy-body-size": "50m",
+            // Every object names the stack that made it (components/ownership.ts).
+            "jenkins-ceph.io/stack": "organization/jenkins-ceph/test",
         });
         assert.equal(tls.outputs.externalUrl, "https://jenkins.example.com/");
         const plain = await runOk(
             merge(baseStack("dynamic", "csi"), "jenkins", { ingress: { host: "ci.example.com" } }),
         );
         assert.equal(plain.outputs.externalUrl, "http://ci.example.com/");
-        assert.equal((one(plain, "Ingress").inputs as Any).metadata.annotations, undefined);
+        // No annotations of its own: only the one naming the stack.
+        assert.deepEqual((one(plain, "Ingress").inputs as Any).metadata.annotations, {
+            "jenkins-ceph.io/stack": "organization/jenkins-ceph/test",
+        });
     });
 });
