@@ -17,7 +17,9 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
     const staticCombo = E2eWorld.localCombo("static", "csi", "nl-st");
     const dynamicCombo = E2eWorld.localCombo("dynamic", "in-tree", "nl-dy");
     const sshCombo = E2eWorld.localCombo("static", "in-tree", "nl-ssh", { remote: true });
-    if (!staticCombo || !dynamicCombo || !sshCombo) return;
+    const first = E2eWorld.localCombo("static", "csi", "nl-a");
+    const second = E2eWorld.localCombo("static", "csi", "nl-b");
+    if (!staticCombo || !dynamicCombo || !sshCombo || !first || !second) return;
 
     describe("nothing lost: settings changes keep rbd data (real engine, real Ceph)", function () {
         let world: E2eWorld;
@@ -224,6 +226,111 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                 assert.ok(world.imageSize(c.image), "the pinned host ran rbd");
                 await s.destroy();
                 await world.remove(s);
+            });
+        });
+
+        describe("two stacks on one cluster, and what a stack keeps", function () {
+            let a: Stack;
+            stopAfterFirstFailure();
+
+            before(async () => {
+                a = await world.stack(first);
+                world.editConfig(a, { volume: { protect: false } });
+                await a.up();
+            });
+
+            it("a second stack that names the first one's PV, or shares its namespace, is refused; destroying it leaves the first's objects", async () => {
+                const pv = world.get("pv", undefined, `pv-${first.short}`);
+                const pvc = world.get("pvc", first.namespace, first.claimName);
+                const b = await world.stack(second);
+                world.editConfig(b, { volume: { protect: false, pvName: `pv-${first.short}` } });
+                let out = "";
+                const text = await failing(b.up({ onOutput: (o) => (out += o) }), () => out);
+                assert.match(
+                    text,
+                    new RegExp(
+                        `PersistentVolume pv-${first.short} already exists and belongs to stack organization/jenkins-ceph/e2e-${first.short}: this stack does not take over what it did not create`,
+                    ),
+                );
+                world.editConfig(b, {
+                    volume: { pvName: `pv-${second.short}` },
+                    jenkins: { namespace: first.namespace },
+                });
+                out = "";
+                const shared = await failing(b.preview({ onOutput: (o) => (out += o) }), () => out);
+                assert.match(
+                    shared,
+                    new RegExp(
+                        `Namespace ${first.namespace} already exists and belongs to stack organization/jenkins-ceph/e2e-${first.short}`,
+                    ),
+                );
+                await b.destroy();
+                await world.remove(b);
+                assert.equal(
+                    world.get("pv", undefined, `pv-${first.short}`).metadata.uid,
+                    pv.metadata.uid,
+                );
+                assert.equal(
+                    world.get("pvc", first.namespace, first.claimName).metadata.uid,
+                    pvc.metadata.uid,
+                );
+                assert.equal(
+                    world.get("pvc", first.namespace, first.claimName).status.phase,
+                    "Bound",
+                );
+                assert.ok(world.imageSize(first.image));
+            });
+
+            it("a value set with --secret --path is refused, and is nowhere in plaintext", async () => {
+                const secret = "-Dtoken=e2e-s3cr3t-value";
+                await a.setConfig("jenkins.javaOpts", { value: secret, secret: true }, true);
+                let out = "";
+                const text = await failing(a.preview({ onOutput: (o) => (out += o) }), () => out);
+                assert.match(
+                    text,
+                    /jenkins-ceph:jenkins: holds a value set with --secret \(--path\)/,
+                );
+                assert.ok(!text.includes("s3cr3t"), "the message does not echo it");
+                const exported = world.exportStack(a);
+                assert.ok(!exported.includes("s3cr3t"), "the state does not hold it");
+                await a.removeConfig("jenkins.javaOpts", true);
+                await a.preview();
+            });
+
+            it("a namespace rename keeps the old namespace with what others put there, and says so", async () => {
+                world.kubectl([
+                    "-n",
+                    first.namespace,
+                    "create",
+                    "configmap",
+                    "someone-elses",
+                    "--from-literal=a=b",
+                ]);
+                world.editConfig(a, { jenkins: { namespace: `${first.namespace}-2` } });
+                let out = "";
+                await a.up({ onOutput: (o) => (out += o) });
+                assert.match(
+                    out,
+                    new RegExp(
+                        `kept namespace ${first.namespace}: a stack never deletes a namespace`,
+                    ),
+                );
+                assert.ok(
+                    world.exists("configmap", first.namespace, "someone-elses"),
+                    "the foreign object is there",
+                );
+                assert.equal(world.exists("deployment", first.namespace, "jenkins"), false);
+                const pvc = world.get("pvc", `${first.namespace}-2`, first.claimName);
+                await world.waitFor(
+                    "the claim in the new namespace binds",
+                    () =>
+                        world.get("pvc", `${first.namespace}-2`, first.claimName).status.phase ===
+                        "Bound",
+                );
+                assert.equal(pvc.spec.volumeName, `pv-${first.short}`);
+                assert.ok(world.imageSize(first.image));
+                await a.destroy();
+                await world.remove(a);
             });
         });
     });
