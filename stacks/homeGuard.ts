@@ -21,6 +21,11 @@ export interface HomeIdentity {
     pvName?: string;
     provisioner?: string;
     rbdImage?: string;
+    /**
+     * Read from the flat outputs of a stack an earlier version of this program last
+     * updated: its stored delete steps still follow the settings of their day.
+     */
+    legacy?: { snapshots: boolean };
 }
 
 /** The identity the current settings give Jenkins' volume. */
@@ -57,6 +62,7 @@ export function previousHome(outputs: Record<string, unknown>): HomeIdentity | u
         storageClassName: mode === "dynamic" ? str("storageClassName") : undefined,
         pvName: str("pvName"),
         rbdImage: mode === "static" ? str("rbdImage") : undefined,
+        legacy: { snapshots: Array.isArray(outputs.snapshots) },
     };
 }
 
@@ -72,11 +78,36 @@ export interface HomeCheck {
 const START_EMPTY =
     "to begin with an empty home on purpose, set volume.startEmpty to true for that one `pulumi up`";
 
+/** The setting behind each field of the identity, for the upgrade refusal. */
+const LEGACY_KEYS: Record<string, string> = {
+    mode: "mode",
+    namespace: "jenkins.namespace",
+    claimName: "volume.claimName",
+    storageClassName: "ceph.storageClassName",
+    pvName: "volume.pvName",
+    rbdImage: "volume.image",
+};
+
 /** The checks of a change of home, in the order a reader meets the settings. */
 export function checkHomeChange(prev: HomeIdentity | undefined, s: Settings): HomeCheck {
     const cur = homeIdentity(s);
     const out: HomeCheck = { refusals: [], adoptOnly: false, notes: [] };
     if (!prev) return out;
+    if (prev.legacy) {
+        const changed = (
+            ["mode", "namespace", "claimName", "storageClassName", "pvName", "rbdImage"] as const
+        ).find((k) => prev[k] !== undefined && prev[k] !== cur[k]);
+        const offNow = prev.legacy.snapshots && !s.volume.snapshots.enabled;
+        if (changed || offNow) {
+            const path = offNow && !changed ? "volume.snapshots.enabled" : LEGACY_KEYS[changed!];
+            out.refusals.push([
+                path,
+                `changes what the stack's last pulumi up, by an earlier version of this program, set up; that version's stored delete steps follow the settings of their day and could delete data on this change, so run one pulumi up with the settings unchanged first (it stores this version's steps), then make the change`,
+                "the setting's value from the last pulumi up",
+            ]);
+            return out;
+        }
+    }
     const startEmpty = s.volume.startEmpty;
     const refuse = (path: string, sentence: string, example: string) =>
         out.refusals.push([path, sentence, example]);

@@ -38,6 +38,7 @@ export function loadStackSettings(): Settings {
 
 /** The outputs the home check reads from the stack's last run (homeGuard.previousHome). */
 const HOME_OUTPUTS = [
+    "snapshots",
     "home",
     "mode",
     "namespace",
