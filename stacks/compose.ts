@@ -23,7 +23,7 @@ import * as path from "path";
 type CephSettings = Exclude<Settings["ceph"], { provisioner: "existing" }>;
 
 /** The Ceph connection the settings describe; its fields are named as the settings are. */
-function cephConnection(ceph: CephSettings): CephConnection {
+export function cephConnection(ceph: CephSettings): CephConnection {
     return ceph.provisioner === "csi"
         ? new CsiCephConnection(ceph)
         : new InTreeCephConnection(ceph);

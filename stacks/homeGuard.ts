@@ -8,6 +8,7 @@
 // read in index.ts): stacks made before the `home` output existed still say mode,
 // namespace, pvcName, pvName, rbdImage and storageClassName.
 import type { Settings } from "./settings";
+import { cephConnection } from "./compose";
 
 /** What identifies Jenkins' volume; the `home` stack output. */
 export interface HomeIdentity {
@@ -21,6 +22,8 @@ export interface HomeIdentity {
     pvName?: string;
     provisioner?: string;
     rbdImage?: string;
+    /** Static: the PV's rbd or csi source; the Kubernetes provider replaces a PV when it changes. */
+    pvSource?: unknown;
     /**
      * Read from the flat outputs of a stack an earlier version of this program last
      * updated: its stored delete steps still follow the settings of their day.
@@ -42,7 +45,39 @@ export function homeIdentity(s: Settings): HomeIdentity {
         pvName: s.volume.pvName,
         provisioner: s.ceph.provisioner,
         rbdImage: `${s.ceph.pool}/${s.volume.image}`,
+        pvSource: cephConnection(s.ceph).volumeSource(s.volume.image),
     };
+}
+
+/** The leaves of a value as "path: value", to show which part of a PV source changes. */
+function leaves(v: unknown, at = ""): Map<string, string> {
+    const out = new Map<string, string>();
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+        for (const [k, x] of Object.entries(v)) {
+            for (const [p, y] of leaves(x, at ? `${at}.${k}` : k)) out.set(p, y);
+        }
+    } else {
+        out.set(at, JSON.stringify(v));
+    }
+    return out;
+}
+
+/** The setting behind a field of a PV source, for the refusal. */
+function settingOfSource(field: string): string {
+    const last = field.split(".").at(-1) ?? "";
+    const map: Record<string, string> = {
+        namespace: "ceph.secretNamespace",
+        monitors: "ceph.monitors",
+        pool: "ceph.pool",
+        image: "volume.image",
+        volumeHandle: "volume.image",
+        fsType: "ceph.fsType",
+        imageFeatures: "ceph.imageFeatures",
+        clusterID: "ceph.clusterId",
+        driver: "ceph.csiDriver",
+        user: "ceph.user",
+    };
+    return map[last] ?? "ceph";
 }
 
 /** The previous home from the stack's last outputs; undefined for a new stack. */
@@ -149,34 +184,57 @@ export function checkHomeChange(prev: HomeIdentity | undefined, s: Settings): Ho
         }
         return out;
     }
-    // Static: the PV's rbd source cannot change in place (the API server refuses it).
+    // Static. A namespace move would run the new Jenkins beside the old one, on one image.
+    if (prev.namespace !== cur.namespace) {
+        refuse(
+            "jenkins.namespace",
+            `${from(prev.namespace, cur.namespace)}: in static mode the new Jenkins would start in the new namespace while the old one still runs, both on rbd image ${prev.rbdImage ?? cur.rbdImage}; move it in two steps: pulumi destroy --run-program (the image is kept), then pulumi up with the new namespace (the image is adopted)`,
+            prev.namespace,
+        );
+        return out;
+    }
+    // The Kubernetes provider replaces a PV whose source changes, and a claim whose volume
+    // does; under the same name that deletes the object Jenkins runs on (it hangs on the
+    // pvc-protection finalizer, or the PV goes). A new name makes it a second object.
+    const changed = [...leaves(cur.pvSource)].filter(
+        ([k, v]) => prev.pvSource !== undefined && leaves(prev.pvSource).get(k) !== v,
+    );
     const sourceChanged =
         prev.rbdImage !== cur.rbdImage ||
-        (prev.provisioner !== undefined && prev.provisioner !== cur.provisioner);
+        (prev.provisioner !== undefined && prev.provisioner !== cur.provisioner) ||
+        changed.length > 0;
     if (sourceChanged && prev.pvName === cur.pvName) {
         const poolOf = (i?: string) => i?.split("/")[0];
-        const [path, a, b] =
-            prev.rbdImage === cur.rbdImage
-                ? ["ceph.provisioner", prev.provisioner, cur.provisioner]
-                : [
+        const [path, what] =
+            prev.rbdImage !== cur.rbdImage
+                ? [
                       poolOf(prev.rbdImage) === poolOf(cur.rbdImage) ? "volume.image" : "ceph.pool",
-                      prev.rbdImage,
-                      cur.rbdImage,
-                  ];
+                      from(prev.rbdImage, cur.rbdImage),
+                  ]
+                : prev.provisioner !== cur.provisioner && prev.provisioner !== undefined
+                  ? ["ceph.provisioner", from(prev.provisioner, cur.provisioner)]
+                  : [
+                        settingOfSource(changed[0][0]),
+                        `changes the PV's ${changed[0][0]} from ${leaves(prev.pvSource).get(changed[0][0]) ?? "nothing"} to ${changed[0][1]}`,
+                    ];
         refuse(
             path,
-            `${from(a, b)}: the PersistentVolume "${cur.pvName}" cannot change its rbd source in place (the API server refuses it); to move Jenkins to another existing image, give volume.pvName and volume.claimName new names as well (the old PV is Retain and the old image stays), or change it back`,
-            a ?? "",
+            `${what}: the PersistentVolume "${cur.pvName}" cannot change its rbd source in place (the API server refuses it, and a replacement under the same name would delete the PV Jenkins runs on); to make that change, give volume.pvName and volume.claimName new names as well (the old PV is Retain and the image stays), or change it back`,
+            path === "volume.image" || path === "ceph.pool"
+                ? (prev.rbdImage ?? "")
+                : "the value of the last pulumi up",
         );
-    } else if (
-        prev.pvName !== cur.pvName &&
-        prev.claimName === cur.claimName &&
-        prev.namespace === cur.namespace
-    ) {
+    } else if (prev.pvName !== cur.pvName && prev.claimName === cur.claimName) {
         refuse(
             "volume.pvName",
             `${from(prev.pvName, cur.pvName)}: the claim "${cur.claimName}" cannot be bound to another PersistentVolume in place (the API server refuses it); give volume.claimName a new name as well, or change it back`,
             prev.pvName ?? "",
+        );
+    } else if (prev.claimName !== cur.claimName && prev.pvName === cur.pvName) {
+        refuse(
+            "volume.claimName",
+            `${from(prev.claimName, cur.claimName)}: the PersistentVolume "${cur.pvName}" is pre-bound to the claim, and the provider would replace it under the same name; give volume.pvName a new name as well, or change it back`,
+            prev.claimName,
         );
     }
     if (prev.rbdImage !== cur.rbdImage && !startEmpty) {

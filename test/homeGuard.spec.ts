@@ -106,6 +106,36 @@ describe("a change of Jenkins' home is refused at preview when it would start Je
             /the claim "jenkins" cannot be bound to another PersistentVolume in place/,
         ],
     ];
+    rows.push(
+        [
+            "static: jenkins.namespace renamed",
+            st,
+            merge(st, "jenkins", { namespace: "ci-new" }),
+            "jenkins.namespace",
+            /in static mode the new Jenkins would start in the new namespace while the old one still runs, both on rbd image kubes\/jenkins; move it in two steps/,
+        ],
+        [
+            "static: ceph.secretNamespace changed (the PV's secret reference)",
+            st,
+            merge(st, "ceph", { secretNamespace: "ci-keys" }),
+            "ceph.secretNamespace",
+            /changes the PV's csi.nodeStageSecretRef.namespace from "ci-infra-ceph" to "ci-keys": the PersistentVolume "jenkins" cannot change its rbd source in place/,
+        ],
+        [
+            "static in-tree: ceph.monitors changed",
+            baseStack("static", "in-tree"),
+            merge(baseStack("static", "in-tree"), "ceph", { monitors: ["10.0.0.9:6789"] }),
+            "ceph.monitors",
+            /changes the PV's rbd.monitors/,
+        ],
+        [
+            "static: volume.claimName renamed under the same PV",
+            st,
+            merge(st, "volume", { claimName: "jenkins2" }),
+            "volume.claimName",
+            /the PersistentVolume "jenkins" is pre-bound to the claim.*give volume.pvName a new name as well/,
+        ],
+    );
     for (const [what, last, next, key, reason] of rows) {
         it(`${what}: ${key} is refused and nothing is registered`, async () => {
             const line = refused(await after(last, next), key, reason);

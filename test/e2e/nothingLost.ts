@@ -297,7 +297,7 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                 await a.preview();
             });
 
-            it("a namespace rename keeps the old namespace with what others put there, and says so", async () => {
+            it("a namespace rename is refused (two Jenkins on one image); done in two steps, the old namespace is kept with what others put there", async () => {
                 world.kubectl([
                     "-n",
                     first.namespace,
@@ -306,9 +306,20 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                     "someone-elses",
                     "--from-literal=a=b",
                 ]);
+                const pvUid = world.get("pv", undefined, `pv-${first.short}`).metadata.uid;
                 world.editConfig(a, { jenkins: { namespace: `${first.namespace}-2` } });
                 let out = "";
-                await a.up({ onOutput: (o) => (out += o) });
+                const text = await failing(a.preview({ onOutput: (o) => (out += o) }), () => out);
+                assert.match(
+                    text,
+                    /jenkins-ceph:jenkins\.namespace: changes from .*in static mode the new Jenkins would start in the new namespace while the old one still runs/,
+                );
+                assert.equal(world.get("pv", undefined, `pv-${first.short}`).metadata.uid, pvUid);
+
+                // The two steps the refusal names: destroy (the image and namespace stay), up.
+                world.editConfig(a, { jenkins: { namespace: first.namespace } });
+                out = "";
+                await a.destroy({ onOutput: (o) => (out += o) });
                 assert.match(
                     out,
                     new RegExp(
@@ -319,16 +330,16 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                     world.exists("configmap", first.namespace, "someone-elses"),
                     "the foreign object is there",
                 );
-                assert.equal(world.exists("deployment", first.namespace, "jenkins"), false);
+                world.editConfig(a, { jenkins: { namespace: `${first.namespace}-2` } });
+                out = "";
+                await a.up({ onOutput: (o) => (out += o) });
+                assert.match(out, /exists with 1024 MiB; adopted unchanged/);
                 const pvc = world.get("pvc", `${first.namespace}-2`, first.claimName);
-                await world.waitFor(
-                    "the claim in the new namespace binds",
-                    () =>
-                        world.get("pvc", `${first.namespace}-2`, first.claimName).status.phase ===
-                        "Bound",
+                assert.equal(pvc.status.phase, "Bound");
+                assert.equal(
+                    world.imageOf(world.get("pv", undefined, pvc.spec.volumeName)),
+                    first.image,
                 );
-                assert.equal(pvc.spec.volumeName, `pv-${first.short}`);
-                assert.ok(world.imageSize(first.image));
                 await a.destroy();
                 await world.remove(a);
             });
