@@ -6,6 +6,9 @@ import { ConfigError, parseSettings, RawStackConfig, Settings } from "./settings
 import { checkHomeChange, previousHome } from "./homeGuard";
 import { Problems } from "./problems";
 import { guardOwnership } from "../components/ownership";
+import { runRbdStepNow } from "../components/rbdRemoval";
+import { rbdProgram } from "../components/rbdScript";
+import { cephConnection } from "./compose";
 
 export { composeStack } from "./compose";
 
@@ -69,6 +72,14 @@ export async function checkedAgainstLastRun(s: Settings): Promise<Settings> {
         for (const [path, reason, example] of check.refusals) problems.add(path, reason, example);
         throw new pulumi.RunError(new ConfigError(problems.list).message);
     }
+    if (check.adoptOnly && s.mode === "static" && !(await imageExists(s))) {
+        const problems = new Problems(s.project);
+        problems.add(
+            "volume.image",
+            `"${s.volume.image}" does not exist in pool ${s.ceph.pool}, and Jenkins' home was another image: refusing to start Jenkins on a new empty image; name an image that exists (adoption), bring the data back with npm run restore, or set volume.startEmpty to true to begin anew`,
+        );
+        throw new pulumi.RunError(new ConfigError(problems.list).message);
+    }
     for (const note of check.notes) void pulumi.log.warn(note);
     if (s.volume.startEmpty) {
         void pulumi.log.warn(
@@ -89,4 +100,31 @@ export function guardStackObjects(s: Settings): void {
         { kubeconfig: k8s.get("kubeconfig"), context: k8s.get("context") },
         `${pulumi.getOrganization()}/${s.project}/${s.stack}`,
     );
+}
+
+/**
+ * Whether the static image exists, asked of Ceph at preview (rbd's read-only inspect step,
+ * where the stack runs rbd): a rename onto a missing image is then refused before the
+ * preview ends, not only by rbd at up. Unknown (Ceph not reachable from here) counts as
+ * existing, and rbd's own check at up still refuses to create it empty.
+ */
+async function imageExists(s: Extract<Settings, { mode: "static" }>): Promise<boolean> {
+    const secret = (o: pulumi.Output<string>) =>
+        new Promise<string>((resolve) => o.apply((v) => resolve(v)));
+    const key = await secret(s.ceph.userKey);
+    const host = s.rbdHost && { ...s.rbdHost, privateKey: await secret(s.rbdHost.privateKey) };
+    const params = cephConnection(s.ceph).rbdParams({
+        image: s.volume.image,
+        sizeMiB: s.volume.sizeMiB,
+        deleteOnDestroy: false,
+        adoptOnly: true,
+    });
+    const r = runRbdStepNow("inspect", rbdProgram(params, key), host);
+    if (r.code === 0 && /^exists: no$/m.test(r.stdout)) return false;
+    if (r.code !== 0) {
+        void pulumi.log.warn(
+            `could not ask Ceph whether ${s.ceph.pool}/${s.volume.image} exists (${r.stderr.trim().split("\n").pop() ?? ""}); pulumi up refuses to create it empty all the same`,
+        );
+    }
+    return true;
 }

@@ -178,26 +178,35 @@ describe("a change of Jenkins' home is refused at preview when it would start Je
     });
 
     it("static: a new image under a new PV and claim is adoption: rbd must find it, never create it empty", async () => {
-        const next = merge(st, "volume", {
-            image: "jenkins2",
-            pvName: "jenkins2",
-            claimName: "jenkins2",
-        });
-        const r = await after(st, next);
-        assert.ifError(r.error);
-        const cmd = r.resources.find((x) => x.name === "jenkins-home-image" && x.custom);
-        assert.match(String(cmd?.inputs.stdin), /^RBD_ADOPT_ONLY=true$/m);
-        assert.ok(
-            r.logs.some((l) =>
-                /warn: volume\.image changes from "kubes\/jenkins" to "kubes\/jenkins2": kubes\/jenkins2 is adopted if it exists; pulumi up refuses to create it empty/.test(
-                    l,
+        // The preview asks Ceph whether the image exists (test/ceph/rbd.spec.ts does that
+        // against a real Ceph); here no rbd is on PATH, so nothing reaches the fixture's
+        // made-up monitors and the check is left to rbd at up.
+        const pathBefore = process.env.PATH;
+        process.env.PATH = "/nonexistent";
+        try {
+            const next = merge(st, "volume", {
+                image: "jenkins2",
+                pvName: "jenkins2",
+                claimName: "jenkins2",
+            });
+            const r = await after(st, next);
+            assert.ifError(r.error);
+            const cmd = r.resources.find((x) => x.name === "jenkins-home-image" && x.custom);
+            assert.match(String(cmd?.inputs.stdin), /^RBD_ADOPT_ONLY=true$/m);
+            assert.ok(
+                r.logs.some((l) =>
+                    /warn: volume\.image changes from "kubes\/jenkins" to "kubes\/jenkins2": kubes\/jenkins2 is adopted if it exists; pulumi up refuses to create it empty/.test(
+                        l,
+                    ),
                 ),
-            ),
-            r.logs.join("\n"),
-        );
-        const empty = await after(st, merge(next, "volume", { startEmpty: true }));
-        const cmd2 = empty.resources.find((x) => x.name === "jenkins-home-image" && x.custom);
-        assert.match(String(cmd2?.inputs.stdin), /^RBD_ADOPT_ONLY=false$/m);
+                r.logs.join("\n"),
+            );
+            const empty = await after(st, merge(next, "volume", { startEmpty: true }));
+            const cmd2 = empty.resources.find((x) => x.name === "jenkins-home-image" && x.custom);
+            assert.match(String(cmd2?.inputs.stdin), /^RBD_ADOPT_ONLY=false$/m);
+        } finally {
+            process.env.PATH = pathBefore;
+        }
     });
 
     it("volume.startEmpty lets a dynamic claim rename through, and says so on the run", async () => {

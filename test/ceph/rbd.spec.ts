@@ -5,7 +5,8 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { baseStack, fakeCephKey } from "../fixtures";
+import { baseStack, fakeCephKey, toRunOptions } from "../fixtures";
+import { runProgram } from "../../scripts/mockRuntime";
 import { merge, runOk } from "../helpers";
 import { CephCluster, missingCephBinaries } from "./cluster";
 import { TestSshd } from "./sshd";
@@ -228,6 +229,45 @@ describe("rbd scripts against a real Ceph cluster", function () {
             gone.stdout,
             /is gone \(removed by volume\.deleteImageOnDestroy, or by hand\)/,
         );
+    });
+
+    it("the preview asks Ceph: a static image renamed onto a missing one is refused before anything, an existing one is adopted", async () => {
+        const stackWith = (img: string, names: string) => {
+            let input = merge(baseStack("static", "csi"), "ceph", {
+                monitors: [cluster!.monitor],
+                pool: "kubes",
+            });
+            input = merge(input, "volume", {
+                image: img,
+                size: "1Gi",
+                pvName: names,
+                claimName: names,
+            });
+            input.secrets = { cephUserKey: cluster!.userKey };
+            return toRunOptions(input);
+        };
+        const last = await runProgram(stackWith(image, "jenkins"));
+        assert.ifError(last.error);
+        const missing = await runProgram({
+            ...stackWith(`${image}-missing`, "jenkins-b"),
+            lastOutputs: last.outputs,
+            preview: true,
+        });
+        assert.ok(missing.error, "refused");
+        assert.match(
+            missing.error.message,
+            /jenkins-ceph:volume\.image: "jenkins-it-\d+-missing" does not exist in pool kubes, and Jenkins' home was another image: refusing to start Jenkins on a new empty image/,
+        );
+        assert.ok(!missing.error.message.includes(cluster!.userKey));
+        assert.equal(cluster!.imageSize("kubes", `${image}-missing`), undefined);
+        cluster!.rbdAdmin(["create", "--size", "64M", `kubes/${image}-other`]);
+        const other = await runProgram({
+            ...stackWith(`${image}-other`, "jenkins-b"),
+            lastOutputs: last.outputs,
+            preview: true,
+        });
+        assert.ifError(other.error);
+        cluster!.rbdAdmin(["rm", `kubes/${image}-other`]);
     });
 
     it("a wrong key fails fast with a clear message (not as a timeout)", async function () {

@@ -106,10 +106,11 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                 const moved = { pvName: `pv-${c.short}-b`, claimName: "jenkins-b" };
                 world.editConfig(s, { volume: { ...moved, image: `${c.image}-missing` } });
                 out = "";
-                const text = await failing(up(), () => out);
+                // Ceph is asked at preview; rbd at up would refuse the same.
+                const text = await failing(s.preview({ onOutput: (o) => (out += o) }), () => out);
                 assert.match(
                     text,
-                    /does not exist, and Jenkins' home was another image: refusing to start Jenkins on a new empty image/,
+                    /jenkins-ceph:volume\.image: "img-nl-st-missing" does not exist in pool kubes, and Jenkins' home was another image: refusing to start Jenkins on a new empty image/,
                 );
                 assert.equal(
                     world.imageSize(`${c.image}-missing`),
