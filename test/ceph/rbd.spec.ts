@@ -375,7 +375,14 @@ describe("rbd scripts against a real Ceph cluster", function () {
             const remoteImage = `${image}-ssh`;
             let input = merge(baseStack("static", "csi"), "ceph", { monitors: [cluster!.monitor] });
             input = merge(input, "volume", { image: remoteImage, size: "1Gi" });
-            input.values.rbdHost = { host: "127.0.0.1", port: sshd.port, user: sshd.user };
+            // Pinned, as a user pins it: the host key as ssh-keyscan prints it.
+            const pub = fs.readFileSync(path.join(sshd.dir, "host.pub"), "utf8").trim().split(" ");
+            input.values.rbdHost = {
+                host: "127.0.0.1",
+                port: sshd.port,
+                user: sshd.user,
+                hostKey: `[127.0.0.1]:${sshd.port} ${pub[0]} ${pub[1]}`,
+            };
             input.secrets = { cephUserKey: cluster!.userKey, rbdHostKey: sshd.privateKey };
             const r = await runOk(input);
             const cmd = r.resources.find((x) => x.type === "command:remote:Command");
@@ -385,7 +392,9 @@ describe("rbd scripts against a real Ceph cluster", function () {
                 port: number;
                 user: string;
                 privateKey: string;
+                hostKey: string;
             };
+            assert.equal(conn.hostKey, `${pub[0]} ${pub[1]}`, "the provider gets the pinned key");
             assert.deepEqual(
                 [conn.host, conn.port, conn.user],
                 ["127.0.0.1", sshd.port, sshd.user],
