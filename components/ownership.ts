@@ -59,50 +59,60 @@ export function takeoverRefusal(
     return `${what} already exists and belongs to ${who}: this stack does not take over what it did not create; give it another name in the settings, or move a hand-made installation over with npm run takeover`;
 }
 
+/** How to reach the provider's cluster, or why it cannot be reached. */
+function accessOf(cluster: ClusterSettings): ClusterAccess | Error {
+    try {
+        const kc = cluster.kubeconfig;
+        const text =
+            kc && /apiVersion|clusters:/.test(kc)
+                ? kc
+                : kc
+                  ? fs.readFileSync(kc, "utf8")
+                  : undefined;
+        return (
+            clusterAccess(text, cluster.context) ??
+            new Error("no kubeconfig to read (KUBECONFIG, ~/.kube/config or kubernetes:kubeconfig)")
+        );
+    } catch (e) {
+        return e as Error;
+    }
+}
+
+/** Throws the refusal when the object the hook is about to create is another owner's. */
+async function refuseTakeover(
+    h: pulumi.ResourceHookArgs,
+    access: ClusterAccess | Error,
+    stackId: string,
+    adopt: string[],
+): Promise<void> {
+    const t = kubeObjectType(h.type);
+    const meta = (h.newInputs?.metadata ?? {}) as { name?: string; namespace?: string };
+    if (!t || !meta.name) return;
+    const clusterScoped = ["Namespace", "PersistentVolume", "StorageClass"].includes(t.kind);
+    const ns = clusterScoped ? undefined : meta.namespace;
+    if (access instanceof Error) {
+        throw new Error(
+            `cannot check that ${t.kind} ${meta.name} is not another owner's: ${access.message}`,
+        );
+    }
+    const found = await lookUp(access, objectPath(t.apiVersion, plural(t.kind), meta.name, ns));
+    if (!found.found) return;
+    const refusal = takeoverRefusal(t.kind, ns, meta.name, found, stackId, adopt);
+    if (refusal) throw new Error(refusal);
+}
+
 /**
  * The guard: a named beforeCreate hook, and a stack transformation that binds it to every
  * Kubernetes object and writes the owner annotation. Registered once per program.
  */
 export function guardOwnership(cluster: ClusterSettings, stackId: string): void {
-    let access: ClusterAccess | undefined | Error;
     const adopt = (process.env[ADOPT_ENV] ?? "").split(",").filter(Boolean);
+    let access: ClusterAccess | Error | undefined;
     const hook = new pulumi.ResourceHook(
         "jenkins-ceph-not-taken-over",
         async (h) => {
-            const t = kubeObjectType(h.type);
-            const meta = (h.newInputs?.metadata ?? {}) as { name?: string; namespace?: string };
-            if (!t || !meta.name) return;
-            if (access === undefined) {
-                try {
-                    const kc = cluster.kubeconfig;
-                    const text = kc && /apiVersion|clusters:/.test(kc) ? kc : undefined;
-                    const fromPath = kc && !text ? fs.readFileSync(kc, "utf8") : undefined;
-                    access =
-                        clusterAccess(text ?? fromPath, cluster.context) ??
-                        new Error(
-                            "no kubeconfig to read (KUBECONFIG, ~/.kube/config or kubernetes:kubeconfig)",
-                        );
-                } catch (e) {
-                    access = e as Error;
-                }
-            }
-            const namespaced =
-                t.kind !== "Namespace" &&
-                t.kind !== "PersistentVolume" &&
-                t.kind !== "StorageClass";
-            const ns = namespaced ? meta.namespace : undefined;
-            if (access instanceof Error) {
-                throw new Error(
-                    `cannot check that ${t.kind} ${meta.name} is not another owner's: ${access.message}`,
-                );
-            }
-            const found = await lookUp(
-                access,
-                objectPath(t.apiVersion, plural(t.kind), meta.name, ns),
-            );
-            if (!found.found) return;
-            const refusal = takeoverRefusal(t.kind, ns, meta.name, found, stackId, adopt);
-            if (refusal) throw new Error(refusal);
+            access ??= accessOf(cluster);
+            await refuseTakeover(h, access, stackId, adopt);
         },
         { onDryRun: true },
     );

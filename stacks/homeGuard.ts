@@ -128,115 +128,31 @@ export function checkHomeChange(prev: HomeIdentity | undefined, s: Settings): Ho
     const cur = homeIdentity(s);
     const out: HomeCheck = { refusals: [], adoptOnly: false, notes: [] };
     if (!prev) return out;
-    if (prev.legacy) {
-        const changed = (
-            ["mode", "namespace", "claimName", "storageClassName", "pvName", "rbdImage"] as const
-        ).find((k) => prev[k] !== undefined && prev[k] !== cur[k]);
-        const offNow = prev.legacy.snapshots && !s.volume.snapshots.enabled;
-        if (changed || offNow) {
-            const path = offNow && !changed ? "volume.snapshots.enabled" : LEGACY_KEYS[changed!];
-            out.refusals.push([
-                path,
-                `changes what the stack's last pulumi up, by an earlier version of this program, set up; that version's stored delete steps follow the settings of their day and could delete data on this change, so run one pulumi up with the settings unchanged first (it stores this version's steps), then make the change`,
-                "the setting's value from the last pulumi up",
-            ]);
-            return out;
-        }
-    }
+    const legacy = legacyRefusal(prev, cur, s);
+    if (legacy) return { ...out, refusals: [legacy] };
     const startEmpty = s.volume.startEmpty;
-    const refuse = (path: string, sentence: string, example: string) =>
-        out.refusals.push([path, sentence, example]);
-    const from = (a?: string, b?: string) => `changes from "${a ?? ""}" to "${b ?? ""}"`;
-
     if (prev.accessMode && prev.accessMode !== cur.accessMode) {
-        refuse(
+        out.refusals.push([
             "volume.accessMode",
             `${from(prev.accessMode, cur.accessMode)}: a claim's access modes cannot change once it exists (the API server refuses it), and a new claim would be a new volume`,
             prev.accessMode,
-        );
+        ]);
     }
     if (prev.mode !== cur.mode) {
         if (!startEmpty) {
-            refuse(
+            out.refusals.push([
                 "mode",
                 `${from(prev.mode, cur.mode)}: Jenkins would start on another volume than its home ${describe(prev)}, and the claim cannot change in place; keep mode ${prev.mode} (npm run restore brings back a snapshot), or ${START_EMPTY}`,
                 prev.mode,
-            );
+            ]);
         }
         return out;
     }
-    const claimMoved = prev.namespace !== cur.namespace || prev.claimName !== cur.claimName;
     if (cur.mode === "dynamic") {
-        const classChanged =
-            (prev.storageClassName ?? cur.storageClassName) !== cur.storageClassName;
-        if ((claimMoved || classChanged) && !startEmpty) {
-            const [path, a, b] =
-                prev.namespace !== cur.namespace
-                    ? ["jenkins.namespace", prev.namespace, cur.namespace]
-                    : prev.claimName !== cur.claimName
-                      ? ["volume.claimName", prev.claimName, cur.claimName]
-                      : ["ceph.storageClassName", prev.storageClassName, cur.storageClassName];
-            refuse(
-                path,
-                `${from(a, b)}: the claim would be replaced by a new, empty one (and under reclaimPolicy Delete the provisioner deletes the old image with Jenkins' data); keep "${a}", or ${START_EMPTY}`,
-                a ?? "",
-            );
-        }
-        return out;
+        const r = startEmpty ? undefined : dynamicRefusal(prev, cur);
+        return r ? { ...out, refusals: [...out.refusals, r] } : out;
     }
-    // Static. A namespace move would run the new Jenkins beside the old one, on one image.
-    if (prev.namespace !== cur.namespace) {
-        refuse(
-            "jenkins.namespace",
-            `${from(prev.namespace, cur.namespace)}: in static mode the new Jenkins would start in the new namespace while the old one still runs, both on rbd image ${prev.rbdImage ?? cur.rbdImage}; move it in two steps: pulumi destroy --run-program (the image is kept), then pulumi up with the new namespace (the image is adopted)`,
-            prev.namespace,
-        );
-        return out;
-    }
-    // The Kubernetes provider replaces a PV whose source changes, and a claim whose volume
-    // does; under the same name that deletes the object Jenkins runs on (it hangs on the
-    // pvc-protection finalizer, or the PV goes). A new name makes it a second object.
-    const changed = [...leaves(cur.pvSource)].filter(
-        ([k, v]) => prev.pvSource !== undefined && leaves(prev.pvSource).get(k) !== v,
-    );
-    const sourceChanged =
-        prev.rbdImage !== cur.rbdImage ||
-        (prev.provisioner !== undefined && prev.provisioner !== cur.provisioner) ||
-        changed.length > 0;
-    if (sourceChanged && prev.pvName === cur.pvName) {
-        const poolOf = (i?: string) => i?.split("/")[0];
-        const [path, what] =
-            prev.rbdImage !== cur.rbdImage
-                ? [
-                      poolOf(prev.rbdImage) === poolOf(cur.rbdImage) ? "volume.image" : "ceph.pool",
-                      from(prev.rbdImage, cur.rbdImage),
-                  ]
-                : prev.provisioner !== cur.provisioner && prev.provisioner !== undefined
-                  ? ["ceph.provisioner", from(prev.provisioner, cur.provisioner)]
-                  : [
-                        settingOfSource(changed[0][0]),
-                        `changes the PV's ${changed[0][0]} from ${leaves(prev.pvSource).get(changed[0][0]) ?? "nothing"} to ${changed[0][1]}`,
-                    ];
-        refuse(
-            path,
-            `${what}: the PersistentVolume "${cur.pvName}" cannot change its rbd source in place (the API server refuses it, and a replacement under the same name would delete the PV Jenkins runs on); to make that change, give volume.pvName and volume.claimName new names as well (the old PV is Retain and the image stays), or change it back`,
-            path === "volume.image" || path === "ceph.pool"
-                ? (prev.rbdImage ?? "")
-                : "the value of the last pulumi up",
-        );
-    } else if (prev.pvName !== cur.pvName && prev.claimName === cur.claimName) {
-        refuse(
-            "volume.pvName",
-            `${from(prev.pvName, cur.pvName)}: the claim "${cur.claimName}" cannot be bound to another PersistentVolume in place (the API server refuses it); give volume.claimName a new name as well, or change it back`,
-            prev.pvName ?? "",
-        );
-    } else if (prev.claimName !== cur.claimName && prev.pvName === cur.pvName) {
-        refuse(
-            "volume.claimName",
-            `${from(prev.claimName, cur.claimName)}: the PersistentVolume "${cur.pvName}" is pre-bound to the claim, and the provider would replace it under the same name; give volume.pvName a new name as well, or change it back`,
-            prev.claimName,
-        );
-    }
+    out.refusals.push(...staticRefusals(prev, cur));
     if (prev.rbdImage !== cur.rbdImage && !startEmpty) {
         out.adoptOnly = true;
         out.notes.push(
@@ -244,6 +160,113 @@ export function checkHomeChange(prev: HomeIdentity | undefined, s: Settings): Ho
         );
     }
     return out;
+}
+
+type Refusal = [string, string, string];
+
+const from = (a?: string, b?: string) => `changes from "${a ?? ""}" to "${b ?? ""}"`;
+
+/** A stack an earlier version last updated: a change waits for one unchanged up. */
+function legacyRefusal(prev: HomeIdentity, cur: HomeIdentity, s: Settings): Refusal | undefined {
+    if (!prev.legacy) return undefined;
+    const changed = (
+        ["mode", "namespace", "claimName", "storageClassName", "pvName", "rbdImage"] as const
+    ).find((k) => prev[k] !== undefined && prev[k] !== cur[k]);
+    const offNow = prev.legacy.snapshots && !s.volume.snapshots.enabled;
+    if (!changed && !offNow) return undefined;
+    return [
+        changed ? LEGACY_KEYS[changed] : "volume.snapshots.enabled",
+        `changes what the stack's last pulumi up, by an earlier version of this program, set up; that version's stored delete steps follow the settings of their day and could delete data on this change, so run one pulumi up with the settings unchanged first (it stores this version's steps), then make the change`,
+        "the setting's value from the last pulumi up",
+    ];
+}
+
+/** Dynamic: a new claim, in another namespace or of another class, is a new empty volume. */
+function dynamicRefusal(prev: HomeIdentity, cur: HomeIdentity): Refusal | undefined {
+    const [path, a, b] =
+        prev.namespace !== cur.namespace
+            ? ["jenkins.namespace", prev.namespace, cur.namespace]
+            : prev.claimName !== cur.claimName
+              ? ["volume.claimName", prev.claimName, cur.claimName]
+              : (prev.storageClassName ?? cur.storageClassName) !== cur.storageClassName
+                ? ["ceph.storageClassName", prev.storageClassName, cur.storageClassName]
+                : [];
+    if (!path) return undefined;
+    return [
+        path,
+        `${from(a, b)}: the claim would be replaced by a new, empty one (and under reclaimPolicy Delete the provisioner deletes the old image with Jenkins' data); keep "${a}", or ${START_EMPTY}`,
+        a ?? "",
+    ];
+}
+
+/**
+ * Static. A namespace move would run the new Jenkins beside the old one, on one image.
+ * The Kubernetes provider replaces a PV whose source changes, and a claim whose volume
+ * does; under the same name that deletes the object Jenkins runs on (it hangs on the
+ * pvc-protection finalizer, or the PV goes). A new name makes it a second object.
+ */
+function staticRefusals(prev: HomeIdentity, cur: HomeIdentity): Refusal[] {
+    if (prev.namespace !== cur.namespace) {
+        return [
+            [
+                "jenkins.namespace",
+                `${from(prev.namespace, cur.namespace)}: in static mode the new Jenkins would start in the new namespace while the old one still runs, both on rbd image ${prev.rbdImage ?? cur.rbdImage}; move it in two steps: pulumi destroy --run-program (the image is kept), then pulumi up with the new namespace (the image is adopted)`,
+                prev.namespace,
+            ],
+        ];
+    }
+    const source = sourceChange(prev, cur);
+    if (source && prev.pvName === cur.pvName) {
+        const [path, what, example] = source;
+        return [
+            [
+                path,
+                `${what}: the PersistentVolume "${cur.pvName}" cannot change its rbd source in place (the API server refuses it, and a replacement under the same name would delete the PV Jenkins runs on); to make that change, give volume.pvName and volume.claimName new names as well (the old PV is Retain and the image stays), or change it back`,
+                example,
+            ],
+        ];
+    }
+    if (prev.pvName !== cur.pvName && prev.claimName === cur.claimName) {
+        return [
+            [
+                "volume.pvName",
+                `${from(prev.pvName, cur.pvName)}: the claim "${cur.claimName}" cannot be bound to another PersistentVolume in place (the API server refuses it); give volume.claimName a new name as well, or change it back`,
+                prev.pvName ?? "",
+            ],
+        ];
+    }
+    if (prev.claimName !== cur.claimName && prev.pvName === cur.pvName) {
+        return [
+            [
+                "volume.claimName",
+                `${from(prev.claimName, cur.claimName)}: the PersistentVolume "${cur.pvName}" is pre-bound to the claim, and the provider would replace it under the same name; give volume.pvName a new name as well, or change it back`,
+                prev.claimName,
+            ],
+        ];
+    }
+    return [];
+}
+
+/** What of the static PV's source changes: [setting, what, a right value], or undefined. */
+function sourceChange(prev: HomeIdentity, cur: HomeIdentity): Refusal | undefined {
+    const poolOf = (i?: string) => i?.split("/")[0];
+    if (prev.rbdImage !== cur.rbdImage) {
+        const path = poolOf(prev.rbdImage) === poolOf(cur.rbdImage) ? "volume.image" : "ceph.pool";
+        return [path, from(prev.rbdImage, cur.rbdImage), prev.rbdImage ?? ""];
+    }
+    if (prev.provisioner !== undefined && prev.provisioner !== cur.provisioner) {
+        return ["ceph.provisioner", from(prev.provisioner, cur.provisioner), prev.provisioner];
+    }
+    if (prev.pvSource === undefined) return undefined;
+    const before = leaves(prev.pvSource);
+    const changed = [...leaves(cur.pvSource)].find(([k, v]) => before.get(k) !== v);
+    if (!changed) return undefined;
+    const [field, value] = changed;
+    return [
+        settingOfSource(field),
+        `changes the PV's ${field} from ${before.get(field) ?? "nothing"} to ${value}`,
+        "the value of the last pulumi up",
+    ];
 }
 
 function describe(h: HomeIdentity): string {
