@@ -111,11 +111,33 @@ export function objectPath(
 }
 
 /** GETs one object's metadata; a 404 is "not found", anything else but 200 is an error. */
-export function lookUp(
+export async function lookUp(
     access: ClusterAccess,
     apiPath: string,
     timeoutMs = 15_000,
 ): Promise<ObjectLookup> {
+    const obj = (await readObject(access, apiPath, timeoutMs)) as
+        | {
+              metadata?: {
+                  annotations?: Record<string, string>;
+                  managedFields?: { manager?: string }[];
+              };
+          }
+        | undefined;
+    if (!obj) return { found: false };
+    return {
+        found: true,
+        annotations: obj.metadata?.annotations ?? {},
+        managers: (obj.metadata?.managedFields ?? []).map((m) => m.manager ?? ""),
+    };
+}
+
+/** GETs one object as the API server holds it; undefined when there is none (404). */
+export function readObject(
+    access: ClusterAccess,
+    apiPath: string,
+    timeoutMs = 15_000,
+): Promise<unknown> {
     return new Promise((resolve, reject) => {
         const req = https.request(
             `${access.server}${apiPath}`,
@@ -124,25 +146,13 @@ export function lookUp(
                 let body = "";
                 res.on("data", (d: Buffer) => (body += d.toString()));
                 res.on("end", () => {
-                    if (res.statusCode === 404) return resolve({ found: false });
+                    if (res.statusCode === 404) return resolve(undefined);
                     if (res.statusCode !== 200) {
                         return reject(
                             new Error(`the API server answered ${res.statusCode} for ${apiPath}`),
                         );
                     }
-                    const meta = (
-                        JSON.parse(body) as {
-                            metadata?: {
-                                annotations?: Record<string, string>;
-                                managedFields?: { manager?: string }[];
-                            };
-                        }
-                    ).metadata;
-                    resolve({
-                        found: true,
-                        annotations: meta?.annotations ?? {},
-                        managers: (meta?.managedFields ?? []).map((m) => m.manager ?? ""),
-                    });
+                    resolve(JSON.parse(body) as unknown);
                 });
             },
         );

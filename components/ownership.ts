@@ -60,7 +60,7 @@ export function takeoverRefusal(
 }
 
 /** How to reach the provider's cluster, or why it cannot be reached. */
-function accessOf(cluster: ClusterSettings): ClusterAccess | Error {
+export function accessOf(cluster: ClusterSettings): ClusterAccess | Error {
     try {
         const kc = cluster.kubeconfig;
         const text =

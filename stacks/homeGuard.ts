@@ -22,6 +22,8 @@ export interface HomeIdentity {
     pvName?: string;
     provisioner?: string;
     rbdImage?: string;
+    /** Where the Ceph Secrets are, which every PV made so far names; none with a cluster class. */
+    secretNamespace?: string;
     /** Static: the PV's rbd or csi source; the Kubernetes provider replaces a PV when it changes. */
     pvSource?: unknown;
     /**
@@ -38,6 +40,7 @@ export function homeIdentity(s: Settings): HomeIdentity {
         namespace: s.jenkins.namespace,
         claimName: s.volume.claimName,
         accessMode: s.volume.accessMode,
+        secretNamespace: s.ceph.provisioner === "existing" ? undefined : s.ceph.secretNamespace,
     };
     if (s.mode === "dynamic") return { ...common, storageClassName: s.ceph.storageClassName };
     return {
@@ -97,6 +100,8 @@ export function previousHome(outputs: Record<string, unknown>): HomeIdentity | u
         storageClassName: mode === "dynamic" ? str("storageClassName") : undefined,
         pvName: str("pvName"),
         rbdImage: mode === "static" ? str("rbdImage") : undefined,
+        // Before ceph.secretNamespace existed, the Secrets lived in Jenkins' namespace.
+        secretNamespace: str("cephSecretNamespace") ?? str("namespace"),
         legacy: { snapshots: Array.isArray(outputs.snapshots) },
     };
 }
@@ -150,9 +155,11 @@ export function checkHomeChange(prev: HomeIdentity | undefined, s: Settings): Ho
     }
     if (cur.mode === "dynamic") {
         const r = startEmpty ? undefined : dynamicRefusal(prev, cur);
-        return r ? { ...out, refusals: [...out.refusals, r] } : out;
+        if (r) return { ...out, refusals: [...out.refusals, r] };
+        return { ...out, refusals: [...out.refusals, ...secretMove(prev, cur)] };
     }
     out.refusals.push(...staticRefusals(prev, cur));
+    if (out.refusals.length === 0) out.refusals.push(...secretMove(prev, cur));
     if (prev.rbdImage !== cur.rbdImage && !startEmpty) {
         out.adoptOnly = true;
         out.notes.push(
@@ -163,6 +170,19 @@ export function checkHomeChange(prev: HomeIdentity | undefined, s: Settings): Ho
 }
 
 type Refusal = [string, string, string];
+
+/** The PVs made so far name the Secret where it was: moving it stops them from mounting. */
+function secretMove(prev: HomeIdentity, cur: HomeIdentity): Refusal[] {
+    if (!prev.secretNamespace || !cur.secretNamespace) return [];
+    if (prev.secretNamespace === cur.secretNamespace) return [];
+    return [
+        [
+            "ceph.secretNamespace",
+            `${from(prev.secretNamespace, cur.secretNamespace)}: the Ceph Secrets would move, but the PersistentVolumes made so far name them where they are and would no longer mount (and their source cannot change in place); set ceph.secretNamespace to "${prev.secretNamespace}"`,
+            prev.secretNamespace,
+        ],
+    ];
+}
 
 const from = (a?: string, b?: string) => `changes from "${a ?? ""}" to "${b ?? ""}"`;
 

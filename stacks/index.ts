@@ -5,7 +5,8 @@ import * as path from "path";
 import { ConfigError, parseSettings, RawStackConfig, Settings } from "./settings";
 import { checkHomeChange, previousHome } from "./homeGuard";
 import { Problems } from "./problems";
-import { guardOwnership } from "../components/ownership";
+import { accessOf, guardOwnership } from "../components/ownership";
+import { readObject } from "../components/clusterReader";
 import { runRbdStepNow } from "../components/rbdRemoval";
 import { rbdProgram } from "../components/rbdScript";
 import { cephConnection } from "./compose";
@@ -42,6 +43,7 @@ export function loadStackSettings(): Settings {
 /** The outputs the home check reads from the stack's last run (homeGuard.previousHome). */
 const HOME_OUTPUTS = [
     "snapshots",
+    "cephSecretNamespace",
     "home",
     "mode",
     "namespace",
@@ -66,7 +68,11 @@ export async function checkedAgainstLastRun(s: Settings): Promise<Settings> {
         const d = await ref.getOutputDetails(key);
         outputs[key] = d.value ?? d.secretValue;
     }
-    const check = checkHomeChange(previousHome(outputs), s);
+    const prev = previousHome(outputs);
+    if (prev?.mode === "static" && prev.pvSource === undefined && prev.pvName) {
+        prev.pvSource = await livePvSource(prev.pvName);
+    }
+    const check = checkHomeChange(prev, s);
     if (check.refusals.length > 0) {
         const problems = new Problems(s.project);
         for (const [path, reason, example] of check.refusals) problems.add(path, reason, example);
@@ -95,11 +101,7 @@ export async function checkedAgainstLastRun(s: Settings): Promise<Settings> {
  * provider uses (components/ownership.ts): one another stack or a person made is refused.
  */
 export function guardStackObjects(s: Settings): void {
-    const k8s = new pulumi.Config("kubernetes");
-    guardOwnership(
-        { kubeconfig: k8s.get("kubeconfig"), context: k8s.get("context") },
-        `${pulumi.getOrganization()}/${s.project}/${s.stack}`,
-    );
+    guardOwnership(clusterSettings(), `${pulumi.getOrganization()}/${s.project}/${s.stack}`);
 }
 
 /**
@@ -127,4 +129,26 @@ async function imageExists(s: Extract<Settings, { mode: "static" }>): Promise<bo
         );
     }
     return true;
+}
+
+/** The provider's cluster, as the stack's kubernetes config names it. */
+function clusterSettings() {
+    const k8s = new pulumi.Config("kubernetes");
+    return { kubeconfig: k8s.get("kubeconfig"), context: k8s.get("context") };
+}
+
+/**
+ * The rbd or csi source of the PV a stack made by an earlier version runs on, read from
+ * the cluster (its outputs do not hold it), so that a change of it is refused in our
+ * words and not the API server's; undefined when the cluster cannot be asked.
+ */
+async function livePvSource(pvName: string): Promise<unknown> {
+    const access = accessOf(clusterSettings());
+    if (access instanceof Error) return undefined;
+    const pv = (await readObject(
+        access,
+        `/api/v1/persistentvolumes/${encodeURIComponent(pvName)}`,
+    ).catch(() => undefined)) as { spec?: { csi?: unknown; rbd?: unknown } } | undefined;
+    if (!pv?.spec) return undefined;
+    return pv.spec.csi ? { csi: pv.spec.csi } : pv.spec.rbd ? { rbd: pv.spec.rbd } : undefined;
 }

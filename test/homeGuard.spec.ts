@@ -169,6 +169,31 @@ describe("a change of Jenkins' home is refused at preview when it would start Je
         assert.ifError(same.error);
     });
 
+    it("the Ceph Secrets never move from where the PVs made so far name them", async () => {
+        refused(
+            await after(dyn, merge(dyn, "ceph", { secretNamespace: "ci-keys" })),
+            "ceph.secretNamespace",
+            /changes from "ci-infra-ceph" to "ci-keys": the Ceph Secrets would move, but the PersistentVolumes made so far name them where they are/,
+        );
+        // A stack from before ceph.secretNamespace kept them in Jenkins' namespace: the
+        // upgrade must say so (the README's upgrade step), or its PVs stop mounting.
+        const first = await runProgram(toRunOptions(dyn));
+        const flat = { ...first.outputs };
+        delete flat.home;
+        delete flat.cephSecretNamespace;
+        const r = await runProgram({ ...toRunOptions(dyn), lastOutputs: flat });
+        refused(
+            r,
+            "ceph.secretNamespace",
+            /set ceph.secretNamespace to "ci-infra"$|set ceph.secretNamespace to "ci-infra"\./,
+        );
+        const kept = await runProgram({
+            ...toRunOptions(merge(dyn, "ceph", { secretNamespace: "ci-infra" })),
+            lastOutputs: flat,
+        });
+        assert.ifError(kept.error);
+    });
+
     it("the same settings again, or a first run, change nothing and adopt nothing", async () => {
         for (const r of [await after(st, st), await runProgram(toRunOptions(st))]) {
             assert.ifError(r.error);
