@@ -224,8 +224,9 @@ export class TakeoverSteps {
             );
         }
         const preview = await stack.preview();
+        // A read changes nothing (the stack reads its own last outputs, stacks/index.ts).
         const changed = Object.entries(preview.changeSummary).filter(
-            ([op, n]) => op !== "same" && (n ?? 0) > 0,
+            ([op, n]) => op !== "same" && op !== "read" && (n ?? 0) > 0,
         );
         if (changed.length) {
             throw new Refusal(
