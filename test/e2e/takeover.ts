@@ -305,7 +305,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             await s.up({
                 onEvent: (e) => {
                     const m = e.resourcePreEvent?.metadata;
-                    if (m && m.op !== "same" && m.type !== "pulumi:pulumi:Stack")
+                    if (m && m.op !== "same" && m.op !== "read" && m.type !== "pulumi:pulumi:Stack")
                         events.push(`${m.op} ${m.urn}`);
                 },
             });
