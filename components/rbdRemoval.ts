@@ -14,7 +14,7 @@
 // `pulumi up`, a replaced step has a new id and a removed one none, so a rename, a mode or
 // provider switch, or `--replace` keeps the data and says how to remove it by hand.
 import * as pulumi from "@pulumi/pulumi";
-import { spawnSync } from "child_process";
+import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -27,19 +27,33 @@ export interface StepResult {
     stderr: string;
 }
 
+/** The value of an Output (a secret's too), for code that runs rbd outside the engine. */
+export const secretValue = (o: { apply: (f: (v: string) => void) => unknown }) =>
+    new Promise<string>((res) => o.apply(res));
+
+function stepResult(r: SpawnSyncReturns<string>): StepResult {
+    return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? String(r.error ?? "") };
+}
+
 /**
  * Runs one step of the rbd program now, from this process: locally with /bin/sh, or on
  * `host` over ssh with its pinned host key. The program (with the Ceph key) goes on
  * standard input and the SSH key into a 0600 file: neither is ever in argv.
  */
-export function runRbdStepNow(step: string, program: string, host?: ResolvedSshHost): StepResult {
+export function runRbdStepNow(
+    step: string,
+    program: string,
+    host?: ResolvedSshHost,
+    timeoutMs?: number,
+): StepResult {
     if (!host) {
-        const r = spawnSync("/bin/sh", ["-s", step], { input: program, encoding: "utf8" });
-        return {
-            code: r.status,
-            stdout: r.stdout ?? "",
-            stderr: r.stderr ?? String(r.error ?? ""),
-        };
+        return stepResult(
+            spawnSync("/bin/sh", ["-s", step], {
+                input: program,
+                encoding: "utf8",
+                timeout: timeoutMs,
+            }),
+        );
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rbd-ssh."));
     try {
@@ -72,13 +86,9 @@ export function runRbdStepNow(step: string, program: string, host?: ResolvedSshH
                 host.host,
                 `sh -s ${step}`,
             ],
-            { input: program, encoding: "utf8" },
+            { input: program, encoding: "utf8", timeout: timeoutMs },
         );
-        return {
-            code: r.status,
-            stdout: r.stdout ?? "",
-            stderr: r.stderr ?? String(r.error ?? ""),
-        };
+        return stepResult(r);
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

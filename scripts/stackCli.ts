@@ -2,6 +2,7 @@
 // the automation API (the same validation as `pulumi up`), kubectl with the stack's
 // context, the rbd program run on this machine with the key on stdin, and one way to end:
 // a refusal is one worded sentence and exit 1, anything else its first line.
+import { runRbdStepNow, secretValue } from "../components/rbdRemoval";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -55,8 +56,7 @@ export interface StackContext {
     kubeContext?: string;
 }
 
-export const secretValue = (o: { apply: (f: (v: string) => void) => unknown }) =>
-    new Promise<string>((res) => o.apply(res));
+export { secretValue };
 
 /** The stack's settings, validated as `pulumi up` validates them. */
 export async function openStack(name: string): Promise<StackContext> {
@@ -150,11 +150,11 @@ export async function runRbdStep(
         },
         await secretValue(ceph.userKey),
     );
-    const r = spawnSync("sh", ["-s", step], { input: program, encoding: "utf8", timeout: 600_000 });
+    const r = runRbdStepNow(step, program, undefined, 600_000);
     return {
-        ok: r.status === 0,
-        stdout: r.stdout ?? "",
-        error: (r.stderr ?? "").trim().split("\n")[0] || `rbd ${step} failed (exit ${r.status})`,
+        ok: r.code === 0,
+        stdout: r.stdout,
+        error: r.stderr.trim().split("\n")[0] || `rbd ${step} failed (exit ${r.code})`,
     };
 }
 

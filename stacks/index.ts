@@ -7,7 +7,7 @@ import { checkHomeChange, previousHome } from "./homeGuard";
 import { Problems } from "./problems";
 import { accessOf, guardOwnership } from "../components/ownership";
 import { readObject } from "../components/clusterReader";
-import { runRbdStepNow } from "../components/rbdRemoval";
+import { runRbdStepNow, secretValue } from "../components/rbdRemoval";
 import { rbdProgram } from "../components/rbdScript";
 import { cephConnection } from "./compose";
 
@@ -73,18 +73,15 @@ export async function checkedAgainstLastRun(s: Settings): Promise<Settings> {
         prev.pvSource = await livePvSource(prev.pvName);
     }
     const check = checkHomeChange(prev, s);
-    if (check.refusals.length > 0) {
-        const problems = new Problems(s.project);
-        for (const [path, reason, example] of check.refusals) problems.add(path, reason, example);
-        throw new pulumi.RunError(new ConfigError(problems.list).message);
-    }
+    if (check.refusals.length > 0) throw refusal(s.project, check.refusals);
     if (check.adoptOnly && s.mode === "static" && !(await imageExists(s))) {
-        const problems = new Problems(s.project);
-        problems.add(
-            "volume.image",
-            `"${s.volume.image}" does not exist in pool ${s.ceph.pool}, and Jenkins' home was another image: refusing to start Jenkins on a new empty image; name an image that exists (adoption), bring the data back with npm run restore, or set volume.startEmpty to true to begin anew`,
-        );
-        throw new pulumi.RunError(new ConfigError(problems.list).message);
+        throw refusal(s.project, [
+            [
+                "volume.image",
+                `"${s.volume.image}" does not exist in pool ${s.ceph.pool}, and Jenkins' home was another image: refusing to start Jenkins on a new empty image; name an image that exists (adoption), bring the data back with npm run restore, or set volume.startEmpty to true to begin anew`,
+                undefined,
+            ],
+        ]);
     }
     for (const note of check.notes) void pulumi.log.warn(note);
     if (s.volume.startEmpty) {
@@ -111,10 +108,11 @@ export function guardStackObjects(s: Settings): void {
  * existing, and rbd's own check at up still refuses to create it empty.
  */
 async function imageExists(s: Extract<Settings, { mode: "static" }>): Promise<boolean> {
-    const secret = (o: pulumi.Output<string>) =>
-        new Promise<string>((resolve) => o.apply((v) => resolve(v)));
-    const key = await secret(s.ceph.userKey);
-    const host = s.rbdHost && { ...s.rbdHost, privateKey: await secret(s.rbdHost.privateKey) };
+    const key = await secretValue(s.ceph.userKey);
+    const host = s.rbdHost && {
+        ...s.rbdHost,
+        privateKey: await secretValue(s.rbdHost.privateKey),
+    };
     const params = cephConnection(s.ceph).rbdParams({
         image: s.volume.image,
         sizeMiB: s.volume.sizeMiB,
@@ -151,4 +149,11 @@ async function livePvSource(pvName: string): Promise<unknown> {
     ).catch(() => undefined)) as { spec?: { csi?: unknown; rbd?: unknown } } | undefined;
     if (!pv?.spec) return undefined;
     return pv.spec.csi ? { csi: pv.spec.csi } : pv.spec.rbd ? { rbd: pv.spec.rbd } : undefined;
+}
+
+/** Refusals of the settings as one RunError, worded like every other config problem. */
+function refusal(project: string, refusals: [string, string, string | undefined][]) {
+    const problems = new Problems(project);
+    for (const [path, reason, example] of refusals) problems.add(path, reason, example);
+    return new pulumi.RunError(new ConfigError(problems.list).message);
 }
