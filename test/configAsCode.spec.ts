@@ -4,8 +4,8 @@
 // be downloaded on these machines); see the README.
 import { strict as assert } from "assert";
 import * as YAML from "yaml";
-import { ProgramRun } from "../scripts/mockRuntime";
-import { stackFileConfig } from "../scripts/render";
+import { ProgramRun } from "../cli/mockRuntime";
+import { stackFileConfig } from "../cli/render";
 import { baseStack, COMBINATIONS, StackInput } from "./fixtures";
 import { Any, byKind, merge, one, runOk } from "./helpers";
 import { restrictedViolations } from "./podSecurity";

@@ -1,7 +1,7 @@
 // ceph.csi.install: the driver from the official chart, fed the stack's monitors.
 import { strict as assert } from "assert";
-import { ProgramRun } from "../scripts/mockRuntime";
-import { describeOther } from "../scripts/render";
+import { ProgramRun } from "../cli/mockRuntime";
+import { describeOther } from "../cli/render";
 import { baseStack } from "./fixtures";
 import { Any, byKind, merge, one, runOk } from "./helpers";
 

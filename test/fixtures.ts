@@ -1,6 +1,6 @@
 // Stack configs for the tests: a valid base per mode/provisioner, and distinctive fake keys
 // (valid cephx shape) so a leak is easy to find.
-import { RunOptions } from "../scripts/mockRuntime";
+import { RunOptions } from "../cli/mockRuntime";
 
 /** A well-formed cephx key whose secret bytes spell `label` (16 characters). */
 export function fakeCephKey(label: string): string {

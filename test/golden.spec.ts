@@ -6,14 +6,14 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROJECT_ROOT, runProgram } from "../scripts/mockRuntime";
+import { PROJECT_ROOT, runProgram } from "../cli/mockRuntime";
 import {
     describeOther,
     isKubernetesObject,
     listStacks,
     stackFileConfig,
     toManifest,
-} from "../scripts/render";
+} from "../cli/render";
 import {
     baseStack,
     COMBINATIONS,

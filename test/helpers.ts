@@ -1,6 +1,6 @@
 // Shared helpers: run the program for a stack input and find what it registered.
-import { ProgramRun, RegisteredResource, runProgram } from "../scripts/mockRuntime";
-import { isKubernetesObject } from "../scripts/render";
+import { ProgramRun, RegisteredResource, runProgram } from "../cli/mockRuntime";
+import { isKubernetesObject } from "../cli/render";
 import { StackInput, toRunOptions } from "./fixtures";
 
 export async function run(input: StackInput, preview = false): Promise<ProgramRun> {

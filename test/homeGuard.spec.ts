@@ -1,7 +1,7 @@
-// A change of Jenkins' home against the stack's last run (stacks/homeGuard.ts), through
+// A change of Jenkins' home against the stack's last run (settings/homeGuard.ts), through
 // the whole program under mocks: the last outputs come from the StackReference to itself.
 import { strict as assert } from "assert";
-import { runProgram, ProgramRun } from "../scripts/mockRuntime";
+import { runProgram, ProgramRun } from "../cli/mockRuntime";
 import { baseStack, StackInput, toRunOptions } from "./fixtures";
 import { merge, programResources } from "./helpers";
 

@@ -2,7 +2,7 @@
 // validator refuses must be what the JVM refuses.
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
-import { javaOptsOrderErrors, splitOpts } from "../stacks/javaOpts";
+import { javaOptsOrderErrors, splitOpts } from "../settings/javaOpts";
 import { baseStack } from "./fixtures";
 import { Any, merge, one, runOk } from "./helpers";
 

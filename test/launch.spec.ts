@@ -4,7 +4,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PROJECT_ROOT } from "../scripts/mockRuntime";
+import { PROJECT_ROOT } from "../cli/mockRuntime";
 
 function tree(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "launch."));
@@ -15,9 +15,9 @@ function tree(): string {
         path.join(dir, "tsconfig.build.json"),
     );
     fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
-    for (const d of ["components", "stacks", "scripts", "bin"]) fs.mkdirSync(path.join(dir, d));
+    for (const d of ["components", "settings", "bin"]) fs.mkdirSync(path.join(dir, d));
     fs.writeFileSync(path.join(dir, "index.ts"), 'export const which: string = "typescript";\n');
-    fs.writeFileSync(path.join(dir, "stacks", "a.ts"), "export {};\n");
+    fs.writeFileSync(path.join(dir, "settings", "a.ts"), "export {};\n");
     return dir;
 }
 
@@ -44,7 +44,7 @@ describe("launch.js", function () {
             assert.equal(which(dir), "compiled");
             // A source edited after the build must win: never run stale code.
             const later = new Date(Date.now() + 120_000);
-            fs.utimesSync(path.join(dir, "stacks", "a.ts"), later, later);
+            fs.utimesSync(path.join(dir, "settings", "a.ts"), later, later);
             assert.equal(which(dir), "typescript");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // (including one whose Ceph is Rook's). What the API server itself says about these
 // objects is in test/cluster (can-i, Pod Security); this suite checks the render.
 import { strict as assert } from "assert";
-import { ProgramRun } from "../scripts/mockRuntime";
+import { ProgramRun } from "../cli/mockRuntime";
 import { baseStack, COMBINATIONS } from "./fixtures";
 import { Any, byKind, k8s, merge, one, run, runOk, commandSteps } from "./helpers";
 

@@ -1,8 +1,8 @@
 // A stack never takes over a Kubernetes object it did not create (components/ownership.ts):
 // the decision, and that every object the program registers is guarded and annotated.
 import { strict as assert } from "assert";
-import { OWNER_ANNOTATION, takeoverRefusal } from "../components/ownership";
-import { objectPath } from "../components/clusterReader";
+import { OWNER_ANNOTATION, takeoverRefusal } from "../components/cluster/ownership";
+import { objectPath } from "../components/cluster/clusterReader";
 import { baseStack, COMBINATIONS } from "./fixtures";
 import { Any, k8s, runOk } from "./helpers";
 

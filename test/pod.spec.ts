@@ -1,6 +1,6 @@
 // The Jenkins pod: the 2018 installation's Deployment made current, pause infra, probes, security.
 import { strict as assert } from "assert";
-import { ProgramRun } from "../scripts/mockRuntime";
+import { ProgramRun } from "../cli/mockRuntime";
 import { baseStack, COMBINATIONS } from "./fixtures";
 import { Any, byKind, merge, one, runOk } from "./helpers";
 import { restrictedViolations } from "./podSecurity";

@@ -1,7 +1,7 @@
 // The whole program under the mock runtime: what each mode and provisioner registers.
 import { strict as assert } from "assert";
 import * as path from "path";
-import { ProgramRun, runProgram } from "../scripts/mockRuntime";
+import { ProgramRun, runProgram } from "../cli/mockRuntime";
 import {
     baseStack,
     COMBINATIONS,

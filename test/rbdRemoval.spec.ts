@@ -1,7 +1,7 @@
 // The removal guard's decision (components/rbdRemoval.ts): rbd data goes only with the
 // step the current program registers, and only when the current settings ask for it.
 import { strict as assert } from "assert";
-import { keptBecause } from "../components/rbdRemoval";
+import { keptBecause } from "../components/rbd/rbdRemoval";
 
 describe("removal guard: which deletes may remove rbd data", () => {
     const stored = ["kubes", "jenkins"];

@@ -5,8 +5,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROJECT_ROOT } from "../scripts/mockRuntime";
-import { STAND_IN_CEPH_KEY } from "../scripts/standIns";
+import { PROJECT_ROOT } from "../cli/mockRuntime";
+import { STAND_IN_CEPH_KEY } from "../cli/standIns";
 import { BAD_CONFIGS } from "./badConfigs";
 import { FAKE_USER_KEY } from "./fixtures";
 
@@ -23,7 +23,7 @@ function renderProcess(args: string[]): Promise<Proc> {
             [
                 "-r",
                 "ts-node/register/transpile-only",
-                path.join(PROJECT_ROOT, "scripts/render.ts"),
+                path.join(PROJECT_ROOT, "cli/render.ts"),
                 ...args,
             ],
             { cwd: PROJECT_ROOT },

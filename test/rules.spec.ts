@@ -1,7 +1,7 @@
 // Value rules and exact quantity arithmetic, directly.
 import { strict as assert } from "assert";
-import { MIB, parseStorageQuantity } from "../stacks/quantity";
-import { cephKey, host, monitor, pinnedImage } from "../stacks/rules";
+import { MIB, parseStorageQuantity } from "../settings/quantity";
+import { cephKey, host, monitor, pinnedImage } from "../settings/rules";
 import { fakeCephKey } from "./fixtures";
 
 describe("quantities", () => {

@@ -2,8 +2,8 @@
 // stack file, validated against the Kubernetes OpenAPI schema (kubernetes-models), plus
 // the name and reference rules the schema does not check.
 import { strict as assert } from "assert";
-import { listStacks, render, toManifest } from "../scripts/render";
-import { dnsLabel, dnsSubdomain, labelKey, labelValue } from "../stacks/rules";
+import { listStacks, render, toManifest } from "../cli/render";
+import { dnsLabel, dnsSubdomain, labelKey, labelValue } from "../settings/rules";
 import { baseStack, COMBINATIONS } from "./fixtures";
 import { Any, k8s, merge, runOk } from "./helpers";
 

@@ -10,8 +10,8 @@ import {
     ProgramRun,
     RegisteredResource,
     runProgram,
-} from "../scripts/mockRuntime";
-import { describeOther, listStacks, toManifest } from "../scripts/render";
+} from "../cli/mockRuntime";
+import { describeOther, listStacks, toManifest } from "../cli/render";
 import {
     baseStack,
     COMBINATIONS,

@@ -1,14 +1,14 @@
-// `pulumi up` and `npm run render` read the same stack (stacks/stackFile.ts,
-// stacks/settings.ts): numbers Go's YAML reader and YAML 1.2 read differently, a
+// `pulumi up` and `npm run render` read the same stack (settings/stackFile.ts,
+// settings/settings.ts): numbers Go's YAML reader and YAML 1.2 read differently, a
 // misspelt config namespace, and a structured key set with --secret --path are refused
 // the same way by both, and a secret value never reaches the message.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { render } from "../scripts/render";
-import { ConfigError, parseSettings } from "../stacks/settings";
-import { ambiguousNumbers } from "../stacks/stackFile";
+import { render } from "../cli/render";
+import { ConfigError, parseSettings } from "../settings/settings";
+import { ambiguousNumbers } from "../settings/stackFile";
 import { baseStack, toRunOptions } from "./fixtures";
 import { run } from "./helpers";
 
@@ -99,7 +99,7 @@ describe("one stack for both readers", function () {
             timezone: "Asia/Seul",
         });
         opts.secretKeys = [...(opts.secretKeys ?? []), "jenkins-ceph:jenkins"];
-        const { runProgram } = await import("../scripts/mockRuntime");
+        const { runProgram } = await import("../cli/mockRuntime");
         const r = await runProgram(opts);
         assert.ok(r.error);
         assert.match(

@@ -1,8 +1,8 @@
 // planTakeover on the 2018 installation's objects: the steps it plans, and each refusal
 // (which must come with no step at all, so nothing can be touched).
 import { strict as assert } from "assert";
-import { KubeObject, Observed, planTakeover, pvImage, Target } from "../scripts/takeoverPlan";
-import { recreatable, upFailure } from "../scripts/takeoverSteps";
+import { KubeObject, Observed, planTakeover, pvImage, Target } from "../cli/takeoverPlan";
+import { recreatable, upFailure } from "../cli/takeoverSteps";
 
 const GiB = 1024 ** 3;
 const target: Target = {

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { baseStack, fakeCephKey, toRunOptions } from "../fixtures";
-import { runProgram } from "../../scripts/mockRuntime";
+import { runProgram } from "../../cli/mockRuntime";
 import { merge, runOk } from "../helpers";
 import { CephCluster, missingCephBinaries } from "./cluster";
 import { TestSshd } from "./sshd";

@@ -6,8 +6,8 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { rbdProgram, RbdScriptParams, SnapshotParams } from "../../components/rbdScript";
-import { parseSnapshots } from "../../components/jenkinsSnapshot";
+import { rbdProgram, RbdScriptParams, SnapshotParams } from "../../components/rbd/rbdScript";
+import { parseSnapshots } from "../../components/rbd/jenkinsSnapshot";
 import { CephCluster, missingCephBinaries } from "./cluster";
 import { readDiff, writeDiff } from "./rbdDiff";
 

@@ -9,11 +9,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ProgramRun } from "../../scripts/mockRuntime";
+import { ProgramRun } from "../../cli/mockRuntime";
 import { CephCluster, missingCephBinaries } from "../ceph/cluster";
 import { baseStack, StackInput } from "../fixtures";
 import { k8s, merge, one, runOk } from "../helpers";
-import { CONTROLPLANE, controlPlaneMissing, TOOLCHAIN } from "../../scripts/toolchain";
+import { CONTROLPLANE, controlPlaneMissing, TOOLCHAIN } from "../../tools/toolchain";
 
 const REQUIRED = process.env.REQUIRE_E2E === "1";
 const K8S_BIN = TOOLCHAIN.kubernetes;

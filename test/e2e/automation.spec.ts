@@ -12,7 +12,7 @@
 import { strict as assert } from "assert";
 import { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { Combo, E2eWorld, startWorld, stopAfterFirstFailure, worldMissing } from "./engine";
-import { cephCsiChartDir } from "../../scripts/toolchain";
+import { cephCsiChartDir } from "../../tools/toolchain";
 import { BAD_CONFIGS } from "../badConfigs";
 import { takeoverSuite } from "./takeover";
 import { nothingLostSuite } from "./nothingLost";

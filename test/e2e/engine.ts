@@ -1,6 +1,6 @@
 // The world the e2e suite runs the real engine in, and how it checks the real objects.
 //
-// Local (default): everything on 127.0.0.1, built by test/e2e/toolchain.sh and started
+// Local (default): everything on 127.0.0.1, built by tools/toolchain.sh and started
 // here: Ceph, the control plane with kwok, an sshd for the remote rbd path, a Pulumi
 // home with the providers installed from their files, and a file backend in a temp dir.
 // A user's cluster: JENKINS_CEPH_E2E_CONFIG names a stack file for it (see README).
@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { PROJECT_ROOT } from "../../scripts/mockRuntime";
+import { PROJECT_ROOT } from "../../cli/mockRuntime";
 import { CephCluster, missingCephBinaries } from "../ceph/cluster";
 import { TestSshd } from "../ceph/sshd";
 import { readDiff, writeDiff } from "../ceph/rbdDiff";
@@ -27,7 +27,7 @@ import {
     startControlPlane,
     stopControlPlane,
     TOOLCHAIN,
-} from "../../scripts/toolchain";
+} from "../../tools/toolchain";
 
 const PROJECT = "jenkins-ceph";
 const USER_CONFIG = process.env.JENKINS_CEPH_E2E_CONFIG;
@@ -547,7 +547,7 @@ export class E2eWorld {
     private scriptCommand(script: "restore" | "takeover", args: string[]): [string, string[]] {
         return [
             path.join(PROJECT_ROOT, "node_modules", ".bin", "ts-node"),
-            [path.join(PROJECT_ROOT, "scripts", `${script}.ts`), ...args],
+            [path.join(PROJECT_ROOT, "cli", `${script}.ts`), ...args],
         ];
     }
 

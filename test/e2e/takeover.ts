@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { Combo, E2eWorld, stopAfterFirstFailure } from "./engine";
-import { backupFile } from "../../scripts/takeoverSteps";
+import { backupFile } from "../../cli/takeoverSteps";
 
 const MARKER = "jenkins-home-2018";
 

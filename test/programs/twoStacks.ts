@@ -1,6 +1,6 @@
 // Two stacks composed in one program, as the scale bench does: every name must differ.
-import { composeStack, loadStackSettings } from "../../stacks";
-import { instanceSettings } from "../../stacks/compose";
+import { composeStack, loadStackSettings } from "../../settings";
+import { instanceSettings } from "../../components/jenkinsOnCeph";
 
 const s = loadStackSettings();
 composeStack(s, "a-");

@@ -4,9 +4,9 @@
 // server call that looks like a write is a server-side dry run.
 import * as YAML from "yaml";
 import type { Stack } from "@pulumi/pulumi/automation";
-import type { Settings } from "../stacks/settings";
+import type { Settings } from "../settings/settings";
 import { render } from "./render";
-import { kubectl, Refusal, runRbdStep } from "./stackCli";
+import { kubectl, Refusal, runRbdStep } from "./shared";
 import { CEPH_SECRETS, describe, ImageFacts, KubeObject, Observed, Target } from "./takeoverPlan";
 
 /** kubectl with the stack's context; a failure is a refusal with kubectl's first line. */

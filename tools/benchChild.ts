@@ -1,4 +1,4 @@
-// One benchmark sample, run as its own process by bench.ts (compiled to bin/scripts/).
+// One benchmark sample, run as its own process by bench.ts (compiled to bin/tools/).
 //   benchChild program <entry>     evaluate the program as Pulumi loads it, config from
 //                                  PULUMI_CONFIG like the language host passes it
 //   benchChild scale <n>           the component stack instantiated n times

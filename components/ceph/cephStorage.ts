@@ -2,7 +2,7 @@
 // stack names an existing one, and, for dynamic volumes, the StorageClass.
 import * as pulumi from "@pulumi/pulumi";
 import { Secret } from "@pulumi/kubernetes/core/v1";
-import { keptNamespace } from "./keptNamespace";
+import { keptNamespace } from "../cluster/keptNamespace";
 import { StorageClass } from "@pulumi/kubernetes/storage/v1";
 import type { CephConnection } from "./cephConnection";
 

@@ -7,13 +7,13 @@ import {
     PersistentVolumeClaim,
     PersistentVolumeClaimArgs,
 } from "@pulumi/kubernetes/core/v1";
-import { APP_LABEL } from "./names";
+import { APP_LABEL } from "../jenkins/names";
 import type { CephConnection, StaticImage } from "./cephConnection";
-import { RbdImage, SshHost } from "./rbdImage";
-import { RemovalGuard } from "./rbdRemoval";
+import { RbdImage, SshHost } from "../rbd/rbdImage";
+import { RemovalGuard } from "../rbd/rbdRemoval";
 import { RetainedVolumeNote } from "./retainedVolumeNote";
-import { JenkinsSnapshot, SnapshotInfo } from "./jenkinsSnapshot";
-import type { SnapshotParams } from "./rbdScript";
+import { JenkinsSnapshot, SnapshotInfo } from "../rbd/jenkinsSnapshot";
+import type { SnapshotParams } from "../rbd/rbdScript";
 
 interface CommonVolumeArgs {
     namespace: pulumi.Input<string>;

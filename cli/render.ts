@@ -6,10 +6,10 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { configFromStackFile, PROJECT_ROOT, RegisteredResource, runProgram } from "./mockRuntime";
 import { STAND_IN_CEPH_KEY, STAND_IN_PASSWORD, STAND_IN_SSH_KEY } from "./standIns";
-import { neededSecrets } from "../stacks/crossRules";
-import { stackInput } from "../stacks/settings";
-import { ConfigError, Problems } from "../stacks/problems";
-import { ambiguousNumbers } from "../stacks/stackFile";
+import { neededSecrets } from "../settings/crossRules";
+import { stackInput } from "../settings/settings";
+import { ConfigError, Problems } from "../settings/problems";
+import { ambiguousNumbers } from "../settings/stackFile";
 
 const REDACTED = "<redacted>";
 
@@ -100,7 +100,7 @@ export function stackFileConfig(
             `no stack file ${path.basename(stackFile)} (stacks: ${listStacks(root).join(", ")})`,
         );
     }
-    // What pulumi up's reader would read otherwise is refused here too (stacks/stackFile.ts).
+    // What pulumi up's reader would read otherwise is refused here too (settings/stackFile.ts).
     const ambiguous = ambiguousNumbers(fs.readFileSync(stackFile, "utf8"), project);
     if (ambiguous.length > 0) {
         const problems = new Problems(project);

@@ -5,7 +5,7 @@
 // checked first, at preview and at up, by a beforeCreate hook that looks the name up in
 // the cluster; an object that is there is refused unless it carries this stack's
 // annotation (an earlier, interrupted run of the same stack) or the takeover command
-// adopts it on purpose (JENKINS_CEPH_ADOPT, scripts/takeover.ts).
+// adopts it on purpose (JENKINS_CEPH_ADOPT, cli/takeover.ts).
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import { ClusterAccess, clusterAccess, lookUp, objectPath } from "./clusterReader";

@@ -5,13 +5,13 @@ import * as path from "path";
 import { ConfigError, parseSettings, RawStackConfig, Settings } from "./settings";
 import { checkHomeChange, previousHome } from "./homeGuard";
 import { Problems } from "./problems";
-import { accessOf, guardOwnership } from "../components/ownership";
-import { readObject } from "../components/clusterReader";
-import { runRbdStepNow, secretValue } from "../components/rbdRemoval";
-import { rbdProgram } from "../components/rbdScript";
-import { cephConnection } from "./compose";
+import { accessOf, guardOwnership } from "../components/cluster/ownership";
+import { readObject } from "../components/cluster/clusterReader";
+import { runRbdStepNow, secretValue } from "../components/rbd/rbdRemoval";
+import { rbdProgram } from "../components/rbd/rbdScript";
+import { cephConnection } from "../components/jenkinsOnCeph";
 
-export { composeStack } from "./compose";
+export { composeStack } from "../components/jenkinsOnCeph";
 
 // isConfigSecret is marked internal in the SDK's typings but is the only way to
 // learn whether a key was stored encrypted; without it a plaintext key would pass.

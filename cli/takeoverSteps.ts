@@ -5,8 +5,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { Stack } from "@pulumi/pulumi/automation";
-import type { Settings } from "../stacks/settings";
-import { Refusal } from "./stackCli";
+import type { Settings } from "../settings/settings";
+import { Refusal } from "./shared";
 import { Cluster, inspectImage } from "./takeoverCluster";
 import { claimOf, KubeObject, pvImage, Step, Target } from "./takeoverPlan";
 
@@ -224,7 +224,7 @@ export class TakeoverSteps {
             );
         }
         const preview = await stack.preview();
-        // A read changes nothing (the stack reads its own last outputs, stacks/index.ts).
+        // A read changes nothing (the stack reads its own last outputs, settings/index.ts).
         const changed = Object.entries(preview.changeSummary).filter(
             ([op, n]) => op !== "same" && op !== "read" && (n ?? 0) > 0,
         );

@@ -2,7 +2,7 @@
 // language host does, and returns every registered resource with its inputs and
 // options. Used by the tests, `npm run render` and `npm run bench`.
 import * as path from "path";
-import { PROJECT_ROOT } from "./projectRoot";
+import { PROGRAM_SOURCES, PROJECT_ROOT } from "./projectRoot";
 import * as pulumi from "@pulumi/pulumi";
 
 export { PROJECT_ROOT };
@@ -73,18 +73,13 @@ function unwrapSecrets(value: unknown, at: string, paths: string[]): unknown {
     return value;
 }
 
+/** The program's own modules (tsconfig.build.json's list), reloaded for every run. */
+const PROGRAM_PATHS = PROGRAM_SOURCES.map((s) => path.join(PROJECT_ROOT, s));
+
 function clearProgramModules(program: string): void {
     for (const id of Object.keys(require.cache)) {
-        if (id === program) {
-            delete require.cache[id];
-        } else if (
-            id.startsWith(PROJECT_ROOT) &&
-            !id.includes(`${path.sep}node_modules${path.sep}`) &&
-            !id.includes(`${path.sep}scripts${path.sep}`) &&
-            !id.includes(`${path.sep}test${path.sep}`)
-        ) {
-            delete require.cache[id];
-        }
+        const own = PROGRAM_PATHS.some((p) => id === p || id.startsWith(p + path.sep));
+        if (id === program || own) delete require.cache[id];
     }
 }
 
@@ -114,7 +109,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
-                // The stack reading its own last outputs (stacks/index.ts): nothing is registered.
+                // The stack reading its own last outputs (settings/index.ts): nothing is registered.
                 if (args.type === "pulumi:pulumi:StackReference") {
                     const name = String((args.inputs as { name?: unknown }).name);
                     return { id: name, state: { name, outputs: opts.lastOutputs ?? {} } };

@@ -1,9 +1,9 @@
-// Where test/e2e/toolchain.sh puts the parts it builds, and what each suite needs of them.
+// Where tools/toolchain.sh puts the parts it builds, and what each suite needs of them.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PROJECT_ROOT } from "./projectRoot";
+import { PROGRAM_SOURCES, PROJECT_ROOT } from "../cli/projectRoot";
 
 export { PROJECT_ROOT };
 
@@ -41,13 +41,12 @@ export const PULUMI_CLI = path.join(TOOLCHAIN.pulumiRoot, "bin", "pulumi");
 
 /**
  * shared/third_party (upstream sources this machine cannot fetch), where toolchain.sh
- * looks for it: JENKINS_CEPH_THIRD_PARTY, beside the checkout, or /work/shared.
+ * looks for it: JENKINS_CEPH_THIRD_PARTY, or beside the checkout.
  */
 function thirdPartyDir(): string | undefined {
     const candidates = [
         process.env.JENKINS_CEPH_THIRD_PARTY,
         path.join(path.dirname(PROJECT_ROOT), "shared", "third_party"),
-        "/work/shared/third_party",
     ];
     return candidates.find((d): d is string => !!d && fs.existsSync(d));
 }
@@ -81,7 +80,7 @@ function missingParts(engine: boolean): string[] {
     }
     return want
         .filter(([file]) => !fs.existsSync(file))
-        .map(([file, part]) => `${file} (build it: test/e2e/toolchain.sh ${part})`);
+        .map(([file, part]) => `${file} (build it: tools/toolchain.sh ${part})`);
 }
 
 /**
@@ -139,9 +138,8 @@ const PROGRAM_FILES = [
     "launch.js",
     "node_modules",
     "tsconfig.json",
-    "index.ts",
-    "components",
-    "stacks",
+    "tsconfig.build.json",
+    ...PROGRAM_SOURCES,
     "bin",
 ];
 

@@ -2,13 +2,13 @@
 // the automation API (the same validation as `pulumi up`), kubectl with the stack's
 // context, the rbd program run on this machine with the key on stdin, and one way to end:
 // a refusal is one worded sentence and exit 1, anything else its first line.
-import { runRbdStepNow, secretValue } from "../components/rbdRemoval";
+import { runRbdStepNow, secretValue } from "../components/rbd/rbdRemoval";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
-import { rbdProgram, SnapshotParams } from "../components/rbdScript";
-import { parseSettings, RawStackConfig, Settings } from "../stacks/settings";
+import { rbdProgram, SnapshotParams } from "../components/rbd/rbdScript";
+import { parseSettings, RawStackConfig, Settings } from "../settings/settings";
 import { PROJECT_ROOT } from "./projectRoot";
 
 /** A reason to stop that is already worded for the user. */

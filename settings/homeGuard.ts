@@ -8,7 +8,7 @@
 // read in index.ts): stacks made before the `home` output existed still say mode,
 // namespace, pvcName, pvName, rbdImage and storageClassName.
 import type { Settings } from "./settings";
-import { cephConnection } from "./compose";
+import { cephConnection } from "../components/jenkinsOnCeph";
 
 /** What identifies Jenkins' volume; the `home` stack output. */
 export interface HomeIdentity {

@@ -3,8 +3,8 @@
 // Prints figures; it is not a test. Last line is machine-readable.
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { PROJECT_ROOT } from "./projectRoot";
-import { stackFileConfig } from "./render";
+import { PROJECT_ROOT } from "../cli/projectRoot";
+import { stackFileConfig } from "../cli/render";
 import { benchEngine, engineBenchMissing } from "./benchEngine";
 
 const ROOT = PROJECT_ROOT;

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SecretArgs } from "@pulumi/kubernetes/core/v1";
 import type { StorageClassArgs } from "@pulumi/kubernetes/storage/v1";
 import type { input as inputs } from "@pulumi/kubernetes/types";
-import type { RbdScriptParams } from "./rbdScript";
+import type { RbdScriptParams } from "../rbd/rbdScript";
 
 // The Secret names of the 2018 procedure, kept so existing clusters and runbooks match.
 const USER_SECRET = "ceph-secret-user";

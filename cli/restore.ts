@@ -4,9 +4,9 @@
 // is checked to be closed, a safety snapshot of the current state is taken (so the
 // restore can be undone), the image is rolled back, and Jenkins is scaled back to 1.
 // Any refusal exits non-zero with one sentence; nothing is rolled back then.
-import { SNAPSHOT_PATTERN, SNAPSHOT_PREFIX } from "../components/rbdScript";
-import { parseSnapshots } from "../components/jenkinsSnapshot";
-import { kubectl, openStack, parseCommandArgs, Refusal, runCli, runRbdStep } from "./stackCli";
+import { SNAPSHOT_PATTERN, SNAPSHOT_PREFIX } from "../components/rbd/rbdScript";
+import { parseSnapshots } from "../components/rbd/jenkinsSnapshot";
+import { kubectl, openStack, parseCommandArgs, Refusal, runCli, runRbdStep } from "./shared";
 
 const USAGE =
     "usage: npm run restore -- --stack <name> --snapshot <name> [--yes] [--timeout <seconds>]";

@@ -3,7 +3,7 @@
 // plugins and configuration as code (ConfigMaps and the admin Secret).
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigMap, Secret, Service, ServiceAccount } from "@pulumi/kubernetes/core/v1";
-import { keptNamespace } from "./keptNamespace";
+import { keptNamespace } from "../cluster/keptNamespace";
 import { Deployment } from "@pulumi/kubernetes/apps/v1";
 import { Ingress, NetworkPolicy } from "@pulumi/kubernetes/networking/v1";
 import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1";

@@ -2,7 +2,7 @@
 # Builds the real parts for the end-to-end tests from Go modules into a cache outside
 # the repo (reused when present, keyed by version). Nothing built here is committed.
 #
-#   test/e2e/toolchain.sh [pulumi|language|command|provider|kubernetes|kwok|engine|all]
+#   tools/toolchain.sh [pulumi|language|command|provider|kubernetes|kwok|engine|all]
 #   (default: all; engine = pulumi, language host, command and kubernetes providers)
 #   cache: ${JENKINS_CEPH_TOOLCHAIN:-$HOME/.cache/jenkins-ceph-e2e}/<component>-<version>/bin
 #
@@ -10,7 +10,7 @@
 # small wrapper module that requires it and repeats its replace lines, with the
 # relative ones (../sdk, ./staging/src/...) turned into the published sibling modules.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 
 CACHE=${JENKINS_CEPH_TOOLCHAIN:-$HOME/.cache/jenkins-ceph-e2e}
 PULUMI_VERSION=v$(node -p 'require("./package.json").dependencies["@pulumi/pulumi"]')
@@ -25,7 +25,7 @@ K8S_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260
 # beside the checkout as ../shared/third_party, or where JENKINS_CEPH_THIRD_PARTY says.
 THIRD_PARTY=${JENKINS_CEPH_THIRD_PARTY:-}
 if [ -z "$THIRD_PARTY" ]; then
-    for d in "$(cd .. && pwd)/shared/third_party" /work/shared/third_party; do
+    for d in "$(cd .. && pwd)/shared/third_party"; do
         if [ -d "$d" ]; then THIRD_PARTY=$d; break; fi
     done
 fi

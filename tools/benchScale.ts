@@ -1,9 +1,9 @@
 // Bench-only program: the stack the dev stack file describes, composed n times in one
 // program by the same composition as index.ts, each copy under its own names.
-import { composeStack } from "../stacks";
-import { instanceSettings } from "../stacks/compose";
-import { parseSettings } from "../stacks/settings";
-import { stackFileConfig } from "./render";
+import { composeStack } from "../settings";
+import { instanceSettings } from "../components/jenkinsOnCeph";
+import { parseSettings } from "../settings/settings";
+import { stackFileConfig } from "../cli/render";
 
 export function scaleProgram(n: number): void {
     const { project, config, secretKeys } = stackFileConfig("dev");

@@ -22,7 +22,7 @@ import {
     stopControlPlane,
     TOOLCHAIN,
 } from "./toolchain";
-import { STAND_IN_CEPH_KEY } from "./standIns";
+import { STAND_IN_CEPH_KEY } from "../cli/standIns";
 
 interface EngineFigures {
     devMs: number[];

@@ -7,10 +7,10 @@
 // checked by the image's rbd id and a preview without changes. Every refusal comes
 // before anything is touched, or puts back what it touched. Interrupted, it is run again:
 // each run starts from what the cluster holds now.
-import { ADOPT_ENV } from "../components/ownership";
+import { ADOPT_ENV } from "../components/cluster/ownership";
 import * as fs from "fs";
 import * as path from "path";
-import { openStack, parseCommandArgs, Refusal, runCli } from "./stackCli";
+import { openStack, parseCommandArgs, Refusal, runCli } from "./shared";
 import { Cluster, observe } from "./takeoverCluster";
 import { describe, planTakeover, pvImage, quantity, Target } from "./takeoverPlan";
 import { TakeoverSteps } from "./takeoverSteps";

@@ -1,21 +1,17 @@
 // How a stack is put together from its Settings: the one composition that index.ts,
 // `npm run render` (through index.ts) and the scale bench use.
 import * as pulumi from "@pulumi/pulumi";
-import {
-    CephConnection,
-    CsiCephConnection,
-    InTreeCephConnection,
-} from "../components/cephConnection";
-import { CephCsiDriver } from "../components/cephCsiDriver";
-import { CephStorage } from "../components/cephStorage";
-import { Jenkins } from "../components/jenkins";
-import { JenkinsNamespace } from "../components/jenkinsNamespace";
-import { JenkinsVolume, JenkinsVolumeArgs } from "../components/jenkinsVolume";
-import { pluginsTxt } from "../components/jenkinsConfig";
-import type { SnapshotInfo } from "../components/jenkinsSnapshot";
-import type { SnapshotArgs } from "../components/jenkinsVolume";
-import type { Settings } from "./settings";
-import { HomeIdentity, homeIdentity } from "./homeGuard";
+import { CephConnection, CsiCephConnection, InTreeCephConnection } from "./ceph/cephConnection";
+import { CephCsiDriver } from "./ceph/cephCsiDriver";
+import { CephStorage } from "./ceph/cephStorage";
+import { Jenkins } from "./jenkins/jenkins";
+import { JenkinsNamespace } from "./jenkins/jenkinsNamespace";
+import { JenkinsVolume, JenkinsVolumeArgs } from "./ceph/jenkinsVolume";
+import { pluginsTxt } from "./jenkins/jenkinsConfig";
+import type { SnapshotInfo } from "./rbd/jenkinsSnapshot";
+import type { SnapshotArgs } from "./ceph/jenkinsVolume";
+import type { Settings } from "../settings/settings";
+import { HomeIdentity, homeIdentity } from "../settings/homeGuard";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";

@@ -154,7 +154,7 @@ export const volumeSchema = z
         claimName: str(rules.dnsSubdomain).default("jenkins").describe("jenkins"),
         deleteImageOnDestroy: z.boolean().default(false).describe("false"),
         // A change that would put Jenkins on a new empty volume in place of its home is
-        // refused (stacks/homeGuard.ts) unless this says so, for that one `pulumi up`.
+        // refused (settings/homeGuard.ts) unless this says so, for that one `pulumi up`.
         startEmpty: z
             .boolean()
             .default(false)

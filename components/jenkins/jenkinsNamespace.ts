@@ -2,7 +2,7 @@
 // Security Standard the API server enforces on every pod in it.
 import * as pulumi from "@pulumi/pulumi";
 import { Namespace } from "@pulumi/kubernetes/core/v1";
-import { keptNamespace } from "./keptNamespace";
+import { keptNamespace } from "../cluster/keptNamespace";
 
 type PodSecurityLevel = "restricted" | "baseline" | "privileged";
 
