@@ -98,7 +98,21 @@ mocks.MockMonitor.prototype.registerResourceHook ??= (
     cb: (err: Error | null, res: unknown) => void,
 ) => cb(null, {});
 
+// The recorder needs to see each resource's options as the program sets them, which
+// only the SDK-side (deprecated) stack transformation offers under mocks.
+// eslint-disable-next-line @typescript-eslint/no-deprecated
 const registerStack = pulumi.runtime.registerStackTransformation;
+const registerTransform = pulumi.runtime.registerResourceTransform;
+
+/** Sets what the language host passes the program in its environment; returns the undo. */
+function languageHostEnv(secretKeys: string[]): () => void {
+    const before = process.env.PULUMI_CONFIG_SECRET_KEYS;
+    process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys);
+    return () => {
+        if (before === undefined) delete process.env.PULUMI_CONFIG_SECRET_KEYS;
+        else process.env.PULUMI_CONFIG_SECRET_KEYS = before;
+    };
+}
 
 export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     const project = opts.project ?? "jenkins-ceph";
@@ -150,6 +164,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         "organization",
     );
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
+    const restoreEnv = languageHostEnv(opts.secretKeys ?? []);
     clearProgramModules(require.resolve(opts.program ?? PROGRAM));
 
     const origLog = { info: pulumi.log.info, warn: pulumi.log.warn, error: pulumi.log.error };
@@ -181,15 +196,18 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         outputs =
             (await pulumi.runtime.runInPulumiStack((): Promise<unknown> => {
                 // Record each resource's options as the program sets them.
-                // The program's own stack transformations (components/ownership.ts) run
-                // before the recorder, so that it records the options they leave.
-                const programTransforms: pulumi.ResourceTransformation[] = [];
-                const register = pulumi.runtime.registerStackTransformation;
-                pulumi.runtime.registerStackTransformation = (t) => void programTransforms.push(t);
-                register((first) => {
+                // The SDK's mocks have no engine, so no engine-side transforms: the
+                // program's own (components/cluster/ownership.ts) are collected and run
+                // here, SDK-side, before the recorder, which records the options they leave.
+                const programTransforms: pulumi.ResourceTransform[] = [];
+                pulumi.runtime.registerResourceTransform = (t) => void programTransforms.push(t);
+                registerStack((first) => {
                     let t = first;
+                    const custom = pulumi.CustomResource.isInstance(first.resource);
                     for (const f of programTransforms) {
-                        const r = f(t);
+                        const r = f({ ...t, custom });
+                        if (r instanceof Promise)
+                            throw new Error("the mock runtime runs only synchronous transforms");
                         if (r) t = { ...t, props: r.props, opts: r.opts };
                     }
                     const o = t.opts as pulumi.CustomResourceOptions;
@@ -221,7 +239,8 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     } catch (e) {
         error = e instanceof Error ? e : new Error(String(e));
     }
-    pulumi.runtime.registerStackTransformation = registerStack;
+    pulumi.runtime.registerResourceTransform = registerTransform;
+    restoreEnv();
     await pulumi.runtime.disconnect();
     await new Promise((resolve) => setTimeout(resolve, 0));
     process.removeListener("unhandledRejection", swallow);

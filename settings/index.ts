@@ -13,16 +13,20 @@ import { cephConnection } from "../components/jenkinsOnCeph";
 
 export { composeStack } from "../components/jenkinsOnCeph";
 
-// isConfigSecret is marked internal in the SDK's typings but is the only way to
-// learn whether a key was stored encrypted; without it a plaintext key would pass.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const runtimeConfig = require("@pulumi/pulumi/runtime/config") as {
-    isConfigSecret(key: string): boolean;
-};
+/**
+ * The keys the stack stores encrypted. The language host passes them to the program in
+ * PULUMI_CONFIG_SECRET_KEYS beside the values in PULUMI_CONFIG (which allConfig reads);
+ * the SDK has no public call for it, and without it a plaintext key would pass.
+ */
+function secretConfigKeys(): Set<string> {
+    const raw = process.env.PULUMI_CONFIG_SECRET_KEYS;
+    const keys: unknown = raw ? JSON.parse(raw) : [];
+    return new Set(Array.isArray(keys) ? keys.map(String) : []);
+}
 
 function readStackConfig(): RawStackConfig {
     const values = pulumi.runtime.allConfig();
-    const secretKeys = new Set(Object.keys(values).filter((k) => runtimeConfig.isConfigSecret(k)));
+    const secretKeys = secretConfigKeys();
     const stack = pulumi.getStack();
     // The CLI runs the program in the project directory, beside the stack file it read.
     const file = path.join(process.cwd(), `Pulumi.${stack}.yaml`);

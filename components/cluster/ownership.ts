@@ -102,7 +102,7 @@ async function refuseTakeover(
 }
 
 /**
- * The guard: a named beforeCreate hook, and a stack transformation that binds it to every
+ * The guard: a named beforeCreate hook, and a resource transform that binds it to every
  * Kubernetes object and writes the owner annotation. Registered once per program.
  */
 export function guardOwnership(cluster: ClusterSettings, stackId: string): void {
@@ -116,7 +116,9 @@ export function guardOwnership(cluster: ClusterSettings, stackId: string): void 
         },
         { onDryRun: true },
     );
-    pulumi.runtime.registerStackTransformation((args) => {
+    // An engine-side transform (the public API): the engine hands every resource of the
+    // program to it, with its inputs resolved as far as they are known.
+    pulumi.runtime.registerResourceTransform((args) => {
         if (!kubeObjectType(args.type) || !args.props.metadata) return undefined;
         const metadata = args.props.metadata as {
             annotations?: pulumi.Input<Record<string, string>>;
