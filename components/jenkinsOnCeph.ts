@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CephConnection, CsiCephConnection, InTreeCephConnection } from "./ceph/cephConnection";
 import { CephCsiDriver } from "./ceph/cephCsiDriver";
 import { CephStorage } from "./ceph/cephStorage";
-import { Jenkins } from "./jenkins/jenkins";
+import { Jenkins, JenkinsArgs } from "./jenkins/jenkins";
 import { JenkinsNamespace } from "./jenkins/jenkinsNamespace";
 import { JenkinsVolume, JenkinsVolumeArgs } from "./ceph/jenkinsVolume";
 import { pluginsTxt } from "./jenkins/jenkinsConfig";
@@ -25,8 +25,8 @@ export function cephConnection(ceph: CephSettings): CephConnection {
         : new InTreeCephConnection(ceph);
 }
 
-/** The stack outputs; a stack has only those that apply to it. */
-export interface StackOutputs {
+/** What one Jenkins on Ceph exports (a stack's outputs); only those that apply to it. */
+export interface JenkinsOnCephOutputs {
     mode: Settings["mode"];
     namespace: pulumi.Output<string>;
     pvcName: pulumi.Output<string>;
@@ -53,7 +53,12 @@ export interface StackOutputs {
 }
 
 /** The csi driver, the Secrets and the class of the stack's own Ceph; undefined with a class the cluster has. */
-function cephParts(s: Settings, prefix: string, jenkinsNs: JenkinsNamespace) {
+function cephParts(
+    s: Settings,
+    prefix: string,
+    jenkinsNs: JenkinsNamespace,
+    child: pulumi.ComponentResourceOptions,
+) {
     if (s.ceph.provisioner === "existing") return undefined;
     const ceph = s.ceph;
     const connection = cephConnection(ceph);
@@ -61,16 +66,20 @@ function cephParts(s: Settings, prefix: string, jenkinsNs: JenkinsNamespace) {
     const driver =
         ceph.provisioner === "csi" && ceph.csi.install
             ? [
-                  new CephCsiDriver(`${prefix}ceph-csi-rbd`, {
-                      namespace: ceph.csi.namespace,
-                      chartVersion: ceph.csi.chartVersion,
-                      chartPath: ceph.csi.chartPath,
-                      provisionerReplicas: ceph.csi.provisionerReplicas,
-                      driverName: ceph.csiDriver,
-                      clusterId: ceph.clusterId,
-                      monitors: ceph.monitors,
-                      protect: s.volume.protect,
-                  }),
+                  new CephCsiDriver(
+                      `${prefix}ceph-csi-rbd`,
+                      {
+                          namespace: ceph.csi.namespace,
+                          chartVersion: ceph.csi.chartVersion,
+                          chartPath: ceph.csi.chartPath,
+                          provisionerReplicas: ceph.csi.provisionerReplicas,
+                          driverName: ceph.csiDriver,
+                          clusterId: ceph.clusterId,
+                          monitors: ceph.monitors,
+                          protect: s.volume.protect,
+                      },
+                      child,
+                  ),
               ]
             : [];
     const inJenkinsNs = ceph.secretNamespace === s.jenkins.namespace;
@@ -79,21 +88,25 @@ function cephParts(s: Settings, prefix: string, jenkinsNs: JenkinsNamespace) {
             `ceph.secretNamespace is Jenkins' own namespace (${ceph.secretNamespace}): anything that can create pods there, Jenkins' agents included, can mount the Ceph key. Use it only to keep an existing stack's PVs working; see "Where the Ceph key lives" in the README.`,
         );
     }
-    const storage = new CephStorage(`${prefix}ceph`, {
-        connection,
-        createSecretNamespace: !inJenkinsNs && driver.length === 0,
-        storageClass:
-            s.mode === "dynamic"
-                ? { name: ceph.storageClassName, reclaimPolicy: s.volume.reclaimPolicy }
-                : undefined,
-        dependsOn: [...driver, ...(inJenkinsNs ? [jenkinsNs] : [])],
-    });
+    const storage = new CephStorage(
+        `${prefix}ceph`,
+        {
+            connection,
+            createSecretNamespace: !inJenkinsNs && driver.length === 0,
+            storageClass:
+                s.mode === "dynamic"
+                    ? { name: ceph.storageClassName, reclaimPolicy: s.volume.reclaimPolicy }
+                    : undefined,
+            dependsOn: [...driver, ...(inJenkinsNs ? [jenkinsNs] : [])],
+        },
+        child,
+    );
     return { ceph, connection, dependsOn: [storage, ...driver] };
 }
 
 /**
  * The same settings under other Kubernetes names (`<name>-<tag>`), so that several
- * instances can live in one program and one cluster: the scale bench and a test program.
+ * instances can live in one program and one cluster (examples/two-teams, the scale bench).
  */
 export function instanceSettings(s: Settings, tag: string): Settings {
     const jenkins = { ...s.jenkins, namespace: `${s.jenkins.namespace}-${tag}` };
@@ -101,7 +114,15 @@ export function instanceSettings(s: Settings, tag: string): Settings {
         storageClassName: `${s.ceph.storageClassName}-${tag}`,
         secretNamespace: `${jenkins.namespace}-ceph`,
     };
-    if (s.mode === "static") return { ...s, jenkins, ceph: { ...s.ceph, ...names } };
+    if (s.mode === "static") {
+        // Never two controllers on one image: each instance has its own image and PV.
+        const volume = {
+            ...s.volume,
+            image: `${s.volume.image}-${tag}`,
+            pvName: `${s.volume.pvName}-${tag}`,
+        };
+        return { ...s, jenkins, volume, ceph: { ...s.ceph, ...names } };
+    }
     const ceph = s.ceph.provisioner === "existing" ? s.ceph : { ...s.ceph, ...names };
     return { ...s, jenkins, ceph };
 }
@@ -138,27 +159,8 @@ function rbdOnPath(): boolean {
         .some((d) => d !== "" && fs.existsSync(path.join(d, "rbd")));
 }
 
-/**
- * Registers every resource of a stack. `prefix` goes in front of each top-level name so
- * several instances can live in one program (the scale bench); a stack uses "".
- */
-export function composeStack(s: Settings, prefix = ""): StackOutputs {
-    const ns = new JenkinsNamespace(
-        `${prefix}${s.jenkins.namespace}`,
-        { name: s.jenkins.namespace, podSecurity: s.jenkins.podSecurity },
-        // Deleting the namespace would delete the claim with it.
-        { protect: s.volume.protect },
-    );
-    const parts = cephParts(s, prefix, ns);
-
-    const snapshots: SnapshotArgs | undefined =
-        parts && s.volume.snapshots.enabled
-            ? {
-                  fingerprints: fingerprints(s),
-                  keep: s.volume.snapshots.keep,
-                  connection: parts.connection,
-              }
-            : undefined;
+/** What the settings allow but a user should hear about on every run. */
+function warnAbout(s: Settings, snapshots: SnapshotArgs | undefined): void {
     if (s.mode === "static" && s.rbdHost?.insecureIgnoreHostKey) {
         void pulumi.log.warn(
             `rbdHost.insecureIgnoreHostKey is true: the rbd program and the Ceph key go to whatever answers at ${s.rbdHost.host}:${s.rbdHost.port}; pin its key with rbdHost.hostKey (ssh-keyscan -p ${s.rbdHost.port} ${s.rbdHost.host})`,
@@ -171,6 +173,23 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
                 ", or set volume.snapshots.enabled to false",
         );
     }
+}
+
+/** Jenkins' home: a static image and PV, or a claim provisioned from a class. */
+function volumeArgs(
+    s: Settings,
+    ns: JenkinsNamespace,
+    parts: ReturnType<typeof cephParts>,
+): JenkinsVolumeArgs {
+    const snapshots: SnapshotArgs | undefined =
+        parts && s.volume.snapshots.enabled
+            ? {
+                  fingerprints: fingerprints(s),
+                  keep: s.volume.snapshots.keep,
+                  connection: parts.connection,
+              }
+            : undefined;
+    warnAbout(s, snapshots);
     const common = {
         namespace: ns.name,
         claimName: s.volume.claimName,
@@ -180,26 +199,8 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
         dependsOn: parts?.dependsOn,
         snapshots,
     };
-    let volumeArgs: JenkinsVolumeArgs;
-    if (s.mode === "static") {
-        if (!parts)
-            throw new Error("unreachable: static settings always have the stack's own Ceph");
-        volumeArgs = {
-            ...common,
-            mode: "static",
-            connection: parts.connection,
-            pvName: s.volume.pvName,
-            storageClassName: s.ceph.storageClassName,
-            image: {
-                image: s.volume.image,
-                sizeMiB: s.volume.sizeMiB,
-                deleteOnDestroy: s.volume.deleteImageOnDestroy,
-                adoptOnly: s.volume.adoptOnly,
-            },
-            rbdHost: s.rbdHost,
-        };
-    } else {
-        volumeArgs = {
+    if (s.mode === "dynamic") {
+        return {
             ...common,
             mode: "dynamic",
             // This stack's class (the claim waits for it through dependsOn), or the cluster's.
@@ -207,35 +208,72 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
             reclaimPolicy: parts ? s.volume.reclaimPolicy : undefined,
         };
     }
-    const home = new JenkinsVolume(`${prefix}jenkins-home`, volumeArgs);
+    if (!parts) throw new Error("unreachable: static settings always have the stack's own Ceph");
+    return {
+        ...common,
+        mode: "static",
+        connection: parts.connection,
+        pvName: s.volume.pvName,
+        storageClassName: s.ceph.storageClassName,
+        image: {
+            image: s.volume.image,
+            sizeMiB: s.volume.sizeMiB,
+            deleteOnDestroy: s.volume.deleteImageOnDestroy,
+            adoptOnly: s.volume.adoptOnly,
+        },
+        rbdHost: s.rbdHost,
+    };
+}
 
-    const jenkins = new Jenkins(`${prefix}jenkins`, {
-        name: s.jenkins.name,
+/** The controller: its pod, configuration, Services and what exposes it. */
+function jenkinsArgs(s: Settings, ns: JenkinsNamespace, home: JenkinsVolume): JenkinsArgs {
+    const j = s.jenkins;
+    return {
+        name: j.name,
         namespace: ns.name,
-        image: s.jenkins.image,
-        nodeAffinity: s.jenkins.nodeAffinity,
-        tolerations: s.jenkins.tolerations,
-        priorityClassName: s.jenkins.priorityClassName,
-        javaOpts: s.jenkins.javaOptsResolved,
-        jenkinsOpts: s.jenkins.jenkinsOpts,
-        resources: s.jenkins.resources,
-        infra: s.jenkins.infra,
+        image: j.image,
+        nodeAffinity: j.nodeAffinity,
+        tolerations: j.tolerations,
+        priorityClassName: j.priorityClassName,
+        javaOpts: j.javaOptsResolved,
+        jenkinsOpts: j.jenkinsOpts,
+        resources: j.resources,
+        infra: j.infra,
         claimName: home.claimName,
-        ingress: s.jenkins.ingress,
-        agents: s.jenkins.agents.enabled
-            ? { namespace: s.jenkins.agents.namespace, image: s.jenkins.agents.image }
+        ingress: j.ingress,
+        agents: j.agents.enabled
+            ? { namespace: j.agents.namespace, image: j.agents.image }
             : undefined,
-        adminUser: s.jenkins.adminUser,
-        adminPassword: s.jenkins.adminPassword,
-        plugins: s.jenkins.plugins,
-        casc: s.jenkins.casc,
-        pdb: s.jenkins.pdb,
-        networkPolicy: s.jenkins.networkPolicy,
+        adminUser: j.adminUser,
+        adminPassword: j.adminPassword,
+        plugins: j.plugins,
+        casc: j.casc,
+        pdb: j.pdb,
+        networkPolicy: j.networkPolicy,
         lastSnapshot: home.snapshots?.apply((l) => l.at(-1)?.name ?? ""),
         dependsOn: [home],
-    });
+    };
+}
 
-    const outputs: StackOutputs = {
+/**
+ * Registers every resource of one Jenkins on Ceph: `prefix` goes in front of each child's
+ * name, `child` are the options every top-level child gets (its parent).
+ */
+function compose(
+    s: Settings,
+    prefix: string,
+    child: pulumi.ComponentResourceOptions,
+): JenkinsOnCephOutputs {
+    const ns = new JenkinsNamespace(
+        `${prefix}${s.jenkins.namespace}`,
+        { name: s.jenkins.namespace, podSecurity: s.jenkins.podSecurity },
+        // Deleting the namespace would delete the claim with it.
+        { ...child, protect: s.volume.protect },
+    );
+    const parts = cephParts(s, prefix, ns, child);
+    const home = new JenkinsVolume(`${prefix}jenkins-home`, volumeArgs(s, ns, parts), child);
+    const jenkins = new Jenkins(`${prefix}jenkins`, jenkinsArgs(s, ns, home), child);
+    const outputs: JenkinsOnCephOutputs = {
         mode: s.mode,
         namespace: ns.name,
         pvcName: home.claimName,
@@ -254,5 +292,38 @@ export function composeStack(s: Settings, prefix = ""): StackOutputs {
     // An undefined output makes the engine warn on every run ("Undefined value ...").
     return Object.fromEntries(
         Object.entries(outputs).filter(([, v]) => v !== undefined),
-    ) as unknown as StackOutputs;
+    ) as unknown as JenkinsOnCephOutputs;
+}
+
+export interface JenkinsOnCephArgs {
+    /**
+     * What to deploy: the validated settings (settings/settings.ts, documented key by key
+     * in docs/settings.md), with every default applied. A program makes them from its stack
+     * config with loadStackSettings(), which refuses bad input with the key's name.
+     */
+    settings: Settings;
+    /**
+     * Put in front of every child's name, so that several instances live in one stack.
+     * Default: `<name>-`. index.ts passes "" so that stacks made before the component
+     * keep their resource names.
+     */
+    childPrefix?: string;
+}
+
+/**
+ * Jenkins on Kubernetes with its home on Ceph RBD: the namespaces, the Ceph Secrets and
+ * class or PV, the claim, the rbd image and snapshot steps, the Deployment and Services.
+ * `outputs` are what a stack exports (README, "Stack outputs").
+ */
+export class JenkinsOnCeph extends pulumi.ComponentResource {
+    public readonly outputs: JenkinsOnCephOutputs;
+
+    constructor(name: string, args: JenkinsOnCephArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jenkins-ceph:index:JenkinsOnCeph", name, {}, opts);
+        // Before the component, these were the stack's own children: the alias keeps the
+        // URNs of such stacks, so an upgrade replaces nothing.
+        const child = { parent: this, aliases: [{ parent: pulumi.rootStackResource }] };
+        this.outputs = compose(args.settings, args.childPrefix ?? `${name}-`, child);
+        this.registerOutputs(this.outputs);
+    }
 }

@@ -1,7 +1,6 @@
 // Bench-only program: the stack the dev stack file describes, composed n times in one
 // program by the same composition as index.ts, each copy under its own names.
-import { composeStack } from "../settings";
-import { instanceSettings } from "../components/jenkinsOnCeph";
+import { instanceSettings, JenkinsOnCeph } from "../components/jenkinsOnCeph";
 import { parseSettings } from "../settings/settings";
 import { stackFileConfig } from "../cli/render";
 
@@ -13,5 +12,7 @@ export function scaleProgram(n: number): void {
         values: config,
         secretKeys: new Set(secretKeys),
     });
-    for (let i = 0; i < n; i++) composeStack(instanceSettings(dev, String(i)), `i${i}-`);
+    for (let i = 0; i < n; i++) {
+        new JenkinsOnCeph(`i${i}`, { settings: instanceSettings(dev, String(i)) });
+    }
 }

@@ -1,7 +1,8 @@
-// Two stacks composed in one program, as the scale bench does: every name must differ.
-import { composeStack, loadStackSettings } from "../../settings";
-import { instanceSettings } from "../../components/jenkinsOnCeph";
+// Two instances of the component in one program, as examples/two-teams composes them:
+// every name must differ.
+import { instanceSettings, JenkinsOnCeph } from "../../components/jenkinsOnCeph";
+import { loadStackSettings } from "../../settings";
 
 const s = loadStackSettings();
-composeStack(s, "a-");
-composeStack(instanceSettings(s, "b"), "b-");
+new JenkinsOnCeph("a", { settings: instanceSettings(s, "a") });
+new JenkinsOnCeph("b", { settings: instanceSettings(s, "b") });
