@@ -1,5 +1,5 @@
 // npm run takeover -- --stack NAME [--yes] [--timeout SECONDS]
-// Moves a hand-made Jenkins (the 2018 procedure: rbd image, PV, claim, Ceph Secret,
+// Moves a hand-made Jenkins (the 2018 procedure (docs/history-2018.md): rbd image, PV, claim, Ceph Secret,
 // Deployment with the same names this program uses) under the stack, on the same image.
 // Without --yes it prints what it found and every step, and changes nothing. With it:
 // Jenkins is stopped, the old objects are saved and removed (the PV only after its

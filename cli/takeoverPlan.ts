@@ -1,5 +1,5 @@
 // What `npm run takeover` decides, apart from doing it: from what the cluster, Ceph and
-// the stack's state hold, which objects of a hand-made installation (the 2018 procedure:
+// the stack's state hold, which objects of a hand-made installation (the 2018 procedure (docs/history-2018.md):
 // rbd image, PV, claim, Ceph Secret, Deployment) are replaced or adopted, and every
 // reason to stop before anything is touched. Pure, so each refusal is unit-tested.
 

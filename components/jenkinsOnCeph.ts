@@ -85,7 +85,7 @@ function cephParts(
     const inJenkinsNs = ceph.secretNamespace === s.jenkins.namespace;
     if (inJenkinsNs) {
         void pulumi.log.warn(
-            `ceph.secretNamespace is Jenkins' own namespace (${ceph.secretNamespace}): anything that can create pods there, Jenkins' agents included, can mount the Ceph key. Use it only to keep an existing stack's PVs working; see "Where the Ceph key lives" in the README.`,
+            `ceph.secretNamespace is Jenkins' own namespace (${ceph.secretNamespace}): anything that can create pods there, Jenkins' agents included, can mount the Ceph key. Use it only to keep an existing stack's PVs working; see docs/where-the-key-lives.md.`,
         );
     }
     const storage = new CephStorage(

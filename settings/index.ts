@@ -11,7 +11,6 @@ import { runRbdStepNow, secretValue } from "../components/rbd/rbdRemoval";
 import { rbdProgram } from "../components/rbd/rbdScript";
 import { cephConnection } from "../components/jenkinsOnCeph";
 
-
 /**
  * The keys the stack stores encrypted. The language host passes them to the program in
  * PULUMI_CONFIG_SECRET_KEYS beside the values in PULUMI_CONFIG (which allConfig reads);

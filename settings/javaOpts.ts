@@ -2,7 +2,7 @@
 // orders the JVM refuses to start with (checked against a real JVM in test/jvm.spec.ts).
 import { DIAGNOSTIC_FLAGS, EXPERIMENTAL_FLAGS } from "./jvmFlags.generated";
 
-/** Heap follows the container's memory limit; G1 and the time zone, as the 2018 installation chose. */
+/** Heap follows the container's memory limit; G1 and the time zone, as the 2018 installation (docs/history-2018.md) chose. */
 export function defaultJavaOpts(timezone: string): string[] {
     return [
         "-XX:InitialRAMPercentage=50.0",

@@ -1,4 +1,4 @@
-// The Jenkins pod: the 2018 installation's Deployment made current, pause infra, probes, security.
+// The Jenkins pod: the 2018 installation's Deployment (docs/history-2018.md) made current, pause infra, probes, security.
 import { strict as assert } from "assert";
 import { ProgramRun } from "../cli/mockRuntime";
 import { baseStack, COMBINATIONS } from "./fixtures";

@@ -1,4 +1,4 @@
-// planTakeover on the 2018 installation's objects: the steps it plans, and each refusal
+// planTakeover on the 2018 installation's objects (docs/history-2018.md): the steps it plans, and each refusal
 // (which must come with no step at all, so nothing can be touched).
 import { strict as assert } from "assert";
 import { KubeObject, Observed, planTakeover, pvImage, Target } from "../cli/takeoverPlan";

@@ -9,7 +9,7 @@ import type { StorageClassArgs } from "@pulumi/kubernetes/storage/v1";
 import type { input as inputs } from "@pulumi/kubernetes/types";
 import type { RbdScriptParams } from "../rbd/rbdScript";
 
-// The Secret names of the 2018 procedure, kept so existing clusters and runbooks match.
+// The Secret names of the 2018 procedure (docs/history-2018.md), kept so existing clusters and runbooks match.
 const USER_SECRET = "ceph-secret-user";
 const ADMIN_SECRET = "ceph-secret-admin";
 

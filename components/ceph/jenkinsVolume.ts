@@ -1,5 +1,5 @@
 // Jenkins' home: a claim on the Ceph StorageClass (dynamic), or an rbd image with a PV
-// and claim pre-bound to each other (static), as in the two 2018 procedures.
+// and claim pre-bound to each other (static), as in the two 2018 procedures (docs/history-2018.md).
 import * as pulumi from "@pulumi/pulumi";
 import {
     PersistentVolume,

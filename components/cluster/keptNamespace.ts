@@ -1,6 +1,6 @@
 // Every Namespace this program makes is kept on delete, as Helm keeps the namespace of
 // `--create-namespace`: a namespace can hold objects this stack did not create (another
-// team's, or the 2018 installation's that the takeover adopted), and deleting it deletes
+// team's, or the 2018 installation's (docs/history-2018.md) that the takeover adopted), and deleting it deletes
 // them all. A rename or a destroy therefore leaves it, and says so with the command to
 // remove it by hand once it is empty.
 import * as pulumi from "@pulumi/pulumi";

@@ -1,6 +1,6 @@
 // An rbd snapshot of Jenkins' home before Jenkins restarts on different software (image,
 // plugins, JVM options, JCasC). The Deployment depends on this step, so the snapshot is
-// taken while the old pod still runs: crash-consistent, not quiesced (see the README).
+// taken while the old pod still runs: crash-consistent, not quiesced (docs/snapshots-and-restore.md).
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote } from "@pulumi/command";
 import { rbdCommand, rbdStepNow, SshHost } from "./rbdImage";

@@ -6,7 +6,7 @@
 // memstore OSD), etcd + kube-apiserver + controller-manager + scheduler built from Go
 // modules, kwok for a node whose pods become Ready, and a throwaway sshd so one stack
 // runs rbd through remote.Command. With JENKINS_CEPH_E2E_CONFIG set, a real cluster
-// instead (see README, "End-to-end tests on your cluster").
+// instead (docs/testing.md, "End-to-end tests on your cluster").
 //
 // REQUIRE_E2E=1 turns every skip into a failure.
 import { strict as assert } from "assert";
@@ -732,11 +732,13 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             const ops = changes(events);
             for (const [k, op] of ops) {
                 assert.ok(!REPLACING.includes(op), `${op} ${k}`);
-                // New in this release: the note a dynamic destroy prints, and its pieces.
+                // New in this release: the note a dynamic destroy prints, its pieces, and
+                // the component every resource now sits under (its children come with an
+                // alias to their old URN, so they are the same resources).
                 if (op === "create")
                     assert.match(
                         k,
-                        /RetainedVolumeNote|-kept|JenkinsSnapshot|-snapshot|^pulumi:providers:(command|pulumi)/,
+                        /RetainedVolumeNote|-kept|JenkinsSnapshot|-snapshot|^pulumi:providers:(command|pulumi)|^jenkins-ceph:index:JenkinsOnCeph::jenkins$/,
                         k,
                     );
                 // Gone in this release: the agent Service of a stack without agents.

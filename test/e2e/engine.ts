@@ -3,7 +3,7 @@
 // Local (default): everything on 127.0.0.1, built by tools/toolchain.sh and started
 // here: Ceph, the control plane with kwok, an sshd for the remote rbd path, a Pulumi
 // home with the providers installed from their files, and a file backend in a temp dir.
-// A user's cluster: JENKINS_CEPH_E2E_CONFIG names a stack file for it (see README).
+// A user's cluster: JENKINS_CEPH_E2E_CONFIG names a stack file for it (docs/testing.md).
 import { strict as assert } from "assert";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -590,7 +590,7 @@ export class E2eWorld {
     }
 
     /**
-     * The 2018 installation as the seed's static procedure makes it, next to the real
+     * The 2018 installation (docs/history-2018.md) as the seed's static procedure makes it, next to the real
      * Ceph: `rbd create POOL/IMAGE -s 100G`, the Secret its PV names, then the seed's own
      * PV, claim and Deployment (test/e2e/seed, copied from the post). Converted only where
      * a current API server or this world requires it: the blog's non-breaking spaces, the
