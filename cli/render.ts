@@ -10,6 +10,8 @@ import { neededSecrets } from "../settings/crossRules";
 import { stackInput } from "../settings/settings";
 import { ConfigError, Problems } from "../settings/problems";
 import { ambiguousNumbers } from "../settings/stackFile";
+import { rbdParameter } from "../components/rbd/rbdScript";
+import { stackDot, toSvg } from "./diagram";
 
 const REDACTED = "<redacted>";
 
@@ -180,8 +182,7 @@ export function describeOther(r: RegisteredResource): string {
         }
         // The rbd program (parameters only are read; it also holds the key).
         const program = typeof r.inputs.stdin === "string" ? r.inputs.stdin : "";
-        const v = (name: string) =>
-            new RegExp(`^${name}='?([^'\\n]*)'?$`, "m").exec(program)?.[1] ?? "?";
+        const v = (name: string) => rbdParameter(program, name) ?? "?";
         const where =
             r.type === "command:remote:Command"
                 ? `over SSH on ${String((r.inputs.connection as { host?: string } | undefined)?.host)}`
@@ -189,7 +190,7 @@ export function describeOther(r: RegisteredResource): string {
         // Data goes only through the removal hook (components/rbdRemoval.ts).
         const removed = (r.options.beforeDelete ?? []).length > 0;
         if (r.inputs.create === "sh -s snapshot") {
-            const img = v("RBD_POOL")
+            const img = rbdParameter(program, "RBD_POOL")
                 ? `rbd image ${v("RBD_POOL")}/${v("RBD_IMAGE")}`
                 : "the bound PV's rbd image";
             return `snapshot of ${img} by rbd ${where} before Jenkins restarts on a new image, plugins, JVM options or JCasC; keeps the newest ${v("SNAP_KEEP")} of its own; on destroy its snapshots are ${removed ? "REMOVED (pulumi destroy --run-program)" : "kept with the image"}`;
@@ -245,6 +246,8 @@ async function main(): Promise<number> {
             `# Rendered by jenkins-ceph for stack ${stack}; secrets redacted.\n${body}`,
         );
         fs.renameSync(tmp, target);
+        const diagram = path.join(path.dirname(target), "diagram.svg");
+        fs.writeFileSync(diagram, await toSvg(stackDot(stack, result.manifests, result.others)));
 
         const lines = [`jenkins-ceph: stack ${stack}, mode ${String(result.outputs.mode)}`];
         for (const m of result.manifests) {
@@ -258,6 +261,7 @@ async function main(): Promise<number> {
         for (const n of result.notes) lines.push(`  note: ${n}`);
         lines.push(
             `wrote ${result.manifests.length} objects to ${path.relative(process.cwd(), target)}`,
+            `wrote the picture of them to ${path.relative(process.cwd(), diagram)}`,
         );
         console.log(lines.join("\n"));
         return 0;

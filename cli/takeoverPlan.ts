@@ -2,6 +2,7 @@
 // the stack's state hold, which objects of a hand-made installation (the 2018 procedure (docs/history-2018.md):
 // rbd image, PV, claim, Ceph Secret, Deployment) are replaced or adopted, and every
 // reason to stop before anything is touched. Pure, so each refusal is unit-tested.
+import { rbdImageOfPv } from "../components/ceph/pvImage";
 
 /** The fields of a Kubernetes object the takeover reads. */
 export interface KubeObject {
@@ -106,15 +107,7 @@ const kubectlRef = (o: KubeObject): string =>
 
 /** The rbd image a PV stands for (in-tree rbd, or a ceph-csi rbd volume), if any. */
 export function pvImage(pv: KubeObject): { pool: string; image: string } | undefined {
-    const rbd = pv.spec?.rbd;
-    if (rbd?.image) return { pool: rbd.pool ?? "rbd", image: rbd.image };
-    const csi = pv.spec?.csi;
-    if (csi && /rbd\.csi\.ceph\.com$/.test(String(csi.driver))) {
-        const attrs = csi.volumeAttributes ?? {};
-        const image = attrs.imageName ?? (attrs.staticVolume === "true" ? csi.volumeHandle : "");
-        if (image && attrs.pool) return { pool: attrs.pool, image };
-    }
-    return undefined;
+    return rbdImageOfPv(pv.spec);
 }
 
 /** The Secret a PV mounts with, as namespace/name. */

@@ -1,7 +1,6 @@
-// `npm run docs`: writes docs/settings.md, the settings reference, from the schema
-// (settings/schema.ts: keys, defaults, examples) and settings/meanings.ts (what each means).
-// test/settingsReference.spec.ts fails when the committed file is not what this writes.
-import * as fs from "fs";
+// The settings reference (docs/settings.md) from the schema (settings/schema.ts: keys,
+// defaults, examples) and settings/meanings.ts (what each means). tools/docs.ts writes it;
+// test/docs.spec.ts fails when the committed file is not what this makes.
 import * as path from "path";
 import { z } from "zod";
 import { PROJECT_ROOT } from "../cli/projectRoot";
@@ -25,24 +24,25 @@ function bare(s: z.ZodTypeAny): z.ZodTypeAny {
 /** Every leaf setting, in the schema's order; a field that exists only to be refused is left out. */
 export function settingLeaves(): Setting[] {
     const out: Setting[] = [];
-    const walk = (key: string, schema: z.ZodTypeAny, top: boolean) => {
+    const walk = (key: string, schema: z.ZodTypeAny) => {
         const inner = bare(schema);
         if (inner instanceof z.ZodUnknown) return;
-        if (inner instanceof z.ZodObject && (top || key.includes("."))) {
+        // A secret is one value, though the config hands it over as {value, secret}.
+        if (inner instanceof z.ZodObject && !SECRET_KEYS.has(key)) {
             for (const [k, v] of Object.entries(inner.shape as Record<string, z.ZodTypeAny>))
-                walk(`${key}.${k}`, v, false);
+                walk(`${key}.${k}`, v);
         } else {
             out.push({ key, schema });
         }
     };
-    for (const [key, schema] of Object.entries(STACK_FIELDS))
-        walk(key, schema as z.ZodTypeAny, !SECRET_KEYS.has(key));
+    for (const [key, schema] of Object.entries(STACK_FIELDS)) walk(key, schema as z.ZodTypeAny);
     return out;
 }
 
 function defaultOf(s: z.ZodTypeAny): unknown {
-    for (let c: z.ZodTypeAny | undefined = s; c; ) {
-        if (c instanceof z.ZodDefault) return (c._def as { defaultValue: () => unknown }).defaultValue();
+    for (let c: z.ZodTypeAny | undefined = s; c;) {
+        if (c instanceof z.ZodDefault)
+            return (c._def as { defaultValue: () => unknown }).defaultValue();
         c =
             c instanceof z.ZodOptional
                 ? (c.unwrap() as z.ZodTypeAny)
@@ -56,7 +56,8 @@ function defaultOf(s: z.ZodTypeAny): unknown {
 function typeOf(s: z.ZodTypeAny, key: string): string {
     if (SECRET_KEYS.has(key)) return "secret";
     const inner = bare(s);
-    if (inner instanceof z.ZodEnum) return (inner.options as string[]).map((o) => `\`${o}\``).join(", ");
+    if (inner instanceof z.ZodEnum)
+        return (inner.options as string[]).map((o) => `\`${o}\``).join(", ");
     if (inner instanceof z.ZodArray) return "list";
     if (inner instanceof z.ZodRecord) return "map";
     if (inner instanceof z.ZodBoolean) return "boolean";
@@ -65,7 +66,7 @@ function typeOf(s: z.ZodTypeAny, key: string): string {
 }
 
 function exampleOf(s: z.ZodTypeAny): string | undefined {
-    for (let c: z.ZodTypeAny | undefined = s; c; ) {
+    for (let c: z.ZodTypeAny | undefined = s; c;) {
         if (c.description) return c.description;
         c =
             c instanceof z.ZodDefault
@@ -84,7 +85,8 @@ const cell = (v: string) => v.replace(/\|/g, "\\|").replace(/\n/g, " ");
 function row(s: Setting): string {
     const d = defaultOf(s.schema);
     const dflt =
-        d === undefined || (typeof d === "object" && d !== null && Object.keys(d).length === 0 && !Array.isArray(d))
+        d === undefined ||
+        (typeof d === "object" && d !== null && Object.keys(d).length === 0 && !Array.isArray(d))
             ? ""
             : `\`${JSON.stringify(d)}\``;
     const given = exampleOf(s.schema);
@@ -111,14 +113,14 @@ export function settingsReference(): string {
         "a right value.",
     ];
     for (const [group, settings] of groups) {
-        lines.push("", `## ${group}`, "", "| key | type | default | meaning |", "| --- | --- | --- | --- |");
+        lines.push(
+            "",
+            `## ${group}`,
+            "",
+            "| key | type | default | meaning |",
+            "| --- | --- | --- | --- |",
+        );
         lines.push(...settings.map(row));
     }
     return lines.join("\n") + "\n";
-}
-
-if (require.main === module) {
-    fs.mkdirSync(path.dirname(SETTINGS_REFERENCE), { recursive: true });
-    fs.writeFileSync(SETTINGS_REFERENCE, settingsReference());
-    console.log(`wrote ${path.relative(PROJECT_ROOT, SETTINGS_REFERENCE)}`);
 }

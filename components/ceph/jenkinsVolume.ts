@@ -1,5 +1,6 @@
 // Jenkins' home: a claim on the Ceph StorageClass (dynamic), or an rbd image with a PV
 // and claim pre-bound to each other (static), as in the two 2018 procedures (docs/history-2018.md).
+import { rbdImageOfPv } from "./pvImage";
 import * as pulumi from "@pulumi/pulumi";
 import {
     PersistentVolume,
@@ -196,12 +197,8 @@ export class JenkinsVolume extends pulumi.ComponentResource {
                         `${name}-snapshot`,
                         {
                             ...common,
-                            pool: src.apply(
-                                (x) => x?.rbd?.pool ?? x?.csi?.volumeAttributes?.pool ?? "",
-                            ),
-                            image: src.apply(
-                                (x) => x?.rbd?.image ?? x?.csi?.volumeAttributes?.imageName ?? "",
-                            ),
+                            pool: src.apply((x) => rbdImageOfPv(x)?.pool ?? ""),
+                            image: src.apply((x) => rbdImageOfPv(x)?.image ?? ""),
                             // The provisioner cannot delete an image with snapshots.
                             purgeOnDelete: args.reclaimPolicy === "Delete",
                             removal: snapshotGuard,

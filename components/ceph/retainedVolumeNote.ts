@@ -1,6 +1,7 @@
 // What a destroy of a dynamic stack leaves behind, said when it happens. With the Retain
 // reclaim policy Kubernetes keeps the PV (Released) and its rbd image after the claim is
 // deleted; the static mode's rbd step says "left in place", and this says it here.
+import { rbdImageOfPv } from "./pvImage";
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import { PersistentVolume, PersistentVolumeClaim } from "@pulumi/kubernetes/core/v1";
@@ -26,11 +27,8 @@ export class RetainedVolumeNote extends pulumi.ComponentResource {
         args.claim.spec.volumeName.apply((pvName) => {
             if (!pvName) return;
             const pv = PersistentVolume.get(`${name}-pv`, pvName, { parent: this });
-            // in-tree PVs name the image in spec.rbd; ceph-csi in its volume attributes.
-            const image = pv.spec.apply(
-                (s) => s?.rbd?.image ?? s?.csi?.volumeAttributes?.imageName ?? "",
-            );
-            const pool = pv.spec.apply((s) => s?.rbd?.pool ?? s?.csi?.volumeAttributes?.pool ?? "");
+            const image = pv.spec.apply((s) => rbdImageOfPv(s)?.image ?? "");
+            const pool = pv.spec.apply((s) => rbdImageOfPv(s)?.pool ?? "");
             new local.Command(
                 name,
                 {

@@ -374,3 +374,12 @@ inspect) rbd_inspect </dev/null ;;
 esac
 `;
 }
+
+/**
+ * A parameter of the header of an rbd program as rbdProgram wrote it (RBD_POOL, SNAP_KEEP):
+ * the one reader of that header, for the offline render. Undefined when it is empty.
+ */
+export function rbdParameter(program: string, name: string): string | undefined {
+    const m = new RegExp(`^${name}='?([^'\\n]*)'?$`, "m").exec(program);
+    return m && m[1] !== "" ? m[1] : undefined;
+}

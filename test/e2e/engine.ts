@@ -4,6 +4,7 @@
 // here: Ceph, the control plane with kwok, an sshd for the remote rbd path, a Pulumi
 // home with the providers installed from their files, and a file backend in a temp dir.
 // A user's cluster: JENKINS_CEPH_E2E_CONFIG names a stack file for it (docs/testing.md).
+import { rbdImageOfPv } from "../../components/ceph/pvImage";
 import { strict as assert } from "assert";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -761,10 +762,7 @@ export class E2eWorld {
     }
 
     imageOf(pv: any): string {
-        const image =
-            pv.spec.rbd?.image ??
-            pv.spec.csi?.volumeAttributes?.imageName ??
-            pv.spec.csi?.volumeHandle;
+        const image = rbdImageOfPv(pv.spec)?.image;
         assert.ok(image, `PV ${pv.metadata.name} names no rbd image`);
         return String(image);
     }

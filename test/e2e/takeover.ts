@@ -2,6 +2,7 @@
 // engine, in the world automation.spec.ts starts: the seed's own PV, claim and
 // Deployment next to a real rbd image with a marker in it. Each refusal changes nothing;
 // the takeover lands on in-tree, and on ceph-csi after a real Ctrl-C in the middle.
+import { rbdImageOfPv } from "../../components/ceph/pvImage";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -13,9 +14,7 @@ const MARKER = "jenkins-home-2018";
 
 /** The rbd image a PV stands for, or undefined. */
 function rbdImageOf(pv: any): string | undefined {
-    return (
-        pv.spec.rbd?.image ?? pv.spec.csi?.volumeAttributes?.imageName ?? pv.spec.csi?.volumeHandle
-    );
+    return rbdImageOfPv(pv.spec)?.image;
 }
 
 /** The 2018 installation is up: its claim Bound, Jenkins' pod available. */

@@ -1,0 +1,82 @@
+// Every example in examples/ renders: its stack file passes the program's own validation
+// and makes what its comment promises; the two-teams program makes two of everything.
+import { strict as assert } from "assert";
+import * as path from "path";
+import { PROJECT_ROOT } from "../cli/projectRoot";
+import { render, stackFileConfig } from "../cli/render";
+import { runProgram } from "../cli/mockRuntime";
+
+const kinds = (r: Awaited<ReturnType<typeof render>>) => r.manifests.map((m) => String(m.kind));
+const file = (...p: string[]) => path.join(PROJECT_ROOT, "examples", ...p);
+
+describe("examples: each renders as promised", function () {
+    this.timeout(60_000);
+
+    it("rook: a claim on the cluster's class, no StorageClass, no Secret, no rbd step", async () => {
+        const r = await render("rook", PROJECT_ROOT, file("rook", "Pulumi.rook.yaml"));
+        assert.ok(kinds(r).includes("PersistentVolumeClaim"));
+        assert.ok(
+            !kinds(r).includes("StorageClass") && !kinds(r).includes("Secret"),
+            kinds(r).join(),
+        );
+        const claim = r.manifests.find((m) => m.kind === "PersistentVolumeClaim") as any;
+        assert.equal(claim.spec.storageClassName, "rook-ceph-block");
+        assert.equal(
+            r.others.filter((o) => String(o.inputs.stdin ?? "").includes("RBD_POOL")).length,
+            0,
+        );
+    });
+
+    it("in-tree: a kubernetes.io/rbd class with the admin and user Secrets", async () => {
+        const r = await render("in-tree", PROJECT_ROOT, file("in-tree", "Pulumi.in-tree.yaml"));
+        const sc = r.manifests.find((m) => m.kind === "StorageClass") as any;
+        assert.equal(sc.provisioner, "kubernetes.io/rbd");
+        const secrets = r.manifests
+            .filter((m) => m.kind === "Secret")
+            .map((m: any) => m.metadata.name);
+        assert.deepEqual(secrets.sort(), ["ceph-secret-admin", "ceph-secret-user"]);
+    });
+
+    it("static-over-ssh: the rbd step runs over SSH on the pinned host, on the named image", async () => {
+        const r = await render(
+            "static-ssh",
+            PROJECT_ROOT,
+            file("static-over-ssh", "Pulumi.static-ssh.yaml"),
+        );
+        const steps = r.others.filter((o) => o.type === "command:remote:Command");
+        assert.ok(steps.length >= 1, r.others.map((o) => o.type).join());
+        for (const s of steps) {
+            assert.equal((s.inputs.connection as any).host, "ceph-admin.example.com");
+            assert.match(String(s.inputs.stdin), /^RBD_IMAGE='jenkins-ci'$/m);
+        }
+        const pv = r.manifests.find((m) => m.kind === "PersistentVolume") as any;
+        assert.equal(pv.spec.csi.volumeHandle, "jenkins-ci");
+    });
+
+    it("two-teams: two JenkinsOnCeph in one program, each with its own namespace and class", async () => {
+        const { project, config, secretKeys } = stackFileConfig("dev");
+        const r = await runProgram({
+            stack: "dev",
+            project,
+            config,
+            secretKeys,
+            program: file("two-teams", "index.ts"),
+        });
+        assert.ifError(r.error);
+        const components = r.resources.filter((x) => x.type === "jenkins-ceph:index:JenkinsOnCeph");
+        assert.deepEqual(components.map((c) => c.name).sort(), ["data", "web"]);
+        const ns = r.resources
+            .filter((x) => x.type === "kubernetes:core/v1:Namespace")
+            .map((x) => (x.inputs.metadata as any).name);
+        for (const team of ["web", "data"]) {
+            assert.ok(ns.includes(`ci-infra-${team}`), ns.join());
+            assert.ok(ns.includes(`ci-infra-${team}-ceph`), ns.join());
+        }
+        const names = r.resources.map((x) => `${x.type}::${x.name}`);
+        assert.deepEqual(
+            names.filter((n, i) => names.indexOf(n) !== i),
+            [],
+        );
+        assert.deepEqual(Object.keys(r.outputs.urls as object).sort(), ["data", "web"]);
+    });
+});
