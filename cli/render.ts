@@ -12,6 +12,7 @@ import { ConfigError, Problems } from "../settings/problems";
 import { ambiguousNumbers } from "../settings/stackFile";
 import { rbdParameter } from "../components/rbd/rbdScript";
 import { stackDot, toSvg } from "./diagram";
+import { CommandSpec, parseCommandArgs, Refusal } from "./shared";
 
 const REDACTED = "<redacted>";
 
@@ -212,30 +213,27 @@ export function describeOther(r: RegisteredResource): string {
     return `${r.type} ${r.name}`;
 }
 
-const USAGE =
-    "usage: npm run render -- --stack <name> [--out <dir>] [--stack-file <Pulumi.<name>.yaml>]";
+const COMMAND: CommandSpec = {
+    summary:
+        "Renders every object a stack would create, offline (no cluster, no Pulumi CLI, secrets redacted), and a diagram of them.",
+    usage: "usage: npm run render -- --stack <name> [--out <dir>] [--stack-file <Pulumi.<name>.yaml>]",
+    optional: {
+        out: "where <stack>/manifests.yaml and <stack>/diagram.svg go (default out)",
+        "stack-file": "the stack file (default Pulumi.<stack>.yaml here)",
+    },
+    shared: [],
+};
 
-function parseArgs(argv: string[]): { stack: string; out: string; stackFile?: string } {
-    let stack: string | undefined;
-    let stackFile: string | undefined;
-    let out = "out";
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--stack" || a === "-s") stack = argv[++i];
-        else if (a.startsWith("--stack=")) stack = a.slice(8);
-        else if (a === "--out") out = argv[++i];
-        else if (a.startsWith("--out=")) out = a.slice(6);
-        else if (a === "--stack-file") stackFile = argv[++i];
-        else throw new Error(`unknown argument ${a}; ${USAGE}`);
-    }
-    if (!stack) throw new Error(USAGE);
-    return { stack, out, stackFile: stackFile && path.resolve(stackFile) };
+function renderArgs(argv: string[]): { stack: string; out: string; stackFile?: string } {
+    const { stack, named } = parseCommandArgs(argv, COMMAND);
+    const stackFile = named["stack-file"];
+    return { stack, out: named.out ?? "out", stackFile: stackFile && path.resolve(stackFile) };
 }
 
 async function main(): Promise<number> {
     let target: string | undefined;
     try {
-        const { stack, out, stackFile } = parseArgs(process.argv.slice(2));
+        const { stack, out, stackFile } = renderArgs(process.argv.slice(2));
         target = path.resolve(out, stack, "manifests.yaml");
         const result = await render(stack, PROJECT_ROOT, stackFile);
         const body = result.manifests.map((m) => YAML.stringify(m, { lineWidth: 0 })).join("---\n");
@@ -266,6 +264,10 @@ async function main(): Promise<number> {
         console.log(lines.join("\n"));
         return 0;
     } catch (e) {
+        if (e instanceof Refusal && e.exitCode === 0) {
+            console.log(e.message);
+            return 0;
+        }
         if (target && fs.existsSync(target)) {
             fs.rmSync(target);
             console.error(`removed the stale ${target}: it no longer matches the config`);

@@ -8,14 +8,17 @@ import { SNAPSHOT_PATTERN, SNAPSHOT_PREFIX } from "../components/rbd/rbdScript";
 import { parseSnapshots } from "../components/rbd/jenkinsSnapshot";
 import { kubectl, openStack, parseCommandArgs, Refusal, runCli, runRbdStep } from "./shared";
 
-const USAGE =
-    "usage: npm run restore -- --stack <name> --snapshot <name> [--yes] [--timeout <seconds>]";
+const COMMAND = {
+    summary:
+        "Rolls Jenkins' home back to one of this program's rbd snapshots (a safety snapshot first).",
+    usage: "usage: npm run restore -- --stack <name> --snapshot <name> [--yes] [--timeout <seconds>]",
+    own: { snapshot: "the snapshot to roll back to (the stack's snapshots output)" },
+};
 
 /** The restore's arguments: the shared ones and the snapshot to roll back to. */
 function parseArgs(argv: string[]) {
-    const args = parseCommandArgs(argv, USAGE, ["snapshot"]);
-    const snapshot = args.named.snapshot;
-    if (!snapshot) throw new Refusal(USAGE);
+    const args = parseCommandArgs(argv, COMMAND);
+    const snapshot = args.named.snapshot ?? "";
     if (!new RegExp(`^${SNAPSHOT_PATTERN}$`).test(snapshot)) {
         throw new Refusal(
             `--snapshot ${snapshot} is not one of this program's snapshots (they are named ${SNAPSHOT_PREFIX}<UTC time>-<reason>)`,

@@ -6,6 +6,7 @@ import { runRbdStepNow, secretValue } from "../components/rbd/rbdRemoval";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { parseArgs } from "util";
 import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
 import { rbdProgram, SnapshotParams } from "../components/rbd/rbdScript";
 import { parseSettings, RawStackConfig, Settings } from "../settings/settings";
@@ -21,31 +22,103 @@ export class Refusal extends Error {
     }
 }
 
-/** The arguments restore and takeover share, and the named ones each adds. */
+/** What a command takes beside the shared options, for util.parseArgs and its --help. */
+export interface CommandSpec {
+    /** The one line `--help` starts with: what the command does. */
+    summary: string;
+    usage: string;
+    /** The command's own `--name value` options, with what each is; all required. */
+    own?: Record<string, string>;
+    /** Options that may be left out, with what each is. */
+    optional?: Record<string, string>;
+    /** The shared options this command takes (render takes none of them but --stack). */
+    shared?: readonly ("yes" | "timeout")[];
+}
+
+/** The arguments restore and takeover share, and the command's own. */
 export interface CommandArgs {
     stack: string;
     yes: boolean;
     timeoutSeconds: number;
-    /** Values of the command's own `--name value` options. */
+    /** Values of the command's own options (the optional ones only when given). */
     named: Record<string, string | undefined>;
 }
 
-/** `--stack NAME [--yes] [--timeout SECONDS]` plus the command's own `--name value` options. */
-export function parseCommandArgs(argv: string[], usage: string, own: string[] = []): CommandArgs {
-    const out: CommandArgs = { stack: "", yes: false, timeoutSeconds: 300, named: {} };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--stack") out.stack = argv[++i];
-        else if (a === "--yes") out.yes = true;
-        else if (a === "--timeout") out.timeoutSeconds = Number(argv[++i]);
-        else if (a.startsWith("--") && own.includes(a.slice(2))) out.named[a.slice(2)] = argv[++i];
-        else throw new Refusal(`unknown argument ${a}; ${usage}`);
+const SHARED_HELP = {
+    stack: "--stack <name>       the stack (as pulumi stack ls lists it)",
+    yes: "--yes                do it; without it every step is printed and nothing changes",
+    timeout: "--timeout <s>        how long to wait for Jenkins to stop or start (default 300)",
+};
+
+function helpText(spec: CommandSpec): string {
+    const shared = spec.shared ?? ["yes", "timeout"];
+    return [
+        spec.summary,
+        spec.usage,
+        "",
+        `  ${SHARED_HELP.stack}`,
+        ...Object.entries({ ...spec.own, ...spec.optional }).map(
+            ([k, v]) => `  --${k} <value>`.padEnd(23) + v,
+        ),
+        ...shared.map((k) => `  ${SHARED_HELP[k]}`),
+        "  --help               this text",
+    ].join("\n");
+}
+
+/**
+ * `--stack NAME` and the shared and own options (Node's util.parseArgs, strict). `--help`
+ * is a Refusal with exit code 0 whose message is the help; a missing or unknown option a
+ * Refusal that names it.
+ */
+export function parseCommandArgs(argv: string[], spec: CommandSpec): CommandArgs {
+    const own = Object.keys(spec.own ?? {});
+    const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+        stack: { type: "string", short: "s" },
+        help: { type: "boolean", short: "h" },
+    };
+    for (const k of spec.shared ?? ["yes", "timeout"])
+        options[k] = { type: k === "yes" ? "boolean" : "string" };
+    for (const k of [...own, ...Object.keys(spec.optional ?? {})]) options[k] = { type: "string" };
+    let values: Record<string, string | boolean | undefined>;
+    try {
+        values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    } catch (e) {
+        throw new Refusal(`${(e as Error).message.split("\n")[0]}; ${spec.usage}`);
     }
-    if (!out.stack) throw new Refusal(usage);
-    if (!Number.isInteger(out.timeoutSeconds) || out.timeoutSeconds < 1) {
-        throw new Refusal(`--timeout must be a whole number of seconds, e.g. 300; ${usage}`);
+    if (values.help) throw new Refusal(helpText(spec), 0);
+    const missing = ["stack", ...own].filter(
+        (k) => typeof values[k] !== "string" || values[k] === "",
+    );
+    if (missing.length > 0) {
+        const list = missing.map((k) => `--${k}`).join(" and ");
+        throw new Refusal(`${list} ${missing.length > 1 ? "are" : "is"} missing; ${spec.usage}`);
     }
-    return out;
+    const timeout = values.timeout === undefined ? 300 : Number(values.timeout);
+    if (!Number.isInteger(timeout) || timeout < 1) {
+        throw new Refusal(`--timeout must be a whole number of seconds, e.g. 300; ${spec.usage}`);
+    }
+    return {
+        stack: String(values.stack),
+        yes: values.yes === true,
+        timeoutSeconds: timeout,
+        named: Object.fromEntries(
+            Object.entries(values).filter((e): e is [string, string] => typeof e[1] === "string"),
+        ),
+    };
+}
+
+/**
+ * The `pulumi` the user runs `pulumi up` with: PULUMI_CLI when it names one, else the first
+ * on PATH that is not an npm wrapper. `npm run` puts node_modules/.bin first, and the
+ * wrapper there downloads a CLI of its own (offline, it fails).
+ */
+export function usersPulumiPath(env: NodeJS.ProcessEnv = process.env): string {
+    const dirs = (env.PATH ?? "")
+        .split(path.delimiter)
+        .filter((d) => d !== "" && !/[\\/]node_modules[\\/]\.bin[\\/]?$/.test(d));
+    return [...(env.PULUMI_CLI ? [path.dirname(path.resolve(env.PULUMI_CLI))] : []), ...dirs].join(
+        path.delimiter,
+    );
 }
 
 export interface StackContext {
@@ -64,9 +137,11 @@ export async function openStack(name: string): Promise<StackContext> {
     const workDir = fs.existsSync(path.join(process.cwd(), "Pulumi.yaml"))
         ? process.cwd()
         : PROJECT_ROOT;
+    // Every pulumi the automation API starts is found on this PATH.
+    process.env.PATH = usersPulumiPath();
     const ws = await LocalWorkspace.create({ workDir }).catch((e: Error) => {
         throw new Refusal(
-            `the Pulumi CLI did not run (${cliFailure(e)}): put a working \`pulumi\` on PATH (npm run puts this project's, which downloads itself on first use)`,
+            `the Pulumi CLI did not run (${cliFailure(e)}): put the pulumi you run pulumi up with on PATH, or name it with PULUMI_CLI=/path/to/pulumi`,
         );
     });
     const project = (await ws.projectSettings()).name;
@@ -163,6 +238,10 @@ export function runCli(name: string, main: () => Promise<void>): void {
     main().catch((e: unknown) => {
         const msg = e instanceof Error ? e.message : String(e);
         const worded = e instanceof Refusal || (e instanceof Error && e.name === "ConfigError");
+        if (e instanceof Refusal && e.exitCode === 0) {
+            console.log(msg);
+            process.exit(0);
+        }
         console.error(`${name}: ${worded ? msg : msg.split("\n")[0]}`);
         process.exit(e instanceof Refusal ? e.exitCode : 1);
     });

@@ -15,13 +15,17 @@ import { Cluster, observe } from "./takeoverCluster";
 import { describe, planTakeover, pvImage, quantity, Target } from "./takeoverPlan";
 import { TakeoverSteps } from "./takeoverSteps";
 
-const USAGE = "usage: npm run takeover -- --stack <name> [--yes] [--timeout <seconds>]";
+const COMMAND = {
+    summary:
+        "Moves a hand-made Jenkins (the 2018 procedure) under the stack, on the same rbd image.",
+    usage: "usage: npm run takeover -- --stack <name> [--yes] [--timeout <seconds>]",
+};
 
 /** Set by the first SIGINT: the current step finishes, the next does not start. */
 let interrupted = false;
 
 async function main(): Promise<void> {
-    const args = parseCommandArgs(process.argv.slice(2), USAGE);
+    const args = parseCommandArgs(process.argv.slice(2), COMMAND);
     const { workDir, stack, settings: s, kubeContext } = await openStack(args.stack);
     if (s.mode !== "static") {
         throw new Refusal(
