@@ -100,7 +100,6 @@ mocks.MockMonitor.prototype.registerResourceHook ??= (
 
 // The recorder needs to see each resource's options as the program sets them, which
 // only the SDK-side (deprecated) stack transformation offers under mocks.
-// eslint-disable-next-line @typescript-eslint/no-deprecated
 const registerStack = pulumi.runtime.registerStackTransformation;
 const registerTransform = pulumi.runtime.registerResourceTransform;
 

@@ -9,6 +9,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
 import { rbdProgram, SnapshotParams } from "../components/rbd/rbdScript";
+import { cephConnection } from "../components/jenkinsOnCeph";
 import { parseSettings, RawStackConfig, Settings } from "../settings/settings";
 import { PROJECT_ROOT } from "./projectRoot";
 
@@ -215,9 +216,7 @@ export async function runRbdStep(
     const ceph = s.ceph;
     const program = rbdProgram(
         {
-            monitors: ceph.monitors,
-            userId: ceph.user,
-            timeoutSeconds: ceph.timeoutSeconds,
+            ...cephConnection(ceph).rbdClient,
             fingerprints: { image: "", plugins: "", javaopts: "", casc: "" },
             keep: s.volume.snapshots.keep,
             purgeOnDelete: false,

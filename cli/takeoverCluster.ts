@@ -6,8 +6,9 @@ import * as YAML from "yaml";
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { Settings } from "../settings/settings";
 import { render } from "./render";
+import { CEPH_SECRET_NAMES } from "../components/ceph/cephConnection";
 import { kubectl, Refusal, runRbdStep } from "./shared";
-import { CEPH_SECRETS, describe, ImageFacts, KubeObject, Observed, Target } from "./takeoverPlan";
+import { describe, ImageFacts, KubeObject, Observed, Target } from "./takeoverPlan";
 
 /** kubectl with the stack's context; a failure is a refusal with kubectl's first line. */
 export class Cluster {
@@ -117,7 +118,7 @@ export async function observe(
         pods: namespaceExists ? k.list("pods", t.namespace) : [],
         replicaSets: namespaceExists ? k.list("replicasets.apps", t.namespace) : [],
         cephSecrets: namespaceExists
-            ? CEPH_SECRETS.map((n) => k.get("secret", n, t.namespace)).filter(
+            ? CEPH_SECRET_NAMES.map((n) => k.get("secret", n, t.namespace)).filter(
                   (o): o is KubeObject => !!o,
               )
             : [],

@@ -3,6 +3,7 @@
 // rbd image, PV, claim, Ceph Secret, Deployment) are replaced or adopted, and every
 // reason to stop before anything is touched. Pure, so each refusal is unit-tested.
 import { rbdImageOfPv } from "../components/ceph/pvImage";
+import { CEPH_SECRET_NAMES } from "../components/ceph/cephConnection";
 
 /** The fields of a Kubernetes object the takeover reads. */
 export interface KubeObject {
@@ -94,8 +95,6 @@ export interface Plan {
     notes: string[];
 }
 
-/** The Secret names the 2018 procedure used and this program keeps (its keys are in the stack). */
-export const CEPH_SECRETS = ["ceph-secret-user", "ceph-secret-admin"];
 /** Kinds that hold no data and that the stack recreates: safe to replace. */
 const STATELESS = ["Deployment", "Service"];
 
@@ -177,7 +176,7 @@ function sortOut(t: Target, seen: Observed, refusals: string[], notes: string[])
             found.replaced.push(o);
             if (o.kind === "Deployment" && o.metadata.name === t.deployment)
                 found.oldDeployment = o;
-        } else if (o.kind === "Secret" && CEPH_SECRETS.includes(o.metadata.name)) {
+        } else if (o.kind === "Secret" && CEPH_SECRET_NAMES.includes(o.metadata.name)) {
             found.replaced.push(o);
         } else {
             refusals.push(

@@ -11,6 +11,7 @@ import { pluginsTxt } from "./jenkins/jenkinsConfig";
 import type { SnapshotInfo } from "./rbd/jenkinsSnapshot";
 import type { SnapshotArgs } from "./ceph/jenkinsVolume";
 import type { Settings } from "../settings/settings";
+import { defaultSecretNamespace } from "../settings/defaults";
 import { HomeIdentity, homeIdentity } from "../settings/homeGuard";
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -112,7 +113,7 @@ export function instanceSettings(s: Settings, tag: string): Settings {
     const jenkins = { ...s.jenkins, namespace: `${s.jenkins.namespace}-${tag}` };
     const names = {
         storageClassName: `${s.ceph.storageClassName}-${tag}`,
-        secretNamespace: `${jenkins.namespace}-ceph`,
+        secretNamespace: defaultSecretNamespace(jenkins.namespace),
     };
     if (s.mode === "static") {
         // Never two controllers on one image: each instance has its own image and PV.

@@ -1,6 +1,7 @@
 // The rules that relate one setting to another (a mode, a provisioner, a limit, which
 // secrets a stack needs): the superRefine of the stack's strict root (settings.ts). They
 // run even when a setting failed its own shape, so every problem is reported at once.
+import { defaultSecretNamespace } from "./defaults";
 import { z } from "zod";
 import { STACK_FIELDS } from "./schema";
 import { MIB, parseStorageQuantity } from "./quantity";
@@ -137,7 +138,8 @@ function namespaceRules(
     const agents = jenkins.agents.enabled;
     const agentsNs = jenkins.agents.namespace ?? jenkins.namespace;
     const secretNs = own
-        ? (ceph.secretNamespace ?? (driver ? ceph.csi.namespace : `${jenkins.namespace}-ceph`))
+        ? (ceph.secretNamespace ??
+          defaultSecretNamespace(jenkins.namespace, driver ? ceph.csi.namespace : undefined))
         : undefined;
     const named: [string, string | undefined][] = [
         ["jenkins.namespace", jenkins.namespace],
@@ -202,83 +204,102 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
             add(key, `is required ${why}`, example);
         }
     }
-    if (ceph?.existingStorageClass !== undefined) {
-        existingClassRules(ceph, mode, volume, add);
-    } else if (ceph) {
-        for (const field of ["pool", "user"] as const) {
-            if (ceph[field] === undefined) add(`ceph.${field}`, "is required");
-        }
-        const csi = ceph.provisioner === "csi";
-        if (csi && !ceph.clusterId) add("ceph.clusterId", "is required with the csi provisioner");
-        if (!csi && ceph.imageFeatures !== "layering") {
-            add("ceph.imageFeatures", "the in-tree provisioner supports only layering");
-        }
-        if (ceph.csi.install && !csi) {
-            add(
-                "ceph.csi.install",
-                "installs ceph-csi, which the in-tree provisioner does not use; set ceph.provisioner to csi or install to false",
-                "false",
-            );
-        }
-        const snapshots = volume?.snapshots.enabled ?? true;
-        const needsMonitors = !csi || mode === "static" || ceph.csi.install || snapshots;
-        if (ceph.monitors === undefined && needsMonitors) {
-            const why = !csi
-                ? "with the in-tree provisioner"
-                : mode === "static"
-                  ? "in static mode (rbd runs against them)"
-                  : ceph.csi.install
-                    ? "when ceph.csi.install is true (they go into the driver's ceph-csi-config)"
-                    : "for the snapshots before Jenkins restarts (rbd runs against them); or set volume.snapshots.enabled to false";
-            add("ceph.monitors", `is required ${why}`);
-        } else if (ceph.monitors !== undefined && ceph.monitors.length === 0) {
-            add("ceph.monitors", "is empty");
-        }
-        const jenkinsNs = jenkins?.namespace;
-        if (ceph.secretNamespace === undefined && jenkinsNs && !(csi && ceph.csi.install)) {
-            const dflt = `${jenkinsNs}-ceph`;
-            if (dflt.length > 63) {
-                add(
-                    "ceph.secretNamespace",
-                    `is required when jenkins.namespace is longer than 58 characters (the default, ${dflt}, is longer than 63)`,
-                );
-            }
-        }
+    if (ceph?.existingStorageClass !== undefined) existingClassRules(ceph, mode, volume, add);
+    else if (ceph) cephRules(ceph, mode, volume, jenkins, add);
+    if (volume) volumeRules(volume, mode, add);
+    rbdHostRules(s, add);
+    if (jenkins) {
+        namespaceRules(ceph, jenkins, add);
+        jenkinsRules(jenkins, s["jenkins.adminPassword"] !== undefined, add);
     }
+}
 
-    if (volume) {
-        if (mode === "static") {
-            const q = parseStorageQuantity(volume.size);
-            if ("bytes" in q && q.bytes % MIB !== 0n) {
-                add(
-                    "volume.size",
-                    `"${volume.size}" is not a whole number of MiB, which rbd needs`,
-                );
-            }
-            // The rbd program computes bytes in the shell's signed 64-bit arithmetic.
-            if ("bytes" in q && q.bytes >= 2n ** 63n) {
-                add(
-                    "volume.size",
-                    `"${volume.size}" is larger than an rbd image this program can size (less than 8Ei)`,
-                );
-            }
-        }
-        if (volume.reclaimPolicy === "Delete" && mode === "static") {
+/** The stack's own Ceph: what each provisioner needs, and where the monitors are needed. */
+function cephRules(
+    ceph: StackFields["ceph"],
+    mode: StackFields["mode"] | undefined,
+    volume: StackFields["volume"] | undefined,
+    jenkins: StackFields["jenkins"] | undefined,
+    add: Add,
+): void {
+    for (const field of ["pool", "user"] as const) {
+        if (ceph[field] === undefined) add(`ceph.${field}`, "is required");
+    }
+    const csi = ceph.provisioner === "csi";
+    if (csi && !ceph.clusterId) add("ceph.clusterId", "is required with the csi provisioner");
+    if (!csi && ceph.imageFeatures !== "layering") {
+        add("ceph.imageFeatures", "the in-tree provisioner supports only layering");
+    }
+    if (ceph.csi.install && !csi) {
+        add(
+            "ceph.csi.install",
+            "installs ceph-csi, which the in-tree provisioner does not use; set ceph.provisioner to csi or install to false",
+            "false",
+        );
+    }
+    const snapshots = volume?.snapshots.enabled ?? true;
+    const needsMonitors = !csi || mode === "static" || ceph.csi.install || snapshots;
+    if (ceph.monitors === undefined && needsMonitors) {
+        const why = !csi
+            ? "with the in-tree provisioner"
+            : mode === "static"
+              ? "in static mode (rbd runs against them)"
+              : ceph.csi.install
+                ? "when ceph.csi.install is true (they go into the driver's ceph-csi-config)"
+                : "for the snapshots before Jenkins restarts (rbd runs against them); or set volume.snapshots.enabled to false";
+        add("ceph.monitors", `is required ${why}`);
+    } else if (ceph.monitors !== undefined && ceph.monitors.length === 0) {
+        add("ceph.monitors", "is empty");
+    }
+    const jenkinsNs = jenkins?.namespace;
+    if (ceph.secretNamespace === undefined && jenkinsNs && !(csi && ceph.csi.install)) {
+        const dflt = defaultSecretNamespace(jenkinsNs);
+        if (dflt.length > 63) {
             add(
-                "volume.reclaimPolicy",
-                "static PVs are always Retain (ceph-csi requires it); use volume.deleteImageOnDestroy to remove the image on destroy",
-                "Retain",
-            );
-        }
-        if (volume.deleteImageOnDestroy && mode === "dynamic") {
-            add(
-                "volume.deleteImageOnDestroy",
-                "applies to static mode only; in dynamic mode volume.reclaimPolicy decides",
-                "false",
+                "ceph.secretNamespace",
+                `is required when jenkins.namespace is longer than 58 characters (the default, ${dflt}, is longer than 63)`,
             );
         }
     }
+}
 
+/** Sizes rbd can make, and the settings of one mode set in the other. */
+function volumeRules(
+    volume: StackFields["volume"],
+    mode: StackFields["mode"] | undefined,
+    add: Add,
+): void {
+    if (mode === "static") {
+        const q = parseStorageQuantity(volume.size);
+        if ("bytes" in q && q.bytes % MIB !== 0n) {
+            add("volume.size", `"${volume.size}" is not a whole number of MiB, which rbd needs`);
+        }
+        // The rbd program computes bytes in the shell's signed 64-bit arithmetic.
+        if ("bytes" in q && q.bytes >= 2n ** 63n) {
+            add(
+                "volume.size",
+                `"${volume.size}" is larger than an rbd image this program can size (less than 8Ei)`,
+            );
+        }
+    }
+    if (volume.reclaimPolicy === "Delete" && mode === "static") {
+        add(
+            "volume.reclaimPolicy",
+            "static PVs are always Retain (ceph-csi requires it); use volume.deleteImageOnDestroy to remove the image on destroy",
+            "Retain",
+        );
+    }
+    if (volume.deleteImageOnDestroy && mode === "dynamic") {
+        add(
+            "volume.deleteImageOnDestroy",
+            "applies to static mode only; in dynamic mode volume.reclaimPolicy decides",
+            "false",
+        );
+    }
+}
+
+/** rbd over SSH: the key with the host, and the host's key pinned. */
+function rbdHostRules(s: LooseFields, add: Add): void {
     if (s.rbdHostKey !== undefined && s.rbdHost === undefined) {
         add("rbdHostKey", "is set but rbdHost is not");
     }
@@ -295,58 +316,59 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
             "leave it out",
         );
     }
+}
 
-    if (jenkins) {
-        namespaceRules(ceph, jenkins, add);
-        const asCode = s["jenkins.adminPassword"] !== undefined;
-        if (Object.keys(jenkins.casc).length > 0 && !asCode) {
+/** What configuration as code and agents need, and what the JVM and the API server refuse. */
+function jenkinsRules(jenkins: StackFields["jenkins"], asCode: boolean, add: Add): void {
+    if (Object.keys(jenkins.casc).length > 0 && !asCode) {
+        add(
+            "jenkins.casc",
+            "needs jenkins.adminPassword: configuration as code replaces the setup wizard, which is what creates the first admin otherwise",
+            "pulumi config set --secret jenkins.adminPassword",
+        );
+    }
+    if (jenkins.agents.namespace !== undefined && !jenkins.agents.enabled) {
+        add("jenkins.agents.namespace", "applies only with jenkins.agents.enabled: true", "true");
+    }
+    const tokens = javaOptsTokens(jenkins, asCode);
+    for (const e of javaOptsOrderErrors(tokens)) add("jenkins.javaOpts", e);
+    for (const e of heapFlagErrors(tokens)) add("jenkins.javaOpts", e);
+    for (const e of jenkinsOptsErrors(splitOpts(jenkins.jenkinsOpts)))
+        add("jenkins.jenkinsOpts", e, "--sessionTimeout=1440");
+    resourceRules(jenkins.resources, tokens, add);
+}
+
+/** CPU request within its limit, memory request equal to the limit, a heap that fits it. */
+function resourceRules(
+    { requests, limits }: StackFields["jenkins"]["resources"],
+    javaOpts: string[],
+    add: Add,
+): void {
+    const millicores = (q: string) => (q.endsWith("m") ? Number(q.slice(0, -1)) : Number(q) * 1000);
+    if (millicores(requests.cpu) > millicores(limits.cpu)) {
+        add(
+            "jenkins.resources.requests.cpu",
+            `(${requests.cpu}) is more than limits.cpu (${limits.cpu}), which the API server refuses`,
+            limits.cpu,
+        );
+    }
+    const reqMem = parseStorageQuantity(requests.memory);
+    const limMem = parseStorageQuantity(limits.memory);
+    if (!("bytes" in reqMem && "bytes" in limMem)) return;
+    if (reqMem.bytes !== limMem.bytes) {
+        add(
+            "jenkins.resources.requests.memory",
+            `must equal limits.memory (${limits.memory}): the heap is sized from the limit, and a ` +
+                "smaller request lets the node overcommit and OOM-kill Jenkins",
+            limits.memory,
+        );
+    }
+    for (const h of heapFlagBytes(javaOpts)) {
+        if (h.bytes >= limMem.bytes) {
             add(
-                "jenkins.casc",
-                "needs jenkins.adminPassword: configuration as code replaces the setup wizard, which is what creates the first admin otherwise",
-                "pulumi config set --secret jenkins.adminPassword",
+                "jenkins.javaOpts",
+                `${h.flag} does not fit the memory limit ${limits.memory}; prefer -XX:MaxRAMPercentage`,
             );
-        }
-        if (jenkins.agents.namespace !== undefined && !jenkins.agents.enabled) {
-            add(
-                "jenkins.agents.namespace",
-                "applies only with jenkins.agents.enabled: true",
-                "true",
-            );
-        }
-        const tokens = javaOptsTokens(jenkins, asCode);
-        for (const e of javaOptsOrderErrors(tokens)) add("jenkins.javaOpts", e);
-        for (const e of heapFlagErrors(tokens)) add("jenkins.javaOpts", e);
-        for (const e of jenkinsOptsErrors(splitOpts(jenkins.jenkinsOpts)))
-            add("jenkins.jenkinsOpts", e, "--sessionTimeout=1440");
-        const { requests, limits } = jenkins.resources;
-        const millicores = (q: string) =>
-            q.endsWith("m") ? Number(q.slice(0, -1)) : Number(q) * 1000;
-        if (millicores(requests.cpu) > millicores(limits.cpu)) {
-            add(
-                "jenkins.resources.requests.cpu",
-                `(${requests.cpu}) is more than limits.cpu (${limits.cpu}), which the API server refuses`,
-                limits.cpu,
-            );
-        }
-        const reqMem = parseStorageQuantity(requests.memory);
-        const limMem = parseStorageQuantity(limits.memory);
-        if ("bytes" in reqMem && "bytes" in limMem) {
-            if (reqMem.bytes !== limMem.bytes) {
-                add(
-                    "jenkins.resources.requests.memory",
-                    `must equal limits.memory (${limits.memory}): the heap is sized from the limit, and a ` +
-                        "smaller request lets the node overcommit and OOM-kill Jenkins",
-                    limits.memory,
-                );
-            }
-            for (const h of heapFlagBytes(tokens)) {
-                if (h.bytes >= limMem.bytes) {
-                    add(
-                        "jenkins.javaOpts",
-                        `${h.flag} does not fit the memory limit ${limits.memory}; prefer -XX:MaxRAMPercentage`,
-                    );
-                }
-            }
         }
     }
 }

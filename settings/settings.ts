@@ -12,6 +12,7 @@ import {
     STRUCTURED_KEYS,
 } from "./schema";
 import { MIB, parseStorageQuantity } from "./quantity";
+import { defaultSecretNamespace } from "./defaults";
 import { closest, ConfigError, Problems } from "./problems";
 import { ambiguousNumbers } from "./stackFile";
 import {
@@ -251,11 +252,6 @@ function jenkinsSettings(f: StackFields): JenkinsSettings {
         javaOptsResolved: javaOptsTokens(f.jenkins, password !== undefined).join(" "),
         adminPassword: password === undefined ? undefined : pulumi.secret(password),
     };
-}
-
-/** The Secrets' namespace when the stack does not name one. */
-export function defaultSecretNamespace(jenkinsNamespace: string, csiNamespace?: string): string {
-    return csiNamespace ?? `${jenkinsNamespace}-ceph`;
 }
 
 function cephSettings(f: StackFields): CephSettings {

@@ -7,11 +7,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SecretArgs } from "@pulumi/kubernetes/core/v1";
 import type { StorageClassArgs } from "@pulumi/kubernetes/storage/v1";
 import type { input as inputs } from "@pulumi/kubernetes/types";
-import type { RbdScriptParams } from "../rbd/rbdScript";
+import type { RbdClient, RbdScriptParams } from "../rbd/rbdScript";
 
 // The Secret names of the 2018 procedure (docs/history-2018.md), kept so existing clusters and runbooks match.
 const USER_SECRET = "ceph-secret-user";
 const ADMIN_SECRET = "ceph-secret-admin";
+/** Every Ceph Secret this program makes (the takeover looks for the hand-made ones). */
+export const CEPH_SECRET_NAMES: readonly string[] = [USER_SECRET, ADMIN_SECRET];
 
 export interface CephConnectionArgs {
     monitors: string[];
@@ -63,16 +65,23 @@ export abstract class CephConnection {
     /** The class a static PV and its claim name; `storageClassName` is the stack's. */
     abstract staticClassName(storageClassName: string): string;
 
+    /** How every rbd step of this connection reaches Ceph. */
+    get rbdClient(): RbdClient {
+        return {
+            monitors: this.args.monitors,
+            userId: this.args.user,
+            timeoutSeconds: this.args.timeoutSeconds,
+        };
+    }
+
     /** Parameters of the rbd step that creates, adopts and grows a static image. */
     rbdParams(image: StaticImage): RbdScriptParams {
         return {
+            ...this.rbdClient,
             pool: this.args.pool,
             image: image.image,
             sizeMiB: image.sizeMiB,
             features: this.args.imageFeatures,
-            monitors: this.args.monitors,
-            userId: this.args.user,
-            timeoutSeconds: this.args.timeoutSeconds,
             deleteOnDestroy: image.deleteOnDestroy,
             adoptOnly: image.adoptOnly,
         };

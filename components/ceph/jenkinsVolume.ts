@@ -158,12 +158,9 @@ export class JenkinsVolume extends pulumi.ComponentResource {
         let step: pulumi.Output<JenkinsSnapshot | undefined> = pulumi.output(undefined);
         const snap = args.snapshots;
         if (snap) {
-            const c = snap.connection.args;
             const common = {
-                monitors: c.monitors,
-                userId: c.user,
-                userKey: c.userKey,
-                timeoutSeconds: c.timeoutSeconds,
+                ...snap.connection.rbdClient,
+                userKey: snap.connection.args.userKey,
                 fingerprints: snap.fingerprints,
                 keep: snap.keep,
             };
@@ -173,7 +170,7 @@ export class JenkinsVolume extends pulumi.ComponentResource {
                         `${name}-snapshot`,
                         {
                             ...common,
-                            pool: c.pool,
+                            pool: snap.connection.args.pool,
                             image: args.image.image,
                             // The image's own removal purges them first (rbd_remove).
                             purgeOnDelete: false,

@@ -7,16 +7,20 @@
 // private temp dir that is always removed, so it is never in argv, the environment or
 // the command's output.
 
-export interface RbdScriptParams {
+/** How rbd reaches Ceph: the monitors, the client id, the bound of each operation. */
+export interface RbdClient {
+    monitors: string[];
+    userId: string;
+    /** Bound for connecting to the monitors and for each OSD operation, in seconds. */
+    timeoutSeconds: number;
+}
+
+export interface RbdScriptParams extends RbdClient {
     pool: string;
     image: string;
     sizeMiB: bigint;
     /** Comma-separated rbd image features, e.g. "layering". */
     features: string;
-    monitors: string[];
-    userId: string;
-    /** Bound for connecting to the monitors and for each OSD operation, in seconds. */
-    timeoutSeconds: number;
     /**
      * The `remove` step may delete the image. Only the program's delete hook runs that
      * step, with the settings of the run that deletes (components/rbdImage.ts); the
@@ -31,12 +35,9 @@ export interface RbdScriptParams {
 }
 
 /** The snapshot step: what Jenkins will run on, by area, and how many snapshots to keep. */
-export interface SnapshotParams {
+export interface SnapshotParams extends RbdClient {
     pool: string;
     image: string;
-    monitors: string[];
-    userId: string;
-    timeoutSeconds: number;
     /** sha256 per area whose change restarts Jenkins on different software. */
     fingerprints: { image: string; plugins: string; javaopts: string; casc: string };
     keep: number;
