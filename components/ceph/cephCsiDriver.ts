@@ -2,6 +2,7 @@
 // stack config reach the driver's ceph-csi-config (clusterID -> monitors).
 import * as pulumi from "@pulumi/pulumi";
 import { Namespace } from "@pulumi/kubernetes/core/v1";
+import { namespaceLabels } from "../cluster/keptNamespace";
 // The release module alone: helm/v3 also loads the Chart machinery (~35 ms at start-up).
 import { Release, ReleaseArgs } from "@pulumi/kubernetes/helm/v3/release";
 
@@ -76,7 +77,7 @@ export class CephCsiDriver extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: args.namespace,
-                    labels: { "pod-security.kubernetes.io/enforce": "privileged" },
+                    labels: namespaceLabels("privileged", { partOfJenkins: false }),
                 },
             },
             { parent: this, deleteBeforeReplace: true, ...shared(args.protect) },

@@ -2,7 +2,7 @@
 // stack names an existing one, and, for dynamic volumes, the StorageClass.
 import * as pulumi from "@pulumi/pulumi";
 import { Secret } from "@pulumi/kubernetes/core/v1";
-import { keptNamespace } from "../cluster/keptNamespace";
+import { keptNamespace, namespaceLabels } from "../cluster/keptNamespace";
 import { StorageClass } from "@pulumi/kubernetes/storage/v1";
 import type { CephConnection } from "./cephConnection";
 
@@ -31,11 +31,8 @@ export class CephStorage extends pulumi.ComponentResource {
                     `${name}-secrets`,
                     {
                         name: args.connection.args.secretNamespace,
-                        labels: {
-                            "app.kubernetes.io/part-of": "jenkins",
-                            // Nothing runs here; refuse any pod that is not restricted.
-                            "pod-security.kubernetes.io/enforce": "restricted",
-                        },
+                        // Nothing runs here; refuse any pod that is not restricted.
+                        labels: namespaceLabels("restricted"),
                     },
                     child,
                 ),

@@ -113,21 +113,9 @@ export class JenkinsVolume extends pulumi.ComponentResource {
         // claim must outlive the pod that still mounts it. Deleting it first would hang on
         // the pvc-protection finalizer with Jenkins still running on it.
         const child = { parent: this, protect: args.protect };
+        const guards = removalGuards(name);
         let claimDeps = args.dependsOn ?? [];
         const claimOpts: pulumi.CustomResourceOptions = { ...child };
-        // Both guards exist in every mode: a stored step that names one must find it.
-        const imageGuard = new RemovalGuard(
-            `${name}-image-remove`,
-            ([pool, image]) => `rbd image ${pool}/${image} with its data`,
-            ([pool, image]) => `rbd snap purge ${pool}/${image} && rbd rm ${pool}/${image}`,
-        );
-        const snapshotGuard = new RemovalGuard(
-            `${name}-snapshot-purge`,
-            ([pool, image]) => `this program's snapshots of rbd image ${pool}/${image}`,
-            ([pool, image]) =>
-                `rbd snap ls ${pool}/${image}, then rbd snap rm ${pool}/${image}@NAME`,
-        );
-
         if (args.mode === "static") {
             this.image = new RbdImage(
                 `${name}-image`,
@@ -135,10 +123,10 @@ export class JenkinsVolume extends pulumi.ComponentResource {
                     ...args.connection.rbdParams(args.image),
                     userKey: args.connection.args.userKey,
                     host: args.rbdHost,
-                    removal: imageGuard,
+                    removal: guards.image,
                     protect: args.protect,
                 },
-                { parent: this, protect: args.protect },
+                child,
             );
             this.volume = new PersistentVolume(`${name}-pv`, persistentVolumeArgs(args), {
                 ...child,
@@ -149,62 +137,13 @@ export class JenkinsVolume extends pulumi.ComponentResource {
             // growth is applied to the image and the PV's capacity instead.
             claimOpts.ignoreChanges = ["spec.resources.requests.storage"];
         }
-
         const claim = new PersistentVolumeClaim(`${name}-pvc`, claimArgs(args), {
             ...claimOpts,
             dependsOn: claimDeps,
         });
         this.claimName = claim.metadata.name;
-        let step: pulumi.Output<JenkinsSnapshot | undefined> = pulumi.output(undefined);
-        const snap = args.snapshots;
-        if (snap) {
-            const common = {
-                ...snap.connection.rbdClient,
-                userKey: snap.connection.args.userKey,
-                fingerprints: snap.fingerprints,
-                keep: snap.keep,
-            };
-            if (args.mode === "static") {
-                step = pulumi.output(
-                    new JenkinsSnapshot(
-                        `${name}-snapshot`,
-                        {
-                            ...common,
-                            pool: snap.connection.args.pool,
-                            image: args.image.image,
-                            // The image's own removal purges them first (rbd_remove).
-                            purgeOnDelete: false,
-                            host: args.rbdHost,
-                            removal: snapshotGuard,
-                            protect: args.protect,
-                        },
-                        { parent: this, dependsOn: [this.image!] },
-                    ),
-                );
-            } else {
-                // The provisioner named the image: read it from the bound PV (a first
-                // preview, with the claim not yet bound, has none to snapshot).
-                step = claim.spec.volumeName.apply((pvName) => {
-                    if (!pvName) return undefined;
-                    const pv = PersistentVolume.get(`${name}-snapshot-pv`, pvName, {
-                        parent: this,
-                    });
-                    const src = pv.spec;
-                    return new JenkinsSnapshot(
-                        `${name}-snapshot`,
-                        {
-                            ...common,
-                            pool: src.apply((x) => rbdImageOfPv(x)?.pool ?? ""),
-                            image: src.apply((x) => rbdImageOfPv(x)?.image ?? ""),
-                            // The provisioner cannot delete an image with snapshots.
-                            purgeOnDelete: args.reclaimPolicy === "Delete",
-                            removal: snapshotGuard,
-                            protect: args.protect,
-                        },
-                        { parent: this, dependsOn: [claim] },
-                    );
-                });
-            }
+        if (args.snapshots) {
+            const step = snapshotStep(this, name, args, args.snapshots, claim, guards.snapshot);
             if (args.mode === "dynamic") {
                 this.provisionedImage = step.apply((x) => (x ? x.rbdImage : pulumi.output("")));
             }
@@ -212,10 +151,79 @@ export class JenkinsVolume extends pulumi.ComponentResource {
                 x ? x.snapshots : pulumi.output<SnapshotInfo[]>([]),
             );
         }
-
         if (args.mode === "dynamic" && args.reclaimPolicy === "Retain") {
             new RetainedVolumeNote(`${name}-kept`, { claim }, { parent: this });
         }
         this.registerOutputs({ claimName: this.claimName, pvName: this.volume?.metadata.name });
     }
+}
+
+/** Both guards exist in every mode: a stored step that names one must find it. */
+function removalGuards(name: string): { image: RemovalGuard; snapshot: RemovalGuard } {
+    return {
+        image: new RemovalGuard(
+            `${name}-image-remove`,
+            ([pool, image]) => `rbd image ${pool}/${image} with its data`,
+            ([pool, image]) => `rbd snap purge ${pool}/${image} && rbd rm ${pool}/${image}`,
+        ),
+        snapshot: new RemovalGuard(
+            `${name}-snapshot-purge`,
+            ([pool, image]) => `this program's snapshots of rbd image ${pool}/${image}`,
+            ([pool, image]) =>
+                `rbd snap ls ${pool}/${image}, then rbd snap rm ${pool}/${image}@NAME`,
+        ),
+    };
+}
+
+/**
+ * The snapshot step: on the static image, or on the image the provisioner named, read
+ * from the bound PV (a first preview, with the claim not yet bound, has none to snapshot).
+ */
+function snapshotStep(
+    parent: JenkinsVolume,
+    name: string,
+    args: JenkinsVolumeArgs,
+    snap: SnapshotArgs,
+    claim: PersistentVolumeClaim,
+    removal: RemovalGuard,
+): pulumi.Output<JenkinsSnapshot | undefined> {
+    const common = {
+        ...snap.connection.rbdClient,
+        userKey: snap.connection.args.userKey,
+        fingerprints: snap.fingerprints,
+        keep: snap.keep,
+        removal,
+        protect: args.protect,
+    };
+    if (args.mode === "static") {
+        return pulumi.output(
+            new JenkinsSnapshot(
+                `${name}-snapshot`,
+                {
+                    ...common,
+                    pool: snap.connection.args.pool,
+                    image: args.image.image,
+                    // The image's own removal purges them first (rbd_remove).
+                    purgeOnDelete: false,
+                    host: args.rbdHost,
+                },
+                { parent, dependsOn: parent.image ? [parent.image] : [] },
+            ),
+        );
+    }
+    return claim.spec.volumeName.apply((pvName) => {
+        if (!pvName) return undefined;
+        const pv = PersistentVolume.get(`${name}-snapshot-pv`, pvName, { parent });
+        return new JenkinsSnapshot(
+            `${name}-snapshot`,
+            {
+                ...common,
+                pool: pv.spec.apply((x) => rbdImageOfPv(x)?.pool ?? ""),
+                image: pv.spec.apply((x) => rbdImageOfPv(x)?.image ?? ""),
+                // The provisioner cannot delete an image with snapshots.
+                purgeOnDelete: args.reclaimPolicy === "Delete",
+            },
+            { parent, dependsOn: [claim] },
+        );
+    });
 }

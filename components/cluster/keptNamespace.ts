@@ -7,6 +7,31 @@ import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import { Namespace } from "@pulumi/kubernetes/core/v1";
 
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+
+/**
+ * The labels of every namespace this program makes, written once: part of Jenkins (except
+ * the driver's), and the Pod Security level the API server enforces on each pod in it;
+ * `pinned` at the latest version of the standard, `audited` also warning and auditing at
+ * restricted when enforcement is lowered (for agents).
+ */
+export function namespaceLabels(
+    enforce: PodSecurityLevel,
+    o: { partOfJenkins?: boolean; pinned?: boolean; audited?: boolean } = {},
+): Record<string, string> {
+    return {
+        ...(o.partOfJenkins === false ? {} : { "app.kubernetes.io/part-of": "jenkins" }),
+        "pod-security.kubernetes.io/enforce": enforce,
+        ...(o.pinned ? { "pod-security.kubernetes.io/enforce-version": "latest" } : {}),
+        ...(o.audited
+            ? {
+                  "pod-security.kubernetes.io/warn": "restricted",
+                  "pod-security.kubernetes.io/audit": "restricted",
+              }
+            : {}),
+    };
+}
+
 /** What a destroy or rename prints for the namespace it leaves. */
 const KEPT_MESSAGE =
     'printf "%s\\n" "kept namespace $KEPT_NAMESPACE: a stack never deletes a namespace, which may hold objects it did not create; once it is empty, remove it with: kubectl delete namespace $KEPT_NAMESPACE"';

@@ -2,9 +2,7 @@
 // Security Standard the API server enforces on every pod in it.
 import * as pulumi from "@pulumi/pulumi";
 import { Namespace } from "@pulumi/kubernetes/core/v1";
-import { keptNamespace } from "../cluster/keptNamespace";
-
-type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+import { keptNamespace, namespaceLabels, PodSecurityLevel } from "../cluster/keptNamespace";
 
 export interface JenkinsNamespaceArgs {
     name: string;
@@ -12,15 +10,11 @@ export interface JenkinsNamespaceArgs {
 }
 
 function namespaceArgs(args: JenkinsNamespaceArgs) {
-    const labels: Record<string, string> = {
-        "app.kubernetes.io/part-of": "jenkins",
-        "pod-security.kubernetes.io/enforce": args.podSecurity,
-        "pod-security.kubernetes.io/enforce-version": "latest",
-        // Warn and audit at restricted even when enforcement is lowered for agents.
-        "pod-security.kubernetes.io/warn": "restricted",
-        "pod-security.kubernetes.io/audit": "restricted",
+    // Warn and audit at restricted even when enforcement is lowered for agents.
+    return {
+        name: args.name,
+        labels: namespaceLabels(args.podSecurity, { pinned: true, audited: true }),
     };
-    return { name: args.name, labels };
 }
 
 export class JenkinsNamespace extends pulumi.ComponentResource {
