@@ -7,10 +7,28 @@ import { instance } from "@viz-js/viz";
 import { rbdParameter } from "../components/rbd/rbdScript";
 import type { RegisteredResource } from "./mockRuntime";
 
+interface Ref {
+    name?: string;
+    namespace?: string;
+}
+
+/** The fields of the objects' specs that name other objects. */
+interface Spec extends PvSourceSpec {
+    template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } };
+    volumeName?: string;
+    storageClassName?: string;
+    csi?: PvSourceSpec["csi"] & { nodeStageSecretRef?: Ref };
+    rbd?: PvSourceSpec["rbd"] & { secretRef?: Ref };
+    claimRef?: Ref;
+    selector?: Record<string, unknown> & { matchLabels?: Record<string, string> };
+    rules?: { http?: { paths?: { backend?: { service?: { name?: string } } }[] } }[];
+}
+
 type Manifest = Record<string, unknown> & {
     kind?: string;
     metadata?: { name?: string; namespace?: string };
-    spec?: Record<string, unknown>;
+    spec?: Spec;
+    parameters?: Record<string, string>;
 };
 
 const id = (kind: string, ns: string | undefined, name: string) => `"${kind}/${ns ?? ""}/${name}"`;
@@ -21,59 +39,81 @@ function nodeOf(m: Manifest): string {
     return `${id(String(m.kind), m.metadata?.namespace, name)} [label="${esc(`${m.kind}\n${name}`)}"]`;
 }
 
-/** Arrows from an object to those it names: claim, volume, class, Secrets, Service backends. */
-function edgesOf(m: Manifest, all: Manifest[]): string[] {
+/** The Secrets a class names, with their namespaces (csi: three uses; in-tree: two ids). */
+function classSecrets(p: Record<string, string>): Ref[] {
+    return Object.entries(p)
+        .filter(([k]) => /secret-?name$/i.test(k))
+        .map(([k, name]) => ({
+            name,
+            namespace: p[k.replace(/name$/, "namespace")] ?? p[k.replace(/Name$/, "Namespace")],
+        }));
+}
+
+/** The objects `m` names, as [kind, namespace, name, why]. */
+function namedBy(
+    m: Manifest,
+    all: Manifest[],
+): [string, string | undefined, string | undefined, string][] {
     const ns = m.metadata?.namespace;
-    const self = id(String(m.kind), ns, m.metadata?.name ?? "?");
-    const out: string[] = [];
-    const to = (kind: string, n: string | undefined, name: unknown, label = "") => {
-        if (typeof name !== "string" || name === "") return;
-        if (!all.some((o) => o.kind === kind && o.metadata?.name === name)) return;
-        out.push(`${self} -> ${id(kind, n, name)}${label ? ` [label="${esc(label)}"]` : ""}`);
-    };
-    const spec = (m.spec ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    if (m.kind === "Deployment") {
-        for (const v of spec.template?.spec?.volumes ?? [])
-            to("PersistentVolumeClaim", ns, v.persistentVolumeClaim?.claimName, "mounts");
-    }
-    if (m.kind === "PersistentVolumeClaim") {
-        to("PersistentVolume", undefined, spec.volumeName, "bound");
-        if (!spec.volumeName)
-            to("StorageClass", undefined, spec.storageClassName, "provisioned by");
-    }
-    if (m.kind === "PersistentVolume") {
-        const ref = spec.csi?.nodeStageSecretRef ?? spec.rbd?.secretRef;
-        to("Secret", ref?.namespace ?? spec.claimRef?.namespace, ref?.name, "key");
-    }
-    if (m.kind === "StorageClass") {
-        const p = (m as { parameters?: Record<string, string> }).parameters ?? {};
-        for (const [k, v] of Object.entries(p)) {
-            if (!/secret-?name$/i.test(k) && k !== "userSecretName" && k !== "adminSecretName")
-                continue;
-            const nsKey = Object.keys(p).find((x) => x === k.replace(/name$/i, "namespace"));
-            to(
-                "Secret",
-                (nsKey && p[nsKey]) || p.userSecretNamespace || p.adminSecretNamespace,
-                v,
-                "key",
-            );
+    const spec = m.spec ?? {};
+    switch (m.kind) {
+        case "Deployment":
+            return (spec.template?.spec?.volumes ?? []).map((v) => [
+                "PersistentVolumeClaim",
+                ns,
+                v.persistentVolumeClaim?.claimName,
+                "mounts",
+            ]);
+        case "PersistentVolumeClaim":
+            return spec.volumeName
+                ? [["PersistentVolume", undefined, spec.volumeName, "bound"]]
+                : [["StorageClass", undefined, spec.storageClassName, "provisioned by"]];
+        case "PersistentVolume": {
+            const ref = spec.csi?.nodeStageSecretRef ?? spec.rbd?.secretRef;
+            return [["Secret", ref?.namespace ?? spec.claimRef?.namespace, ref?.name, "key"]];
         }
+        case "StorageClass":
+            return classSecrets(m.parameters ?? {}).map((r) => [
+                "Secret",
+                r.namespace,
+                r.name,
+                "key",
+            ]);
+        case "Service": {
+            const sel = JSON.stringify(spec.selector ?? {});
+            return all
+                .filter((d) => d.kind === "Deployment" && d.metadata?.namespace === ns)
+                .filter((d) => JSON.stringify(d.spec?.selector?.matchLabels ?? {}) === sel)
+                .map((d) => ["Deployment", ns, d.metadata?.name, "selects"]);
+        }
+        case "Ingress":
+            return (spec.rules ?? []).flatMap((r) =>
+                (r.http?.paths ?? []).map(
+                    (p): [string, string | undefined, string | undefined, string] => [
+                        "Service",
+                        ns,
+                        p.backend?.service?.name,
+                        "routes",
+                    ],
+                ),
+            );
+        default:
+            return [];
     }
-    if (m.kind === "Service") {
-        const sel = JSON.stringify(spec.selector ?? {});
-        for (const d of all.filter((o) => o.kind === "Deployment" && o.metadata?.namespace === ns))
-            if (sel === JSON.stringify((d.spec as any)?.selector?.matchLabels ?? {}))
-                // eslint-disable-line @typescript-eslint/no-explicit-any
-                out.push(
-                    `${self} -> ${id("Deployment", ns, d.metadata?.name ?? "?")} [label="selects"]`,
-                );
-    }
-    if (m.kind === "Ingress") {
-        for (const r of spec.rules ?? [])
-            for (const p of r.http?.paths ?? [])
-                to("Service", ns, p.backend?.service?.name, "routes");
-    }
-    return out;
+}
+
+/** Arrows from an object to those it names that the stack makes. */
+function edgesOf(m: Manifest, all: Manifest[]): string[] {
+    const self = id(String(m.kind), m.metadata?.namespace, m.metadata?.name ?? "?");
+    return namedBy(m, all)
+        .filter(
+            ([kind, , name]) =>
+                name && all.some((o) => o.kind === kind && o.metadata?.name === name),
+        )
+        .map(
+            ([kind, ns, name, why]) =>
+                `${self} -> ${id(kind, ns, name ?? "")} [label="${esc(why)}"]`,
+        );
 }
 
 /** The rbd steps (image, snapshots) as nodes in a Ceph cluster box, pointing at the image. */
@@ -98,7 +138,7 @@ function cephPart(steps: RegisteredResource[], manifests: Manifest[]): string[] 
         );
     }
     for (const pv of manifests.filter((m) => m.kind === "PersistentVolume")) {
-        const source = rbdImageOfPv(pv.spec as PvSourceSpec);
+        const source = rbdImageOfPv(pv.spec);
         if (!source) continue;
         const { pool, image } = source;
         const imageId = `"rbd/${pool}/${image}"`;

@@ -113,50 +113,129 @@ function languageHostEnv(secretKeys: string[]): () => void {
     };
 }
 
+/** The mocks: records every registered resource (with the options the recorder saw). */
+function recordingMocks(
+    opts: RunOptions,
+    order: RegisteredResource[],
+    pendingOptions: Map<string, RegisteredResource["options"]>,
+): pulumi.runtime.Mocks {
+    return {
+        newResource(args: pulumi.runtime.MockResourceArgs) {
+            // The stack reading its own last outputs (settings/index.ts): nothing is registered.
+            if (args.type === "pulumi:pulumi:StackReference") {
+                const name = String((args.inputs as { name?: unknown }).name);
+                return { id: name, state: { name, outputs: opts.lastOutputs ?? {} } };
+            }
+            // A read (Resource.get) of an existing object: nothing is registered.
+            if (args.id) return { id: args.id, state: { spec: {} } };
+            const secretPaths: string[] = [];
+            const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
+            order.push({
+                type: args.type,
+                name: args.name,
+                custom: args.custom ?? true,
+                inputs,
+                secretPaths,
+                options: pendingOptions.get(`${args.type}::${args.name}`) ?? { dependsOn: [] },
+            });
+            let state = args.inputs as Record<string, unknown>;
+            if (args.type === "kubernetes:core/v1:PersistentVolumeClaim") {
+                // As the API reports a bound claim: the PV's name in spec.volumeName.
+                const spec = (state.spec ?? {}) as Record<string, unknown>;
+                state = { ...state, spec: { volumeName: `pvc-${args.name}`, ...spec } };
+            }
+            return { id: args.custom === false ? undefined : `${args.name}-id`, state };
+        },
+        call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+            return args.inputs as Record<string, unknown>;
+        },
+    };
+}
+
+/** The options the recorder keeps of one resource. */
+function recordedOptions(o: pulumi.CustomResourceOptions): RegisteredResource["options"] {
+    const deps = o.dependsOn;
+    const depList = (Array.isArray(deps) ? deps : deps ? [deps] : []) as pulumi.Resource[];
+    return {
+        protect: o.protect,
+        retainOnDelete: o.retainOnDelete,
+        deleteBeforeReplace: o.deleteBeforeReplace,
+        ignoreChanges: o.ignoreChanges,
+        replaceOnChanges: o.replaceOnChanges,
+        additionalSecretOutputs: o.additionalSecretOutputs,
+        customTimeouts: o.customTimeouts,
+        dependsOn: depList.map(resourceName),
+        parent: o.parent ? resourceName(o.parent) : undefined,
+        beforeDelete: o.hooks?.beforeDelete?.map((h) => h.name),
+        beforeCreate: o.hooks?.beforeCreate?.map((h) =>
+            typeof h === "function" ? "<anonymous>" : h.name,
+        ),
+    };
+}
+
+/**
+ * Records each resource's options as the program sets them. The SDK's mocks have no
+ * engine, so no engine-side transforms: the program's own (components/cluster/ownership.ts)
+ * are collected and run here, SDK-side, before the recorder records the options they leave.
+ */
+function recordOptions(pendingOptions: Map<string, RegisteredResource["options"]>): void {
+    const programTransforms: pulumi.ResourceTransform[] = [];
+    pulumi.runtime.registerResourceTransform = (t) => void programTransforms.push(t);
+    registerStack((first) => {
+        let t = first;
+        const custom = pulumi.CustomResource.isInstance(first.resource);
+        for (const f of programTransforms) {
+            const r = f({ ...t, custom });
+            if (r instanceof Promise)
+                throw new Error("the mock runtime runs only synchronous transforms");
+            if (r) t = { ...t, props: r.props, opts: r.opts };
+        }
+        pendingOptions.set(`${t.type}::${t.name}`, recordedOptions(t.opts));
+        return t === first ? undefined : { props: t.props, opts: t.opts };
+    });
+}
+
+/** pulumi.log into `logs` while the program runs; returns the undo. */
+function captureLogs(logs: string[]): () => void {
+    const orig = { info: pulumi.log.info, warn: pulumi.log.warn, error: pulumi.log.error };
+    for (const level of ["info", "warn", "error"] as const) {
+        pulumi.log[level] = (msg: string) => {
+            logs.push(`${level}: ${msg}`);
+            return Promise.resolve();
+        };
+    }
+    return () => Object.assign(pulumi.log, orig);
+}
+
+/**
+ * The SDK re-rejects a failed program's stack promises after runInPulumiStack has
+ * rejected; the language host swallows those, so do the same for that one error. Returns
+ * the undo, which hands back any other rejection seen.
+ */
+function swallowRepeatedRejection(error: () => Error | undefined): () => unknown {
+    const otherListeners = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    const seen: unknown[] = [];
+    const swallow = (reason: unknown) => {
+        const e = error();
+        if (reason === e || (e && reason instanceof Error && reason.message === e.message)) return;
+        seen.push(reason);
+    };
+    process.on("unhandledRejection", swallow);
+    return () => {
+        process.removeListener("unhandledRejection", swallow);
+        for (const l of otherListeners) process.on("unhandledRejection", l);
+        return seen[0];
+    };
+}
+
 export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
-    const project = opts.project ?? "jenkins-ceph";
     const order: RegisteredResource[] = [];
     const logs: string[] = [];
     const pendingOptions = new Map<string, RegisteredResource["options"]>();
-
     await pulumi.runtime.setMocks(
-        {
-            newResource(args: pulumi.runtime.MockResourceArgs) {
-                // The stack reading its own last outputs (settings/index.ts): nothing is registered.
-                if (args.type === "pulumi:pulumi:StackReference") {
-                    const name = String((args.inputs as { name?: unknown }).name);
-                    return { id: name, state: { name, outputs: opts.lastOutputs ?? {} } };
-                }
-                // A read (Resource.get) of an existing object: nothing is registered.
-                if (args.id) return { id: args.id, state: { spec: {} } };
-                const secretPaths: string[] = [];
-                const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<
-                    string,
-                    unknown
-                >;
-                const key = `${args.type}::${args.name}`;
-                const rec: RegisteredResource = {
-                    type: args.type,
-                    name: args.name,
-                    custom: args.custom ?? true,
-                    inputs,
-                    secretPaths,
-                    options: pendingOptions.get(key) ?? { dependsOn: [] },
-                };
-                order.push(rec);
-                let state = args.inputs as Record<string, unknown>;
-                if (args.type === "kubernetes:core/v1:PersistentVolumeClaim") {
-                    // As the API reports a bound claim: the PV's name in spec.volumeName.
-                    const spec = (state.spec ?? {}) as Record<string, unknown>;
-                    state = { ...state, spec: { volumeName: `pvc-${args.name}`, ...spec } };
-                }
-                return { id: args.custom === false ? undefined : `${args.name}-id`, state };
-            },
-            call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-                return args.inputs as Record<string, unknown>;
-            },
-        },
-        project,
+        recordingMocks(opts, order, pendingOptions),
+        opts.project ?? "jenkins-ceph",
         opts.stack,
         opts.preview ?? false,
         // The file backend's organization, which the stack's reference to itself names.
@@ -165,72 +244,14 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
     const restoreEnv = languageHostEnv(opts.secretKeys ?? []);
     clearProgramModules(require.resolve(opts.program ?? PROGRAM));
-
-    const origLog = { info: pulumi.log.info, warn: pulumi.log.warn, error: pulumi.log.error };
-    for (const level of ["info", "warn", "error"] as const) {
-        pulumi.log[level] = (msg: string) => {
-            logs.push(`${level}: ${msg}`);
-            return Promise.resolve();
-        };
-    }
-
+    const restoreLogs = captureLogs(logs);
     let outputs: Record<string, unknown> = {};
     let error: Error | undefined;
-    // The SDK re-rejects a failed program's stack promises after runInPulumiStack has
-    // rejected; the language host swallows those, so do the same for that one error.
-    const otherListeners = process.listeners("unhandledRejection");
-    process.removeAllListeners("unhandledRejection");
-    const seen: unknown[] = [];
-    const swallow = (reason: unknown) => {
-        if (
-            reason === error ||
-            (error && reason instanceof Error && reason.message === error.message)
-        )
-            return;
-        seen.push(reason);
-    };
-    process.on("unhandledRejection", swallow);
-
+    const restoreRejections = swallowRepeatedRejection(() => error);
     try {
         outputs =
             (await pulumi.runtime.runInPulumiStack((): Promise<unknown> => {
-                // Record each resource's options as the program sets them.
-                // The SDK's mocks have no engine, so no engine-side transforms: the
-                // program's own (components/cluster/ownership.ts) are collected and run
-                // here, SDK-side, before the recorder, which records the options they leave.
-                const programTransforms: pulumi.ResourceTransform[] = [];
-                pulumi.runtime.registerResourceTransform = (t) => void programTransforms.push(t);
-                registerStack((first) => {
-                    let t = first;
-                    const custom = pulumi.CustomResource.isInstance(first.resource);
-                    for (const f of programTransforms) {
-                        const r = f({ ...t, custom });
-                        if (r instanceof Promise)
-                            throw new Error("the mock runtime runs only synchronous transforms");
-                        if (r) t = { ...t, props: r.props, opts: r.opts };
-                    }
-                    const o = t.opts as pulumi.CustomResourceOptions;
-                    const deps = o.dependsOn;
-                    const depList = (
-                        Array.isArray(deps) ? deps : deps ? [deps] : []
-                    ) as pulumi.Resource[];
-                    pendingOptions.set(`${t.type}::${t.name}`, {
-                        protect: o.protect,
-                        retainOnDelete: o.retainOnDelete,
-                        deleteBeforeReplace: o.deleteBeforeReplace,
-                        ignoreChanges: o.ignoreChanges,
-                        replaceOnChanges: o.replaceOnChanges,
-                        additionalSecretOutputs: o.additionalSecretOutputs,
-                        customTimeouts: o.customTimeouts,
-                        dependsOn: depList.map(resourceName),
-                        parent: o.parent ? resourceName(o.parent) : undefined,
-                        beforeDelete: o.hooks?.beforeDelete?.map((h) => h.name),
-                        beforeCreate: o.hooks?.beforeCreate?.map((h) =>
-                            typeof h === "function" ? "<anonymous>" : h.name,
-                        ),
-                    });
-                    return t === first ? undefined : { props: t.props, opts: t.opts };
-                });
+                recordOptions(pendingOptions);
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
                 return Promise.resolve(require(opts.program ?? PROGRAM) as unknown);
             })) ?? {};
@@ -242,11 +263,10 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     restoreEnv();
     await pulumi.runtime.disconnect();
     await new Promise((resolve) => setTimeout(resolve, 0));
-    process.removeListener("unhandledRejection", swallow);
-    for (const l of otherListeners) process.on("unhandledRejection", l);
-    if (seen.length > 0 && !error)
-        error = seen[0] instanceof Error ? seen[0] : new Error(String(seen[0]));
-    Object.assign(pulumi.log, origLog);
+    const other = restoreRejections();
+    if (other !== undefined && !error)
+        error = other instanceof Error ? other : new Error(String(other));
+    restoreLogs();
     return { resources: order, outputs, error, logs };
 }
 

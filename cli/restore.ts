@@ -6,7 +6,18 @@
 // Any refusal exits non-zero with one sentence; nothing is rolled back then.
 import { SNAPSHOT_PATTERN, SNAPSHOT_PREFIX } from "../components/rbd/rbdScript";
 import { parseSnapshots } from "../components/rbd/jenkinsSnapshot";
-import { kubectl, openStack, parseCommandArgs, Refusal, runCli, runRbdStep } from "./shared";
+import type { Stack } from "@pulumi/pulumi/automation";
+import type { Settings } from "../settings/settings";
+import { APP_SELECTOR } from "../components/jenkins/names";
+import {
+    kubectl,
+    openStack,
+    parseCommandArgs,
+    Refusal,
+    runCli,
+    runRbdStep,
+    waitUntil,
+} from "./shared";
 
 const COMMAND = {
     summary:
@@ -27,9 +38,8 @@ function parseArgs(argv: string[]) {
     return { ...args, snapshot };
 }
 
-async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2));
-    const { stack, settings: s, kubeContext: context } = await openStack(args.stack);
+/** The stack's image, after the refusals that come before anything is asked of Ceph. */
+async function restoreTarget(stack: Stack, s: Settings): Promise<{ pool: string; image: string }> {
     if (s.ceph.provisioner === "existing") {
         throw new Refusal(
             "this stack uses ceph.existingStorageClass: it has no snapshots of its own to restore",
@@ -41,12 +51,19 @@ async function main(): Promise<void> {
         );
     }
     const outputs = await stack.outputs();
-    const rbdImage = String(outputs.rbdImage?.value ?? "");
-    const [pool, image] = rbdImage.split("/");
+    const [pool, image] = String(outputs.rbdImage?.value ?? "").split("/");
     if (!pool || !image)
         throw new Refusal(
             "the stack has no rbdImage output: run `pulumi up` once with volume.snapshots on",
         );
+    return { pool, image };
+}
+
+async function main(): Promise<void> {
+    const args = parseArgs(process.argv.slice(2));
+    const { stack, settings: s, kubeContext: context } = await openStack(args.stack);
+    const { pool, image } = await restoreTarget(stack, s);
+    const rbdImage = `${pool}/${image}`;
     const rbd = (step: "list" | "restore") =>
         runRbdStep(step, s, { pool, image, restore: args.snapshot });
     // Ceph is the record (the stack output is as of the last up): a read-only listing.
@@ -61,7 +78,7 @@ async function main(): Promise<void> {
     const ns = s.jenkins.namespace;
     const deploy = s.jenkins.name;
     const steps = [
-        `scale Jenkins to 0: kubectl -n ${ns} scale deploy/${deploy} --replicas=0, and wait up to ${args.timeoutSeconds}s until no pod app=jenkins is left`,
+        `scale Jenkins to 0: kubectl -n ${ns} scale deploy/${deploy} --replicas=0, and wait up to ${args.timeoutSeconds}s until no pod ${APP_SELECTOR} is left`,
         `refuse if ${rbdImage} is still open by any client (the pod, or a node that has not unmapped it)`,
         `take snapshot ${SNAPSHOT_PREFIX}<now>-pre-restore of ${rbdImage} (to undo this restore)`,
         `rbd snap rollback ${rbdImage}@${args.snapshot}`,
@@ -72,34 +89,33 @@ async function main(): Promise<void> {
         steps.forEach((st, i) => console.log(`  ${i + 1}. ${st}`));
         return;
     }
-
     console.log(`1. ${steps[0]}`);
-    const scaled = kubectl(["-n", ns, "scale", `deploy/${deploy}`, "--replicas=0"], context);
-    if (!scaled.ok)
-        throw new Refusal(`could not scale Jenkins to 0; nothing was changed: ${scaled.out}`);
-    const deadline = Date.now() + args.timeoutSeconds * 1000;
-    for (;;) {
-        const pods = kubectl(["-n", ns, "get", "pods", "-l", "app=jenkins", "-o", "name"], context);
-        if (pods.ok && pods.out === "") break;
-        if (Date.now() > deadline) {
-            throw new Refusal(
-                `the Jenkins pod is still there after ${args.timeoutSeconds}s and holds the volume; nothing was rolled back (Jenkins stays scaled to 0: kubectl -n ${ns} scale deploy/${deploy} --replicas=1 to bring it back)`,
-            );
-        }
-        await new Promise((res) => setTimeout(res, 1000));
-    }
+    await stopJenkins(ns, deploy, args.timeoutSeconds, context);
     console.log(`2-4. rbd on this machine`);
     const r = await rbd("restore");
     process.stdout.write(r.stdout);
-    const rolledBack = r.ok;
     console.log(`5. ${steps[4]}`);
     const up = kubectl(["-n", ns, "scale", `deploy/${deploy}`, "--replicas=1"], context);
-    if (!rolledBack) {
-        throw new Refusal(`${r.error}${up.ok ? " (Jenkins is scaled back to 1)" : ""}`);
-    }
+    if (!r.ok) throw new Refusal(`${r.error}${up.ok ? " (Jenkins is scaled back to 1)" : ""}`);
     if (!up.ok)
         throw new Refusal(`rolled back, but Jenkins could not be scaled back to 1: ${up.out}`);
     console.log(`restored ${rbdImage} to ${args.snapshot}; Jenkins is starting`);
+}
+
+/** Jenkins scaled to 0 and its pod gone, or a refusal before anything is rolled back. */
+async function stopJenkins(ns: string, deploy: string, timeoutSeconds: number, context?: string) {
+    const scaled = kubectl(["-n", ns, "scale", `deploy/${deploy}`, "--replicas=0"], context);
+    if (!scaled.ok)
+        throw new Refusal(`could not scale Jenkins to 0; nothing was changed: ${scaled.out}`);
+    const gone = await waitUntil(timeoutSeconds * 1000, () => {
+        const pods = kubectl(["-n", ns, "get", "pods", "-l", APP_SELECTOR, "-o", "name"], context);
+        return pods.ok && pods.out === "";
+    });
+    if (!gone) {
+        throw new Refusal(
+            `the Jenkins pod is still there after ${timeoutSeconds}s and holds the volume; nothing was rolled back (Jenkins stays scaled to 0: kubectl -n ${ns} scale deploy/${deploy} --replicas=1 to bring it back)`,
+        );
+    }
 }
 
 runCli("restore", main);

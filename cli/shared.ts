@@ -187,13 +187,25 @@ function cliFailure(e: Error): string {
     );
 }
 
-/** kubectl with the stack's context; `input` on stdin (never a secret in argv). */
+/** Which cluster kubectl talks to: a context of the user's kubeconfig, or a file of its own. */
+export type KubeTarget = string | { kubeconfig: string; bin?: string } | undefined;
+
+/**
+ * kubectl against `target` (a stack's context, or a kubeconfig file and a kubectl binary
+ * for the tests' clusters); `input` on stdin, never a secret in argv. The one kubectl.
+ */
 export function kubectl(
     args: string[],
-    context?: string,
+    target?: KubeTarget,
     input?: string,
 ): { ok: boolean; out: string; stdout: string; stderr: string } {
-    const r = spawnSync("kubectl", [...(context ? ["--context", context] : []), ...args], {
+    const file = typeof target === "object" ? target : undefined;
+    const where = file
+        ? ["--kubeconfig", file.kubeconfig]
+        : typeof target === "string"
+          ? ["--context", target]
+          : [];
+    const r = spawnSync(file?.bin ?? "kubectl", [...where, ...args], {
         encoding: "utf8",
         timeout: 300_000,
         input,
@@ -204,6 +216,23 @@ export function kubectl(
         stdout: r.stdout ?? "",
         stderr: (r.stderr ?? "").trim(),
     };
+}
+
+/**
+ * Polls `done` once a second until it holds or `timeoutMs` has passed; whether it held.
+ * The one wait of the CLIs (and of the e2e harness, test/e2e/).
+ */
+export async function waitUntil(
+    timeoutMs: number,
+    done: () => boolean | Promise<boolean>,
+    intervalMs = 1000,
+): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        if (await done()) return true;
+        if (Date.now() > deadline) return false;
+        await new Promise((res) => setTimeout(res, intervalMs));
+    }
 }
 
 /** One step of the rbd program on this machine, the key on its standard input. */

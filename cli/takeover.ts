@@ -12,7 +12,17 @@ import * as fs from "fs";
 import * as path from "path";
 import { openStack, parseCommandArgs, Refusal, runCli } from "./shared";
 import { Cluster, observe } from "./takeoverCluster";
-import { describe, planTakeover, pvImage, quantity, Target } from "./takeoverPlan";
+import type { Settings } from "../settings/settings";
+import {
+    describe,
+    Observed,
+    Plan,
+    planTakeover,
+    pvImage,
+    quantity,
+    Step,
+    Target,
+} from "./takeoverPlan";
 import { TakeoverSteps } from "./takeoverSteps";
 
 const COMMAND = {
@@ -24,12 +34,11 @@ const COMMAND = {
 /** Set by the first SIGINT: the current step finishes, the next does not start. */
 let interrupted = false;
 
-async function main(): Promise<void> {
-    const args = parseCommandArgs(process.argv.slice(2), COMMAND);
-    const { workDir, stack, settings: s, kubeContext } = await openStack(args.stack);
+/** What the takeover works on: the stack's names, image and size. Static mode, rbd here. */
+function targetOf(stackName: string, s: Settings): Target {
     if (s.mode !== "static") {
         throw new Refusal(
-            `the takeover moves an existing rbd image under the stack, and stack ${args.stack} is in dynamic mode; ` +
+            `the takeover moves an existing rbd image under the stack, and stack ${stackName} is in dynamic mode; ` +
                 `set jenkins-ceph:mode to static and volume.image to the image's name (a 2018 dynamic volume's ` +
                 `PV names it, kubernetes-dynamic-pvc-...)`,
         );
@@ -39,7 +48,7 @@ async function main(): Promise<void> {
             `rbd runs on ${s.rbdHost.host} for this stack: run the takeover there (it needs ceph-common, kubectl and the monitors)`,
         );
     }
-    const t: Target = {
+    return {
         namespace: s.jenkins.namespace,
         deployment: s.jenkins.name,
         claimName: s.volume.claimName,
@@ -50,12 +59,10 @@ async function main(): Promise<void> {
         accessMode: s.volume.accessMode,
         secretNamespace: s.ceph.secretNamespace,
     };
-    const at = `${t.pool}/${t.image}`;
-    const k = new Cluster(kubeContext);
-    const { seen, adoptionProblems } = await observe(k, s, t, stack, workDir);
-    const plan = planTakeover(t, seen);
-    plan.refusals.push(...adoptionProblems(plan.adopted));
+}
 
+/** What was found and what will be done; a refusal of the plan ends here. */
+function printPlan(stackName: string, t: Target, seen: Observed, plan: Plan): void {
     const onImage = seen.pvs.filter(
         (pv) => pvImage(pv)?.image === t.image && pvImage(pv)?.pool === t.pool,
     );
@@ -66,7 +73,7 @@ async function main(): Promise<void> {
         );
     const img = seen.image;
     console.log(
-        `takeover of stack ${args.stack}: rbd image ${at}` +
+        `takeover of stack ${stackName}: rbd image ${t.pool}/${t.image}` +
             (img.exists
                 ? ` (rbd id ${img.id}, ${quantity(img.sizeBytes)}, open by: ${img.watchers.join(" ") || "nobody"})`
                 : " (missing)"),
@@ -87,11 +94,21 @@ async function main(): Promise<void> {
         );
     }
     plan.steps.forEach((st, i) => console.log(`  ${i + 1}. ${st.say}`));
+}
+
+async function main(): Promise<void> {
+    const args = parseCommandArgs(process.argv.slice(2), COMMAND);
+    const { workDir, stack, settings: s, kubeContext } = await openStack(args.stack);
+    const t = targetOf(args.stack, s);
+    const k = new Cluster(kubeContext);
+    const { seen, adoptionProblems } = await observe(k, s, t, stack, workDir);
+    const plan = planTakeover(t, seen);
+    plan.refusals.push(...adoptionProblems(plan.adopted));
+    printPlan(args.stack, t, seen, plan);
     if (!args.yes) {
         console.log("dry run: nothing was changed; add --yes to do it");
         return;
     }
-
     process.on("SIGINT", () => {
         // A second Ctrl-C stops at once; each run starts from what the cluster holds.
         if (interrupted) process.exit(130);
@@ -99,7 +116,7 @@ async function main(): Promise<void> {
         interrupted = true;
     });
     // The takeover adopts these on purpose; the ownership guard refuses any other object
-    // that exists (components/ownership.ts). The Pulumi CLI passes the environment on.
+    // that exists (components/cluster/ownership.ts). The Pulumi CLI passes the environment on.
     process.env[ADOPT_ENV] = plan.adopted
         .map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`)
         .join(",");
@@ -112,42 +129,45 @@ async function main(): Promise<void> {
         backupDir,
         timeoutSeconds: args.timeoutSeconds,
     });
-    for (const [i, st] of plan.steps.entries()) {
-        if (interrupted) {
-            throw new Refusal(
-                `interrupted before step ${i + 1}; nothing is half-done: run the same command again to finish.${steps.putBack()}`,
-                130,
-            );
-        }
-        console.log(`${i + 1}. ${st.say}`);
-        try {
-            await steps.run(st);
-        } catch (e) {
-            // A Ctrl-C also reaches kubectl or the Pulumi CLI, whose failure may arrive
-            // before the signal's handler has run: give it its turn first.
-            await new Promise((res) => setTimeout(res, 200));
-            if (!interrupted) {
-                if (!(e instanceof Refusal)) throw e;
-                throw new Refusal(
-                    `${e.message.replace(/\.?$/, ".")} Stopped at step ${i + 1} of ${plan.steps.length}; ` +
-                        `run the same command again once that is fixed: it starts from what the cluster holds now.`,
-                );
-            }
-            // The engine cancels cleanly; what it had created is in the stack's state.
-            const why =
-                st.do === "up"
-                    ? "pulumi up was cancelled"
-                    : (e instanceof Error ? e.message : String(e)).split(/\n|\. /)[0];
-            throw new Refusal(
-                `interrupted during step ${i + 1} (${why}); run the same command again to finish: it starts from what the cluster holds now.${steps.putBack()}`,
-                130,
-            );
-        }
-    }
+    for (const [i, st] of plan.steps.entries()) await runStep(steps, st, i, plan.steps.length);
     console.log(
-        `took over: stack ${args.stack} manages Jenkins on rbd image ${at}` +
+        `took over: stack ${args.stack} manages Jenkins on rbd image ${t.pool}/${t.image}` +
             (fs.existsSync(backupDir) ? `; the old objects are saved in ${backupDir}` : ""),
     );
+}
+
+/** One step; an interruption or a refusal says where it stopped and how to go on. */
+async function runStep(steps: TakeoverSteps, st: Step, i: number, of: number): Promise<void> {
+    if (interrupted) {
+        throw new Refusal(
+            `interrupted before step ${i + 1}; nothing is half-done: run the same command again to finish.${steps.putBack()}`,
+            130,
+        );
+    }
+    console.log(`${i + 1}. ${st.say}`);
+    try {
+        await steps.run(st);
+    } catch (e) {
+        // A Ctrl-C also reaches kubectl or the Pulumi CLI, whose failure may arrive
+        // before the signal's handler has run: give it its turn first.
+        await new Promise((res) => setTimeout(res, 200));
+        if (!interrupted) {
+            if (!(e instanceof Refusal)) throw e;
+            throw new Refusal(
+                `${e.message.replace(/\.?$/, ".")} Stopped at step ${i + 1} of ${of}; ` +
+                    `run the same command again once that is fixed: it starts from what the cluster holds now.`,
+            );
+        }
+        // The engine cancels cleanly; what it had created is in the stack's state.
+        const why =
+            st.do === "up"
+                ? "pulumi up was cancelled"
+                : (e instanceof Error ? e.message : String(e)).split(/\n|\. /)[0];
+        throw new Refusal(
+            `interrupted during step ${i + 1} (${why}); run the same command again to finish: it starts from what the cluster holds now.${steps.putBack()}`,
+            130,
+        );
+    }
 }
 
 runCli("takeover", main);

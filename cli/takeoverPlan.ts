@@ -208,6 +208,11 @@ function sortOut(t: Target, seen: Observed, refusals: string[], notes: string[])
 
 /** Every reason the image could come to harm, or the takeover land on the wrong one. */
 function dataRefusals(t: Target, seen: Observed, f: Found): string[] {
+    return [...imageRefusals(t, seen, f), ...pvRefusals(t, seen, f), ...podRefusals(t, seen, f)];
+}
+
+/** The image is missing or too big, or the claim is bound to another image. */
+function imageRefusals(t: Target, seen: Observed, f: Found): string[] {
     const out: string[] = [];
     const at = `${t.pool}/${t.image}`;
     if (!seen.image.exists) {
@@ -234,6 +239,13 @@ function dataRefusals(t: Target, seen: Observed, f: Found): string[] {
                     : `Take over only a Jenkins whose home is on Ceph RBD.`),
         );
     }
+    return out;
+}
+
+/** A PV on the image that is Delete or bound elsewhere, or the stack's PV name taken. */
+function pvRefusals(t: Target, seen: Observed, f: Found): string[] {
+    const out: string[] = [];
+    const at = `${t.pool}/${t.image}`;
     for (const pv of f.oldPvs) {
         const policy = pv.spec?.persistentVolumeReclaimPolicy;
         if (policy !== "Retain") {
@@ -261,7 +273,12 @@ function dataRefusals(t: Target, seen: Observed, f: Found): string[] {
                 `Set jenkins-ceph:volume.pvName to a free name.`,
         );
     }
-    // Pods on the old claim: Jenkins' own go when it is scaled down; any other would keep it.
+    return out;
+}
+
+/** Pods on the old claim: Jenkins' own go when it is scaled down; any other would keep it. */
+function podRefusals(t: Target, seen: Observed, f: Found): string[] {
+    const out: string[] = [];
     if (f.oldClaim) {
         for (const pod of seen.pods.filter((p) => claimOf(p).includes(t.claimName))) {
             const owner = deploymentOf(pod, seen.replicaSets);
@@ -278,6 +295,29 @@ function dataRefusals(t: Target, seen: Observed, f: Found): string[] {
 }
 
 function plannedSteps(t: Target, imageId: string, f: Found): Step[] {
+    const at = `${t.pool}/${t.image}`;
+    const steps: Step[] = [...stopSteps(t, f), ...deleteSteps(t, f)];
+    steps.push({
+        do: "up",
+        say: `pulumi up: the stack creates its PV ${t.pvName} pre-bound to the claim ${t.namespace}/${t.claimName} on rbd image ${at}, adopts the image unchanged and starts Jenkins`,
+    });
+    steps.push({
+        do: "verify",
+        imageId,
+        say: `check that PV ${t.pvName} is Bound and on the same image (rbd id ${imageId}), then that pulumi preview shows no changes`,
+    });
+    for (const o of f.leftovers) {
+        steps.push({
+            do: "delete",
+            object: o,
+            say: `delete ${describe(o)}: no PV mounts with it any more, and the stack keeps the key in ${t.secretNamespace}, away from the pods Jenkins starts`,
+        });
+    }
+    return steps;
+}
+
+/** Save what is replaced, stop Jenkins, and check nobody has the image open. */
+function stopSteps(t: Target, f: Found): Step[] {
     const at = `${t.pool}/${t.image}`;
     const steps: Step[] = [];
     const saved = [...f.replaced, ...(f.oldClaim ? [f.oldClaim] : []), ...f.oldPvs].filter(
@@ -306,6 +346,13 @@ function plannedSteps(t: Target, imageId: string, f: Found): Step[] {
             say: `refuse if rbd image ${at} is still open by any client (a node that has not unmapped it)`,
         });
     }
+    return steps;
+}
+
+/** Delete the hand-made objects the stack replaces: the PV only, never the image. */
+function deleteSteps(t: Target, f: Found): Step[] {
+    const at = `${t.pool}/${t.image}`;
+    const steps: Step[] = [];
     for (const o of f.replaced) {
         steps.push({
             do: "delete",
@@ -325,22 +372,6 @@ function plannedSteps(t: Target, imageId: string, f: Found): Step[] {
             do: "delete",
             object: pv,
             say: `delete PersistentVolume ${pv.metadata.name} (Retain: the object only; the image stays; its ${pv.spec?.accessModes?.join(",")} becomes ${t.accessMode})`,
-        });
-    }
-    steps.push({
-        do: "up",
-        say: `pulumi up: the stack creates its PV ${t.pvName} pre-bound to the claim ${t.namespace}/${t.claimName} on rbd image ${at}, adopts the image unchanged and starts Jenkins`,
-    });
-    steps.push({
-        do: "verify",
-        imageId,
-        say: `check that PV ${t.pvName} is Bound and on the same image (rbd id ${imageId}), then that pulumi preview shows no changes`,
-    });
-    for (const o of f.leftovers) {
-        steps.push({
-            do: "delete",
-            object: o,
-            say: `delete ${describe(o)}: no PV mounts with it any more, and the stack keeps the key in ${t.secretNamespace}, away from the pods Jenkins starts`,
         });
     }
     return steps;

@@ -6,7 +6,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { Settings } from "../settings/settings";
-import { Refusal } from "./shared";
+import { Refusal, waitUntil } from "./shared";
 import { Cluster, inspectImage } from "./takeoverCluster";
 import { claimOf, KubeObject, pvImage, Step, Target } from "./takeoverPlan";
 
@@ -142,19 +142,16 @@ export class TakeoverSteps {
             "--replicas=0",
         ]);
         if (replicas > 0) this.scaled = { deployment: d, replicas };
-        const deadline = Date.now() + timeoutSeconds * 1000;
-        for (;;) {
-            const left = k
-                .list("pods", t.namespace)
-                .filter((p) => claimOf(p).includes(t.claimName));
-            if (!left.length) return;
-            if (Date.now() > deadline) {
-                throw new Refusal(
-                    `pod ${left.map((p) => p.metadata.name).join(", ")} still runs after ${timeoutSeconds}s and holds the volume; nothing was deleted.${this.putBack()}`,
-                );
-            }
-            await new Promise((res) => setTimeout(res, 1000));
-        }
+        const holders = () =>
+            k.list("pods", t.namespace).filter((p) => claimOf(p).includes(t.claimName));
+        if (await waitUntil(timeoutSeconds * 1000, () => holders().length === 0)) return;
+        throw new Refusal(
+            `pod ${holders()
+                .map((p) => p.metadata.name)
+                .join(
+                    ", ",
+                )} still runs after ${timeoutSeconds}s and holds the volume; nothing was deleted.${this.putBack()}`,
+        );
     }
 
     private async checkClosed(): Promise<void> {

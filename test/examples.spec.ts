@@ -22,7 +22,9 @@ describe("examples: each renders as promised", function () {
         const claim = r.manifests.find((m) => m.kind === "PersistentVolumeClaim") as any;
         assert.equal(claim.spec.storageClassName, "rook-ceph-block");
         assert.equal(
-            r.others.filter((o) => String(o.inputs.stdin ?? "").includes("RBD_POOL")).length,
+            r.others.filter(
+                (o) => typeof o.inputs.stdin === "string" && o.inputs.stdin.includes("RBD_POOL"),
+            ).length,
             0,
         );
     });

@@ -60,18 +60,7 @@ export function configAsCode(
         },
         child,
     );
-    const files = pulumi.all([ns, agentsNs]).apply(([n, a]) =>
-        cascFiles({
-            adminUser: args.adminUser,
-            url:
-                externalUrl(args.ingress) ??
-                `http://${args.name}.${n}.svc.cluster.local:${HTTP_PORT}/`,
-            serviceHost: `${args.name}.${n}.svc.cluster.local`,
-            agentServiceHost: `${args.name}-agent.${n}.svc.cluster.local`,
-            agents: args.agents ? { namespace: a, image: args.agents.image } : undefined,
-            userFiles: args.casc,
-        }),
-    );
+    const files = pulumi.all([ns, agentsNs]).apply(([n, a]) => jcascFiles(args, n, a));
     const casc = new ConfigMap(`${name}-casc`, { metadata: meta("casc"), data: files }, child);
     resources.push(admin, casc);
     return {
@@ -82,4 +71,17 @@ export function configAsCode(
         },
         resources,
     };
+}
+
+/** The JCasC files: the program's (admin, URL, agents' cloud) and the stack's own. */
+function jcascFiles(args: JenkinsArgs, namespace: string, agentsNamespace: string) {
+    const service = `${args.name}.${namespace}.svc.cluster.local`;
+    return cascFiles({
+        adminUser: args.adminUser,
+        url: externalUrl(args.ingress) ?? `http://${service}:${HTTP_PORT}/`,
+        serviceHost: service,
+        agentServiceHost: `${args.name}-agent.${namespace}.svc.cluster.local`,
+        agents: args.agents ? { namespace: agentsNamespace, image: args.agents.image } : undefined,
+        userFiles: args.casc,
+    });
 }

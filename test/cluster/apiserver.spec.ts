@@ -3,6 +3,7 @@
 // Ceph, all on 127.0.0.1. The Pulumi engine is not in the loop here (test/e2e runs
 // it): objects come from the program under the mock runtime and go in by kubectl, so
 // this suite shows what the API and its controllers do with exactly those objects.
+import { kubectl as runKubectl, waitUntil } from "../../cli/shared";
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -33,14 +34,8 @@ describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", functio
     let work = "";
     const timings: string[] = [];
 
-    const kubectl = (args: string[], input?: string) => {
-        const r = spawnSync(path.join(K8S_BIN, "kubectl"), ["--kubeconfig", kubeconfig, ...args], {
-            encoding: "utf8",
-            input,
-            timeout: 60_000,
-        });
-        return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
-    };
+    const kubectl = (args: string[], input?: string) =>
+        runKubectl(args, { kubeconfig, bin: path.join(K8S_BIN, "kubectl") }, input);
 
     before(async function () {
         const why = missing();
@@ -126,12 +121,9 @@ describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", functio
 
     async function waitFor(what: string, check: () => boolean, seconds = 90): Promise<void> {
         const t = Date.now();
-        while (Date.now() - t < seconds * 1000) {
-            if (check()) {
-                timings.push(`${what} ${((Date.now() - t) / 1000).toFixed(1)}s`);
-                return;
-            }
-            await new Promise((res) => setTimeout(res, 500));
+        if (await waitUntil(seconds * 1000, check, 500)) {
+            timings.push(`${what} ${((Date.now() - t) / 1000).toFixed(1)}s`);
+            return;
         }
         assert.fail(`${what}: not within ${seconds}s`);
     }

@@ -4,6 +4,7 @@
 // here: Ceph, the control plane with kwok, an sshd for the remote rbd path, a Pulumi
 // home with the providers installed from their files, and a file backend in a temp dir.
 // A user's cluster: JENKINS_CEPH_E2E_CONFIG names a stack file for it (docs/testing.md).
+import { KubeTarget, kubectl as runKubectl, waitUntil } from "../../cli/shared";
 import { rbdImageOfPv } from "../../components/ceph/pvImage";
 import { strict as assert } from "assert";
 import { spawn, spawnSync } from "child_process";
@@ -137,7 +138,7 @@ export class E2eWorld {
         private readonly ws: LocalWorkspace,
         readonly workDir: string,
         readonly backendDir: string,
-        private readonly kubectlArgs: string[],
+        private readonly kube: KubeTarget,
         readonly ceph: {
             monitors: string[];
             pool: string;
@@ -378,9 +379,8 @@ export class E2eWorld {
 
     /** `kubectl get` of one object, with `flags` (output format and the like). */
     private kubectlGet(kind: string, namespace: string | undefined, name: string, flags: string[]) {
-        const [bin, ...pre] = this.kubectlArgs;
         const ns = namespace ? ["-n", namespace] : [];
-        const r = sh(bin, [...pre, ...ns, "get", kind, ...(name ? [name] : []), ...flags]);
+        const r = this.kubectl([...ns, "get", kind, ...(name ? [name] : []), ...flags]);
         assert.ok(r.ok, `kubectl get ${kind} ${name}: ${r.out}`);
         return r.out;
     }
@@ -427,10 +427,10 @@ export class E2eWorld {
                 },
             },
         ];
-        const [bin, ...pre] = this.kubectlArgs;
-        const r = sh(bin, [...pre, "apply", "-f", "-"], {
-            input: docs.map((d) => YAML.stringify(d)).join("---\n"),
-        });
+        const r = this.kubectl(
+            ["apply", "-f", "-"],
+            docs.map((d) => YAML.stringify(d)).join("---\n"),
+        );
         assert.ok(r.ok, r.out);
     }
 
@@ -738,15 +738,13 @@ export class E2eWorld {
 
     /** What a cluster administrator does to remove a driver nothing uses any more. */
     deleteNamespace(ns: string): void {
-        const [bin, ...pre] = this.kubectlArgs;
-        const r = sh(bin, [...pre, "delete", "namespace", ns, "--wait=false"]);
+        const r = this.kubectl(["delete", "namespace", ns, "--wait=false"]);
         assert.ok(r.ok, r.out);
     }
 
     /** kubectl with this world's cluster; `input` on stdin. */
     kubectl(args: string[], input?: string): { ok: boolean; out: string } {
-        const [bin, ...pre] = this.kubectlArgs;
-        return sh(bin, [...pre, ...args], { input });
+        return runKubectl(args, this.kube, input);
     }
 
     /** Every object of a kind (in a namespace), as kubectl's List. */
@@ -798,12 +796,8 @@ export class E2eWorld {
     }
 
     async waitFor(what: string, check: () => boolean, seconds = 120): Promise<void> {
-        const t0 = Date.now();
-        while (!check()) {
-            if (Date.now() - t0 > seconds * 1000)
-                throw new Error(`timed out after ${seconds}s waiting for ${what}`);
-            await new Promise((r) => setTimeout(r, 1000));
-        }
+        if (!(await waitUntil(seconds * 1000, check)))
+            throw new Error(`timed out after ${seconds}s waiting for ${what}`);
     }
 
     /** Every form a key could be stored in: as given, base64 (Secret data), PEM body lines. */
@@ -894,7 +888,7 @@ export async function startWorld(): Promise<E2eWorld> {
             ws,
             ws.workDir,
             path.join(root, "backend"),
-            ["kubectl"],
+            undefined,
             cfg,
             process.env.JENKINS_CEPH_E2E_USER_KEY!,
             extra,
@@ -929,7 +923,7 @@ export async function startWorld(): Promise<E2eWorld> {
             ws,
             ws.workDir,
             path.join(root, "backend"),
-            [path.join(TOOLCHAIN.kubernetes, "kubectl"), "--kubeconfig", kubeconfig],
+            { kubeconfig, bin: path.join(TOOLCHAIN.kubernetes, "kubectl") },
             { monitors: [cluster.monitor], pool: "kubes", user: "kube", clusterId: cluster.fsid },
             cluster.userKey,
             { cephAdminKey: cluster.adminKey, rbdHostKey: sshd.privateKey },
