@@ -265,7 +265,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     await new Promise((resolve) => setTimeout(resolve, 0));
     const other = restoreRejections();
     if (other !== undefined && !error)
-        error = other instanceof Error ? other : new Error(String(other));
+        error = other instanceof Error ? other : new Error(JSON.stringify(other));
     restoreLogs();
     return { resources: order, outputs, error, logs };
 }

@@ -48,7 +48,8 @@ const median = (xs: number[]) => {
 };
 const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 
-function main(): void {
+/** Whole processes, interleaved: the SDK's floor, then the program as Pulumi loads it. */
+function processLine(): { floor: number; dev: number; prod: number } {
     const floorArgs = [
         "-e",
         "require('@pulumi/pulumi');console.log(JSON.stringify({maxRssKb:process.resourceUsage().maxRSS}))",
@@ -88,7 +89,11 @@ function main(): void {
     console.log(
         `  ratio dev/floor ${(dev / floor).toFixed(3)}, static/floor ${(prod / floor).toFixed(3)} (target <= 1.25)`,
     );
+    return { floor, dev, prod };
+}
 
+/** Registration cost of the component stack made n times in one program; the 100/10 ratio. */
+function scalingLine(): number {
     console.log("registration scaling (the component stack instantiated n times, one program):");
     const perInstance: Record<number, number> = {};
     for (const n of [1, 10, 100]) {
@@ -110,6 +115,12 @@ function main(): void {
     );
     const scale = perInstance[100] / perInstance[10];
     console.log(`  per-instance at 100 / at 10: ${scale.toFixed(3)} (target <= 1.2)`);
+    return scale;
+}
+
+function main(): void {
+    const { floor, dev, prod } = processLine();
+    const scale = scalingLine();
     const engine = engineLine(dev - floor);
     console.log(
         `ratios: dev=${(dev / floor).toFixed(3)} static=${(prod / floor).toFixed(3)} scale=${scale.toFixed(3)} engine=${engine}`,

@@ -87,6 +87,46 @@ export function engineBenchMissing(): string | undefined {
     return controlPlaneMissing(true);
 }
 
+/** The dev stack as shipped, its claim pre-bound, its key a stand-in, snapshots off. */
+function devProject(root: string, kubeconfig: string, env: Record<string, string>): string {
+    const shipped = YAML.parse(
+        fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8"),
+    ) as DevStackFile;
+    const kubectl = path.join(TOOLCHAIN.kubernetes, "kubectl");
+    run(kubectl, ["--kubeconfig", kubeconfig, "apply", "-f", "-"], root, env, devVolume(shipped));
+    const dev = projectDir(root);
+    run(PULUMI_CLI, ["stack", "init", "dev", "--non-interactive"], dev, env);
+    const file = path.join(dev, "Pulumi.dev.yaml");
+    const salted = YAML.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+    // No Ceph here: the snapshot step (rbd against the seed's monitors) could not run
+    // at the bench's `up`, so the dev stack is measured with it off (the line says so).
+    const config = {
+        ...shipped.config,
+        "jenkins-ceph:volume": {
+            ...shipped.config["jenkins-ceph:volume"],
+            snapshots: { enabled: false },
+        },
+    };
+    fs.writeFileSync(file, YAML.stringify({ ...shipped, ...salted, config }));
+    run(PULUMI_CLI, ["config", "set", "--secret", "cephUserKey"], dev, env, STAND_IN_CEPH_KEY);
+    return dev;
+}
+
+/** The engine's floor: a one-Namespace JavaScript program on the same CLI and backend. */
+function floorProject(root: string, env: Record<string, string>): string {
+    const floor = path.join(root, "floor");
+    fs.mkdirSync(floor);
+    fs.writeFileSync(
+        path.join(floor, "Pulumi.yaml"),
+        "name: floor\nruntime:\n    name: nodejs\n    options:\n        typescript: false\n",
+    );
+    fs.writeFileSync(path.join(floor, "index.js"), FLOOR_PROGRAM);
+    fs.writeFileSync(path.join(floor, "package.json"), '{"name":"floor","main":"index.js"}\n');
+    fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(floor, "node_modules"));
+    run(PULUMI_CLI, ["stack", "init", "floor", "--non-interactive"], floor, env);
+    return floor;
+}
+
 export function benchEngine(runs: number): EngineFigures {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "jc-bench."));
     const cpDir = path.join(root, "cp");
@@ -95,45 +135,8 @@ export function benchEngine(runs: number): EngineFigures {
         const kubeconfig = startControlPlane(cpDir);
         const env = engineEnv(root, kubeconfig);
         installPlugins(env);
-        const shipped = YAML.parse(
-            fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8"),
-        ) as DevStackFile;
-        const kubectl = path.join(TOOLCHAIN.kubernetes, "kubectl");
-        run(
-            kubectl,
-            ["--kubeconfig", kubeconfig, "apply", "-f", "-"],
-            root,
-            env,
-            devVolume(shipped),
-        );
-
-        const dev = projectDir(root);
-        run(PULUMI_CLI, ["stack", "init", "dev", "--non-interactive"], dev, env);
-        const file = path.join(dev, "Pulumi.dev.yaml");
-        const salted = YAML.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-        // No Ceph here: the snapshot step (rbd against the seed's monitors) could not run
-        // at the bench's `up`, so the dev stack is measured with it off (the line says so).
-        const config = {
-            ...shipped.config,
-            "jenkins-ceph:volume": {
-                ...shipped.config["jenkins-ceph:volume"],
-                snapshots: { enabled: false },
-            },
-        };
-        fs.writeFileSync(file, YAML.stringify({ ...shipped, ...salted, config }));
-        run(PULUMI_CLI, ["config", "set", "--secret", "cephUserKey"], dev, env, STAND_IN_CEPH_KEY);
-
-        const floor = path.join(root, "floor");
-        fs.mkdirSync(floor);
-        fs.writeFileSync(
-            path.join(floor, "Pulumi.yaml"),
-            "name: floor\nruntime:\n    name: nodejs\n    options:\n        typescript: false\n",
-        );
-        fs.writeFileSync(path.join(floor, "index.js"), FLOOR_PROGRAM);
-        fs.writeFileSync(path.join(floor, "package.json"), '{"name":"floor","main":"index.js"}\n');
-        fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(floor, "node_modules"));
-        run(PULUMI_CLI, ["stack", "init", "floor", "--non-interactive"], floor, env);
-
+        const dev = devProject(root, kubeconfig, env);
+        const floor = floorProject(root, env);
         for (const d of [dev, floor]) {
             run(PULUMI_CLI, ["up", "--yes", "--skip-preview", "--non-interactive"], d, env);
         }
