@@ -24,7 +24,7 @@ const STAND_INS: Record<string, string> = {
 };
 
 /** kubectl-apply order: what others refer to comes first. */
-const KIND_ORDER = [
+export const KIND_ORDER = [
     "Namespace",
     "Secret",
     "ConfigMap",

@@ -1,6 +1,7 @@
 // JAVA_OPTS for Jenkins: container-aware heap by default, and a check for the flag
 // orders the JVM refuses to start with (checked against a real JVM in test/jvm.spec.ts).
 import { DIAGNOSTIC_FLAGS, EXPERIMENTAL_FLAGS } from "./jvmFlags.generated";
+import { unitPowers } from "./quantity";
 
 /** Heap follows the container's memory limit; G1 and the time zone, as the 2018 installation (docs/history-2018.md) chose. */
 export function defaultJavaOpts(timezone: string): string[] {
@@ -45,13 +46,8 @@ export function javaOptsOrderErrors(tokens: string[]): string[] {
     return errors;
 }
 
-const HEAP_UNITS: Record<string, bigint> = {
-    "": 1n,
-    k: 1024n,
-    m: 1024n ** 2n,
-    g: 1024n ** 3n,
-    t: 1024n ** 4n,
-};
+/** The JVM's size suffixes (either case): binary multiples. */
+const HEAP_UNITS: Record<string, bigint> = { "": 1n, ...unitPowers(1024n, ["k", "m", "g", "t"]) };
 /** Every form of a fixed heap size the JVM takes: -Xms/-Xmx and their -XX: names. */
 const HEAP_FLAG = /^(-Xm[sx]|-XX:(?:MaxHeapSize|InitialHeapSize|MinHeapSize)=)(.*)$/;
 const HEAP_SIZE = /^([0-9]+)([kKmMgGtT]?)$/;

@@ -1,20 +1,15 @@
 // Exact Kubernetes quantity arithmetic for storage sizes. BigInt keeps "100Gi" and
 // "1.5Ti" exact: an rbd image size must match the PV capacity to the byte.
 
+/** Unit names to their multiples: the first name is base^1, the next base^2, and so on. */
+export function unitPowers(base: bigint, names: readonly string[]): Record<string, bigint> {
+    return Object.fromEntries(names.map((n, i) => [n, base ** BigInt(i + 1)]));
+}
+
 const SUFFIX: Record<string, bigint> = {
     "": 1n,
-    k: 1000n,
-    M: 1000n ** 2n,
-    G: 1000n ** 3n,
-    T: 1000n ** 4n,
-    P: 1000n ** 5n,
-    E: 1000n ** 6n,
-    Ki: 1024n,
-    Mi: 1024n ** 2n,
-    Gi: 1024n ** 3n,
-    Ti: 1024n ** 4n,
-    Pi: 1024n ** 5n,
-    Ei: 1024n ** 6n,
+    ...unitPowers(1000n, ["k", "M", "G", "T", "P", "E"]),
+    ...unitPowers(1024n, ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]),
 };
 
 const QUANTITY = /^([0-9]+)(?:\.([0-9]+))?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;

@@ -2,7 +2,7 @@
 // stack file, validated against the Kubernetes OpenAPI schema (kubernetes-models), plus
 // the name and reference rules the schema does not check.
 import { strict as assert } from "assert";
-import { listStacks, render, toManifest } from "../cli/render";
+import { KIND_ORDER, listStacks, render, toManifest } from "../cli/render";
 import { dnsLabel, dnsSubdomain, labelKey, labelValue } from "../settings/rules";
 import { baseStack, COMBINATIONS } from "./fixtures";
 import { Any, k8s, merge, runOk } from "./helpers";
@@ -30,17 +30,8 @@ export function schemaErrors(m: Manifest): string[] {
     }
 }
 
-const NAMESPACE_SCOPED = new Set([
-    "Secret",
-    "ConfigMap",
-    "PersistentVolumeClaim",
-    "ServiceAccount",
-    "Role",
-    "RoleBinding",
-    "Service",
-    "Deployment",
-    "Ingress",
-]);
+const CLUSTER_SCOPED = ["Namespace", "StorageClass", "PersistentVolume"];
+const NAMESPACE_SCOPED = new Set(KIND_ORDER.filter((k) => !CLUSTER_SCOPED.includes(k)));
 const LABEL_NAMED = new Set(["Namespace", "Service"]);
 
 /** Name, label and reference rules; returns every broken one. */

@@ -48,10 +48,10 @@ export interface StaticImage {
     adoptOnly: boolean;
 }
 
-export abstract class CephConnection {
+export abstract class CephConnection<A extends CephConnectionArgs = CephConnectionArgs> {
     abstract readonly provisioner: "csi" | "in-tree";
 
-    constructor(readonly args: CephConnectionArgs) {}
+    constructor(readonly args: A) {}
 
     /** The Secrets the provisioner reads, in the connection's secretNamespace. */
     abstract secrets(): CephSecret[];
@@ -95,16 +95,8 @@ export interface CsiCephConnectionArgs extends CephConnectionArgs {
     csiDriver: string;
 }
 
-export class CsiCephConnection extends CephConnection {
+export class CsiCephConnection extends CephConnection<CsiCephConnectionArgs> {
     readonly provisioner = "csi" as const;
-    readonly clusterId: string;
-    readonly driver: string;
-
-    constructor(args: CsiCephConnectionArgs) {
-        super(args);
-        this.clusterId = args.clusterId;
-        this.driver = args.csiDriver;
-    }
 
     secrets(): CephSecret[] {
         const namespace = this.args.secretNamespace;
@@ -129,9 +121,9 @@ export class CsiCephConnection extends CephConnection {
         }
         return {
             ...classCommon(name, reclaimPolicy),
-            provisioner: this.driver,
+            provisioner: this.args.csiDriver,
             parameters: {
-                clusterID: this.clusterId,
+                clusterID: this.args.clusterId,
                 pool: this.args.pool,
                 imageFeatures: this.args.imageFeatures,
                 "csi.storage.k8s.io/fstype": this.args.fsType,
@@ -145,12 +137,12 @@ export class CsiCephConnection extends CephConnection {
         const secretNamespace = this.args.secretNamespace;
         return {
             csi: {
-                driver: this.driver,
+                driver: this.args.csiDriver,
                 fsType: this.args.fsType,
                 volumeHandle: image,
                 nodeStageSecretRef: { name: USER_SECRET, namespace: secretNamespace },
                 volumeAttributes: {
-                    clusterID: this.clusterId,
+                    clusterID: this.args.clusterId,
                     pool: this.args.pool,
                     staticVolume: "true",
                     imageFeatures: this.args.imageFeatures,
@@ -172,16 +164,8 @@ export interface InTreeCephConnectionArgs extends CephConnectionArgs {
     adminKey?: pulumi.Input<string>;
 }
 
-export class InTreeCephConnection extends CephConnection {
+export class InTreeCephConnection extends CephConnection<InTreeCephConnectionArgs> {
     readonly provisioner = "in-tree" as const;
-    readonly adminId: string;
-    readonly adminKey?: pulumi.Input<string>;
-
-    constructor(args: InTreeCephConnectionArgs) {
-        super(args);
-        this.adminId = args.adminId;
-        this.adminKey = args.adminKey;
-    }
 
     // The in-tree plugin wants type kubernetes.io/rbd and the key under `key`.
     secrets(): CephSecret[] {
@@ -191,8 +175,8 @@ export class InTreeCephConnection extends CephConnection {
             args: { metadata: { name, namespace }, type: "kubernetes.io/rbd", stringData: { key } },
         });
         const out = [secret("secret-user", USER_SECRET, this.args.userKey)];
-        if (this.adminKey !== undefined) {
-            out.push(secret("secret-admin", ADMIN_SECRET, this.adminKey));
+        if (this.args.adminKey !== undefined) {
+            out.push(secret("secret-admin", ADMIN_SECRET, this.args.adminKey));
         }
         return out;
     }
@@ -204,7 +188,7 @@ export class InTreeCephConnection extends CephConnection {
             provisioner: "kubernetes.io/rbd",
             parameters: {
                 monitors: this.args.monitors.join(","),
-                adminId: this.adminId,
+                adminId: this.args.adminId,
                 adminSecretName: ADMIN_SECRET,
                 adminSecretNamespace: secretNamespace,
                 pool: this.args.pool,
@@ -219,13 +203,13 @@ export class InTreeCephConnection extends CephConnection {
     }
 
     volumeSource(image: string) {
-        const secretNamespace = this.args.secretNamespace;
+        const { monitors, pool, user, secretNamespace } = this.args;
         return {
             rbd: {
-                monitors: this.args.monitors,
-                pool: this.args.pool,
+                monitors,
+                pool,
                 image,
-                user: this.args.user,
+                user,
                 secretRef: { name: USER_SECRET, namespace: secretNamespace },
                 fsType: this.args.fsType,
             },

@@ -71,19 +71,16 @@ export class JenkinsSnapshot extends pulumi.ComponentResource {
                 stdin: program,
                 triggers: [args.pool, args.image],
                 host: args.host,
-                removeWith: args.purgeOnDelete ? args.removal.hook : undefined,
+                removal: args.removal,
+                keptBecause: args.purgeOnDelete
+                    ? undefined
+                    : "they stay with the image (volume.deleteImageOnDestroy is false, or the class keeps its volumes)",
+                remove: params.apply((p) =>
+                    rbdStepNow(REMOVAL_STEPS.snapshots, p, args.userKey, args.host),
+                ),
             },
             { parent: this, protect: args.protect },
         );
-        args.removal.watch({
-            command: this.command,
-            keptBecause: args.purgeOnDelete
-                ? undefined
-                : "they stay with the image (volume.deleteImageOnDestroy is false, or the class keeps its volumes)",
-            remove: params.apply((p) =>
-                rbdStepNow(REMOVAL_STEPS.snapshots, p, args.userKey, args.host),
-            ),
-        });
         this.snapshots = this.command.stdout.apply((out) => parseSnapshots(out ?? ""));
         this.rbdImage = pulumi
             .all([args.pool, args.image])

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote } from "@pulumi/command";
 import { REMOVAL_STEPS, RBD_COMMANDS, rbdProgram, RbdScriptParams } from "./rbdScript";
-import { RemovalGuard, runRbdStepNow, StepResult } from "./rbdRemoval";
+import { GuardedStep, RemovalGuard, runRbdStepNow, StepResult } from "./rbdRemoval";
 
 export interface SshHost {
     host: string;
@@ -48,8 +48,11 @@ export interface RbdCommandArgs {
     /** What identifies the object the command manages: a change replaces the command. */
     triggers: pulumi.Input<string>[];
     host?: SshHost;
-    /** The removal hook, attached when the current settings ask to remove the data. */
-    removeWith?: pulumi.ResourceHook;
+    /** The guard that alone removes the data (rbdRemoval.ts), and what it runs then. */
+    removal: RemovalGuard;
+    remove: GuardedStep["remove"];
+    /** Why the current settings keep the data on destroy; undefined: they ask to remove it. */
+    keptBecause: string | undefined;
 }
 
 /** A command that runs the rbd program locally, or on `host` over SSH. */
@@ -66,12 +69,13 @@ export function rbdCommand(
         // The scripts never print the key; stdout says what happened.
         logging: "stdoutAndStderr" as const,
     };
+    // The hook is attached only when the current settings ask to remove the data.
     const cmdOpts: pulumi.CustomResourceOptions = {
         ...opts,
         replaceOnChanges: ["triggers"],
-        hooks: args.removeWith ? { beforeDelete: [args.removeWith] } : undefined,
+        hooks: args.keptBecause === undefined ? { beforeDelete: [args.removal.hook] } : undefined,
     };
-    return args.host
+    const command = args.host
         ? new remote.Command(
               name,
               {
@@ -88,6 +92,8 @@ export function rbdCommand(
               cmdOpts,
           )
         : new local.Command(name, { ...common, interpreter: ["/bin/sh", "-c"] }, cmdOpts);
+    args.removal.watch({ command, keptBecause: args.keptBecause, remove: args.remove });
+    return command;
 }
 
 export class RbdImage extends pulumi.ComponentResource {
@@ -108,15 +114,14 @@ export class RbdImage extends pulumi.ComponentResource {
                 // Only what identifies the image replaces the resource; size changes are updates.
                 triggers: [args.pool, args.image],
                 host: args.host,
-                removeWith: args.deleteOnDestroy ? args.removal.hook : undefined,
+                removal: args.removal,
+                keptBecause: args.deleteOnDestroy
+                    ? undefined
+                    : "volume.deleteImageOnDestroy is false",
+                remove: rbdStepNow(REMOVAL_STEPS.image, args, args.userKey, args.host),
             },
             { parent: this, protect: args.protect },
         );
-        args.removal.watch({
-            command: this.command,
-            keptBecause: args.deleteOnDestroy ? undefined : "volume.deleteImageOnDestroy is false",
-            remove: rbdStepNow(REMOVAL_STEPS.image, args, args.userKey, args.host),
-        });
         this.pool = args.pool;
         this.image = args.image;
         this.sizeMiB = Number(args.sizeMiB);
