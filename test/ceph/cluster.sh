@@ -89,6 +89,10 @@ admin socket = $dir/run/\$name.asok
 [mon]
 mon data = $dir/mon
 keyring = $dir/mon.keyring
+# One monitor: nothing to batch proposals for. The default waits up to 1 s per change of
+# the OSD map, which every snapshot create and remove is (self-managed snapshot ids).
+paxos propose interval = 0.05
+paxos min wait = 0.01
 [osd]
 osd data = $dir/osd
 keyring = $dir/osd/keyring

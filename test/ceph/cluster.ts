@@ -24,6 +24,36 @@ async function freePort(wanted = 0): Promise<number | undefined> {
     });
 }
 
+/**
+ * A lock across processes (a file created exclusively) while a cluster chooses its ports
+ * and its monitor binds them; one left by a process that died is taken over.
+ */
+async function portLock(): Promise<() => void> {
+    const file = path.join(os.tmpdir(), "jenkins-ceph-test-ceph-ports.lock");
+    for (const deadline = Date.now() + 180_000; ;) {
+        try {
+            fs.writeFileSync(file, String(process.pid), { flag: "wx" });
+            return () => fs.rmSync(file, { force: true });
+        } catch {
+            let holder = 0;
+            try {
+                holder = Number(fs.readFileSync(file, "utf8") || 0);
+            } catch {
+                continue; // released meanwhile
+            }
+            let alive = holder > 0;
+            try {
+                if (alive) process.kill(holder, 0);
+            } catch {
+                alive = false;
+            }
+            if (!alive) fs.rmSync(file, { force: true });
+            else if (Date.now() > deadline) throw new Error(`${file} is held by pid ${holder}`);
+            else await new Promise((res) => setTimeout(res, 250));
+        }
+    }
+}
+
 export class CephCluster {
     private constructor(
         readonly dir: string,
@@ -39,7 +69,32 @@ export class CephCluster {
         readonly startSeconds: number,
     ) {}
 
+    private static one: Promise<CephCluster> | undefined;
+
+    /** The one cluster of this process (test/ceph/ceph.spec.ts stops it after every suite). */
+    static shared(): Promise<CephCluster> {
+        CephCluster.one ??= CephCluster.start();
+        return CephCluster.one;
+    }
+
+    /** Stops the shared cluster, if one was started; how long that took, in seconds. */
+    static async stopShared(): Promise<number | undefined> {
+        const c = await CephCluster.one?.catch(() => undefined);
+        CephCluster.one = undefined;
+        return c?.stop();
+    }
+
     static async start(): Promise<CephCluster> {
+        // npm test runs the suites in two workers: one picks ports and binds at a time.
+        const unlock = await portLock();
+        try {
+            return await CephCluster.startUnlocked();
+        } finally {
+            unlock();
+        }
+    }
+
+    private static async startUnlocked(): Promise<CephCluster> {
         // Short path: unix socket paths are limited to ~107 characters.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cfx."));
         // Ceph's standard ports when free: a plain host:port on any other port makes the

@@ -126,13 +126,12 @@ describe("rbd scripts against a real Ceph cluster", function () {
             console.log(`    SKIP: ${why}`);
             this.skip();
         }
-        cluster = await CephCluster.start();
+        cluster = await CephCluster.shared();
         timings.push(`cluster start ${cluster.startSeconds.toFixed(1)}s`);
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rbd-it."));
     });
 
     after(function () {
-        if (cluster) timings.push(`cluster stop ${cluster.stop().toFixed(1)}s`);
         if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
         if (timings.length) console.log(`    timings: ${timings.join(", ")}`);
     });

@@ -1,0 +1,13 @@
+// The suites against a real Ceph cluster (mon + memstore OSD on 127.0.0.1): the rbd
+// program's image steps (rbd.ts) and its snapshot and restore steps (snapshot.ts), on one
+// cluster, started once and stopped after both. CI (REQUIRE_CEPH, CI=true) fails instead
+// of skipping when Ceph is not installed.
+import { CephCluster } from "./cluster";
+import "./rbd";
+import "./snapshot";
+
+after(async function () {
+    this.timeout(60_000);
+    const s = await CephCluster.stopShared();
+    if (s !== undefined) console.log(`    ceph: cluster stop ${s.toFixed(1)}s`);
+});
