@@ -142,13 +142,13 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 // Not on this stack: warnings for undefined outputs, or a language host
                 // found on PATH (the provider's await progress warnings are transient).
                 assert.doesNotMatch(output, /Undefined value|from \$PATH/);
-                const pvc = world!.get("pvc", combo.namespace, combo.claimName);
+                const pvc = world!.kube.get("pvc", combo.namespace, combo.claimName);
                 assert.equal(pvc.status.phase, "Bound");
-                const dep = world!.get("deployment", combo.namespace, "jenkins");
+                const dep = world!.kube.get("deployment", combo.namespace, "jenkins");
                 assert.equal(dep.status.availableReplicas, 1, JSON.stringify(dep.status));
-                const pv = world!.get("pv", undefined, pvc.spec.volumeName);
-                const image = world!.imageOf(pv);
-                assert.equal(world!.imageSize(image), 1024 ** 3, `image ${image}`);
+                const pv = world!.kube.get("pv", undefined, pvc.spec.volumeName);
+                const image = world!.kube.imageOf(pv);
+                assert.equal(world!.rbd.imageSize(image), 1024 ** 3, `image ${image}`);
                 first = {
                     pvcUid: pvc.metadata.uid,
                     pvName: pv.metadata.name,
@@ -173,14 +173,14 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                         ![...ops.keys()].some((k) => k.includes("PersistentVolumeClaim")),
                         describeChanges(ops),
                     );
-                    const pv = world!.get("pv", undefined, first.pvName);
+                    const pv = world!.kube.get("pv", undefined, first.pvName);
                     assert.equal(pv.spec.capacity.storage, "2Gi");
                 }
-                await world!.waitFor(
+                await world!.kube.waitFor(
                     `image ${first.image} at 2Gi`,
-                    () => world!.imageSize(first.image) === 2 * 1024 ** 3,
+                    () => world!.rbd.imageSize(first.image) === 2 * 1024 ** 3,
                 );
-                const pvc = world!.get("pvc", combo.namespace, combo.claimName);
+                const pvc = world!.kube.get("pvc", combo.namespace, combo.claimName);
                 assert.equal(pvc.metadata.uid, first.pvcUid, "the claim was not recreated");
             });
 
@@ -204,7 +204,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                         .find((l) => /can not be less than|orbidden/.test(l));
                     console.log(`      the user reads: ${line?.trim()}`);
                 }
-                assert.equal(world!.imageSize(first.image), 2 * 1024 ** 3, "nothing shrank");
+                assert.equal(world!.rbd.imageSize(first.image), 2 * 1024 ** 3, "nothing shrank");
                 world!.editConfig(s, { volume: { size: "2Gi" } });
                 const { ops } = await up();
                 for (const [k, op] of ops) assert.ok(!REPLACING.includes(op), `${op} ${k}`);
@@ -233,7 +233,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                     snaps.map((x) => x.reason),
                     ["initial", "image"],
                 );
-                const dep = world!.get("deployment", combo.namespace, "jenkins");
+                const dep = world!.kube.get("deployment", combo.namespace, "jenkins");
                 assert.equal(
                     dep.spec.template.spec.containers[0].image,
                     "jenkins/jenkins:2.568.2-jdk17",
@@ -253,11 +253,15 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 for (const [k, op] of ops) assert.ok(!REPLACING.includes(op), `${op} ${k}`);
                 assert.equal(ops.get("kubernetes:core/v1:Secret::ceph-secret-user"), "update");
                 // The Ceph Secrets live in their own namespace (ceph.secretNamespace).
-                const secret = world!.get("secret", `${combo.namespace}-ceph`, "ceph-secret-user");
+                const secret = world!.kube.get(
+                    "secret",
+                    `${combo.namespace}-ceph`,
+                    "ceph-secret-user",
+                );
                 const field = combo.provisioner === "csi" ? "userKey" : "key";
                 assert.equal(Buffer.from(secret.data[field], "base64").toString(), rotated);
-                const pvc = world!.get("pvc", combo.namespace, combo.claimName);
-                const pv = world!.get("pv", undefined, first.pvName);
+                const pvc = world!.kube.get("pvc", combo.namespace, combo.claimName);
+                const pv = world!.kube.get("pv", undefined, first.pvName);
                 assert.equal(pvc.metadata.uid, first.pvcUid);
                 assert.equal(pv.metadata.uid, first.pvUid);
             });
@@ -277,7 +281,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 assert.ok(err, "destroy of a protected stack must fail");
                 assert.match(err.message, /protect/);
                 assert.equal(
-                    world!.get("pvc", combo.namespace, combo.claimName).metadata.uid,
+                    world!.kube.get("pvc", combo.namespace, combo.claimName).metadata.uid,
                     first.pvcUid,
                 );
             });
@@ -295,7 +299,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 await s.destroy({ onOutput: (o) => (output += o), runProgram: true });
                 // The namespace is kept, as Helm keeps one (it may hold others' objects), and
                 // holds nothing of the stack's any more.
-                assert.ok(world!.exists("namespace", undefined, combo.namespace));
+                assert.ok(world!.kube.exists("namespace", undefined, combo.namespace));
                 assert.match(
                     output,
                     new RegExp(
@@ -303,7 +307,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                     ),
                 );
                 for (const kind of ["deployment", "pvc", "service", "secret", "configmap"]) {
-                    const left = world!
+                    const left = world!.kube
                         .list(kind, combo.namespace)
                         .filter((x) => x.metadata.name !== "kube-root-ca.crt");
                     assert.deepEqual(
@@ -312,19 +316,27 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                     );
                 }
                 if (combo.mode === "static") {
-                    assert.equal(world!.exists("pv", undefined, first.pvName), false);
+                    assert.equal(world!.kube.exists("pv", undefined, first.pvName), false);
                 } else {
                     // Retain: Kubernetes keeps the PV (Released) and the image; say so.
-                    const pv = world!.get("pv", undefined, first.pvName);
+                    const pv = world!.kube.get("pv", undefined, first.pvName);
                     assert.equal(pv.status.phase, "Released");
                     assert.match(output, new RegExp(`kept.*${first.pvName}`));
                     assert.match(output, new RegExp(first.image));
                 }
                 if (combo.deleteImageOnDestroy) {
-                    assert.equal(world!.imageSize(first.image), undefined, "the image was deleted");
+                    assert.equal(
+                        world!.rbd.imageSize(first.image),
+                        undefined,
+                        "the image was deleted",
+                    );
                     assert.match(output, /removed \(volume\.deleteImageOnDestroy is true\)/);
                 } else {
-                    assert.equal(world!.imageSize(first.image), 2 * 1024 ** 3, "the image is kept");
+                    assert.equal(
+                        world!.rbd.imageSize(first.image),
+                        2 * 1024 ** 3,
+                        "the image is kept",
+                    );
                     if (combo.mode === "static")
                         assert.match(output, /left in place with its data/);
                 }
@@ -354,37 +366,37 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         await s.up();
 
         // The stack's clusterID and monitors reached the driver's config.
-        const cm = world!.get("configmap", driverNs, "ceph-csi-config");
+        const cm = world!.kube.get("configmap", driverNs, "ceph-csi-config");
         assert.deepEqual(JSON.parse(cm.data["config.json"]), [
             { clusterID: world!.ceph.clusterId, monitors: world!.ceph.monitors },
         ]);
         // The driver registered under the name the PV uses.
-        const pv = world!.get("pv", undefined, `pv-${combo.short}`);
+        const pv = world!.kube.get("pv", undefined, `pv-${combo.short}`);
         assert.equal(
-            world!.get("csidriver", undefined, pv.spec.csi.driver).metadata.name,
+            world!.kube.get("csidriver", undefined, pv.spec.csi.driver).metadata.name,
             "rbd.csi.ceph.com",
         );
         // One provisioner (the chart's default is 3 with required anti-affinity), available.
-        const provisioner = world!.get("deployment", driverNs, "ceph-csi-rbd-provisioner");
+        const provisioner = world!.kube.get("deployment", driverNs, "ceph-csi-rbd-provisioner");
         assert.equal(provisioner.spec.replicas, 1);
         assert.equal(provisioner.status.availableReplicas, 1);
         // The chart made no Secret (only Helm's own release record) and no StorageClass.
-        const secrets = world!
+        const secrets = world!.kube
             .list("secrets", driverNs)
             .filter((x) => x.type !== "helm.sh/release.v1")
             .map((x) => x.metadata.name);
         assert.deepEqual(secrets, ["ceph-secret-user"], "the only Secret there is this stack's");
         assert.deepEqual(
-            world!.list("storageclasses").filter((x) => x.provisioner === "rbd.csi.ceph.com"),
+            world!.kube.list("storageclasses").filter((x) => x.provisioner === "rbd.csi.ceph.com"),
             [],
         );
-        assert.equal(world!.get("pvc", combo.namespace, "jenkins").status.phase, "Bound");
+        assert.equal(world!.kube.get("pvc", combo.namespace, "jenkins").status.phase, "Bound");
 
         // A destroy leaves the driver to the other stacks that may use it (retainOnDelete).
         await s.destroy();
-        assert.ok(world!.exists("configmap", driverNs, "ceph-csi-config"), "the driver stays");
-        assert.ok(!world!.exists("deployment", combo.namespace, "jenkins"), "Jenkins is gone");
-        world!.deleteNamespace(driverNs);
+        assert.ok(world!.kube.exists("configmap", driverNs, "ceph-csi-config"), "the driver stays");
+        assert.ok(!world!.kube.exists("deployment", combo.namespace, "jenkins"), "Jenkins is gone");
+        world!.kube.deleteNamespace(driverNs);
         await world!.remove(s);
     });
 
@@ -418,11 +430,14 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             refused,
             /jenkins-ceph:ceph\.pool: has no effect with ceph\.existingStorageClass/,
         );
-        assert.ok(!world!.exists("namespace", undefined, combo.namespace), "nothing was created");
+        assert.ok(
+            !world!.kube.exists("namespace", undefined, combo.namespace),
+            "nothing was created",
+        );
 
         world!.editConfig(s, { ceph: { pool: undefined } });
         await s.up();
-        const pvc = world!.get("pvc", combo.namespace, "jenkins");
+        const pvc = world!.kube.get("pvc", combo.namespace, "jenkins");
         assert.equal(pvc.status.phase, "Bound");
         assert.equal(pvc.spec.storageClassName, "e2e-rook-block");
         const resources = (await s.exportStack()).deployment.resources ?? [];
@@ -434,7 +449,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         assert.equal(changes(again).size, 0, describeChanges(changes(again)));
         await s.destroy();
         await world!.remove(s);
-        world!.deleteNamespace("e2e-rook-ceph");
+        world!.kube.deleteNamespace("e2e-rook-ceph");
     });
 
     it("configured as code: up, a plugin change touches only its ConfigMap and the Deployment, removing the password brings the wizard back", async function () {
@@ -453,9 +468,9 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         world!.setSecretSetting(s, "jenkins.adminPassword", "e2e-admin-password-not-for-use");
         await s.up();
         const ns = combo.namespace;
-        const admin = world!.get("secret", ns, "jenkins-admin");
+        const admin = world!.kube.get("secret", ns, "jenkins-admin");
         assert.equal(Buffer.from(admin.data["jenkins-admin-user"], "base64").toString(), "admin");
-        const deployment = world!.get("deployment", ns, "jenkins");
+        const deployment = world!.kube.get("deployment", ns, "jenkins");
         const template = deployment.spec.template;
         assert.equal(template.spec.initContainers[0].name, "install-plugins");
         assert.match(
@@ -463,12 +478,12 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             /^[0-9a-f]{64}$/,
         );
         assert.equal(deployment.status.availableReplicas, 1);
-        const plugins = world!.get("configmap", ns, "jenkins-plugins").data["plugins.txt"];
+        const plugins = world!.kube.get("configmap", ns, "jenkins-plugins").data["plugins.txt"];
         assert.equal(
             plugins,
             "configuration-as-code:1985.vdda_32d0c4ea_b_\ngit:5.7.0\nkubernetes:4371.vb_33b_086d54a_1\n",
         );
-        assert.ok(world!.exists("configmap", ns, "jenkins-casc"));
+        assert.ok(world!.kube.exists("configmap", ns, "jenkins-casc"));
 
         world!.editConfig(s, { jenkins: { plugins: ["git:5.7.1"] } });
         const events: EngineEvent[] = [];
@@ -484,7 +499,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             ],
             describeChanges(ops),
         );
-        const rolled = world!.get("deployment", ns, "jenkins").spec.template;
+        const rolled = world!.kube.get("deployment", ns, "jenkins").spec.template;
         assert.notEqual(
             rolled.metadata.annotations["jenkins-ceph/config-checksum"],
             template.metadata.annotations["jenkins-ceph/config-checksum"],
@@ -492,9 +507,10 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
 
         await world!.removeSetting(s, "jenkins.adminPassword");
         await s.up();
-        assert.ok(!world!.exists("secret", ns, "jenkins-admin"), "the admin Secret is gone");
-        assert.ok(!world!.exists("configmap", ns, "jenkins-casc"), "the JCasC files are gone");
-        const wizard = world!.get("deployment", ns, "jenkins").spec.template.spec.containers[0];
+        assert.ok(!world!.kube.exists("secret", ns, "jenkins-admin"), "the admin Secret is gone");
+        assert.ok(!world!.kube.exists("configmap", ns, "jenkins-casc"), "the JCasC files are gone");
+        const wizard = world!.kube.get("deployment", ns, "jenkins").spec.template.spec
+            .containers[0];
         const javaOpts = wizard.env.find((e: { name: string }) => e.name === "JAVA_OPTS").value;
         assert.doesNotMatch(javaOpts, /runSetupWizard/);
         assert.match(
@@ -518,7 +534,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         world!.editConfig(s, { volume: { protect: false, snapshots: { keep: 3 } } });
         await s.up();
         const image = combo.image;
-        world!.writeMarker(image, "before-upgrade");
+        world!.rbd.writeMarker(image, "before-upgrade");
 
         world!.editConfig(s, { jenkins: { image: "jenkins/jenkins:2.568.3-jdk21" } });
         const events: EngineEvent[] = [];
@@ -537,17 +553,17 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         );
         const taken = snaps[1].name;
         // The Deployment records the snapshot taken before its pods first ran.
-        const deployment = world!.get("deployment", combo.namespace, "jenkins");
+        const deployment = world!.kube.get("deployment", combo.namespace, "jenkins");
         assert.equal(deployment.metadata.annotations["jenkins-ceph/snapshot"], taken);
 
-        world!.writeMarker(image, "after-upgrade");
-        const dry = world!.runScript("restore", ["--stack", s.name, "--snapshot", taken]);
+        world!.rbd.writeMarker(image, "after-upgrade");
+        const dry = world!.scripts.runScript("restore", ["--stack", s.name, "--snapshot", taken]);
         assert.equal(dry.code, 0, dry.out);
         assert.match(dry.out, /dry run; add --yes/);
         assert.match(dry.out, /rbd snap rollback kubes\/img-restore@jenkins-ceph-/);
-        assert.equal(world!.readMarker(image), "after-upgrade", "a dry run changes nothing");
+        assert.equal(world!.rbd.readMarker(image), "after-upgrade", "a dry run changes nothing");
 
-        const missing = world!.runScript("restore", [
+        const missing = world!.scripts.runScript("restore", [
             "--stack",
             s.name,
             "--snapshot",
@@ -556,8 +572,8 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
         ]);
         assert.notEqual(missing.code, 0);
         assert.match(missing.out, /is not among this stack's snapshots .*; nothing was changed/);
-        assert.equal(world!.get("deployment", combo.namespace, "jenkins").spec.replicas, 1);
-        assert.equal(world!.readMarker(image), "after-upgrade");
+        assert.equal(world!.kube.get("deployment", combo.namespace, "jenkins").spec.replicas, 1);
+        assert.equal(world!.rbd.readMarker(image), "after-upgrade");
 
         // A pod that scaling the Deployment does not remove (as one stuck terminating on a
         // node would be): the restore waits --timeout, refuses, and rolls nothing back.
@@ -588,9 +604,9 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
                 ],
             },
         };
-        const created = world!.kubectl(["apply", "-f", "-"], JSON.stringify(stuck));
+        const created = world!.kube.kubectl(["apply", "-f", "-"], JSON.stringify(stuck));
         assert.ok(created.ok, created.out);
-        const held = world!.runScript("restore", [
+        const held = world!.scripts.runScript("restore", [
             "--stack",
             s.name,
             "--snapshot",
@@ -604,21 +620,33 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             held.out,
             /the Jenkins pod is still there after 5s and holds the volume; nothing was rolled back/,
         );
-        assert.equal(world!.readMarker(image), "after-upgrade");
+        assert.equal(world!.rbd.readMarker(image), "after-upgrade");
         assert.ok(
-            world!.kubectl(["-n", combo.namespace, "delete", "pod", "jenkins-stuck", "--wait=true"])
-                .ok,
+            world!.kube.kubectl([
+                "-n",
+                combo.namespace,
+                "delete",
+                "pod",
+                "jenkins-stuck",
+                "--wait=true",
+            ]).ok,
         );
 
-        const done = world!.runScript("restore", ["--stack", s.name, "--snapshot", taken, "--yes"]);
+        const done = world!.scripts.runScript("restore", [
+            "--stack",
+            s.name,
+            "--snapshot",
+            taken,
+            "--yes",
+        ]);
         assert.equal(done.code, 0, done.out);
-        assert.equal(world!.readMarker(image), "before-upgrade");
+        assert.equal(world!.rbd.readMarker(image), "before-upgrade");
         assert.match(done.out, /snapshot (jenkins-ceph-\d{8}T\d{6}Z-pre-restore) taken/);
-        assert.equal(world!.get("deployment", combo.namespace, "jenkins").spec.replicas, 1);
+        assert.equal(world!.kube.get("deployment", combo.namespace, "jenkins").spec.replicas, 1);
 
         // The restore's own safety snapshot undoes it.
         const safety = /snapshot (jenkins-ceph-\d{8}T\d{6}Z-pre-restore) taken/.exec(done.out)![1];
-        const undo = world!.runScript("restore", [
+        const undo = world!.scripts.runScript("restore", [
             "--stack",
             s.name,
             "--snapshot",
@@ -626,7 +654,7 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             "--yes",
         ]);
         assert.equal(undo.code, 0, undo.out);
-        assert.equal(world!.readMarker(image), "after-upgrade");
+        assert.equal(world!.rbd.readMarker(image), "after-upgrade");
         world!.assertNoKeysInBackend();
         await s.destroy();
         await world!.remove(s);
@@ -701,9 +729,9 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             const old = await world!.stack(combo, legacy, `e2e-${combo.short}`);
             world!.editConfig(old, { volume: { protect: false } });
             await old.up();
-            const pvc = world!.get("pvc", combo.namespace, combo.claimName);
-            const pv = world!.get("pv", undefined, pvc.spec.volumeName);
-            const deployment = world!.get("deployment", combo.namespace, "jenkins");
+            const pvc = world!.kube.get("pvc", combo.namespace, combo.claimName);
+            const pv = world!.kube.get("pv", undefined, pvc.spec.volumeName);
+            const deployment = world!.kube.get("deployment", combo.namespace, "jenkins");
 
             const s = await world!.adopt(old);
             // Without the README's settings the Secrets would move, and the objects that
@@ -759,17 +787,17 @@ describe("e2e: the real Pulumi engine against Kubernetes and Ceph", function () 
             }
             // New in this release: the Deployment records the first snapshot in its own
             // metadata; its pod template (and so Jenkins) is untouched.
-            const after = world!.get("deployment", combo.namespace, "jenkins");
+            const after = world!.kube.get("deployment", combo.namespace, "jenkins");
             // (An annotation bumps the generation, since the controller copies annotations
             // to the ReplicaSet; the template, and so the running pod, stays.)
             assert.deepEqual(after.spec.template, deployment.spec.template, "no rollout");
             assert.match(after.metadata.annotations["jenkins-ceph/snapshot"], /-initial$/);
             assert.equal(
-                world!.get("pvc", combo.namespace, combo.claimName).metadata.uid,
+                world!.kube.get("pvc", combo.namespace, combo.claimName).metadata.uid,
                 pvc.metadata.uid,
             );
             assert.equal(
-                world!.get("pv", undefined, pv.metadata.name).metadata.uid,
+                world!.kube.get("pv", undefined, pv.metadata.name).metadata.uid,
                 pv.metadata.uid,
             );
             const again: EngineEvent[] = [];

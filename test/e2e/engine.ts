@@ -4,10 +4,12 @@
 // here: Ceph, the control plane with kwok, an sshd for the remote rbd path, a Pulumi
 // home with the providers installed from their files, and a file backend in a temp dir.
 // A user's cluster: JENKINS_CEPH_E2E_CONFIG names a stack file for it (docs/testing.md).
-import { KubeTarget, kubectl as runKubectl, waitUntil } from "../../cli/shared";
-import { rbdImageOfPv } from "../../components/ceph/pvImage";
+import type { KubeTarget } from "../../cli/shared";
+import { KubeDriver } from "./kube";
+import { CephImages } from "./cephImages";
+import { ScriptRunner } from "./scripts";
 import { strict as assert } from "assert";
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -16,10 +18,17 @@ import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation"
 import { PROJECT_ROOT } from "../../cli/mockRuntime";
 import { CephCluster, missingCephBinaries } from "../ceph/cluster";
 import { TestSshd } from "../ceph/sshd";
-import { readDiff, writeDiff } from "../ceph/rbdDiff";
+import {
+    Combo,
+    localCombo,
+    plannedCombos,
+    takeoverCombos,
+    upgradeCombos,
+    userStackFile,
+} from "./combos";
 
-/** Where writeMarker puts its text in an image. */
-const MARKER_AT = 4096;
+export type { Combo };
+
 import {
     engineEnv,
     installPlugins,
@@ -33,61 +42,6 @@ import {
 
 const PROJECT = "jenkins-ceph";
 const USER_CONFIG = process.env.JENKINS_CEPH_E2E_CONFIG;
-export interface Combo {
-    mode: "static" | "dynamic";
-    provisioner: "csi" | "in-tree";
-    /** rbd runs on a host over SSH (remote.Command) instead of locally. */
-    remote: boolean;
-    /** false: the suite can only preview this combination here (whyPreviewOnly says why). */
-    canRun: boolean;
-    whyPreviewOnly?: string;
-    deleteImageOnDestroy: boolean;
-    short: string;
-    namespace: string;
-    claimName: string;
-    /** The static image's name (dynamic images are named by the provisioner). */
-    image: string;
-    commandType: string;
-}
-
-function combo(
-    mode: Combo["mode"],
-    provisioner: Combo["provisioner"],
-    extra: Partial<Combo> = {},
-): Combo {
-    const short = `${mode === "static" ? "st" : "dy"}-${provisioner === "csi" ? "csi" : "it"}`;
-    const remote = extra.remote ?? false;
-    return {
-        mode,
-        provisioner,
-        remote,
-        canRun: true,
-        deleteImageOnDestroy: false,
-        short,
-        namespace: `e2e-${short}`,
-        claimName: "jenkins",
-        image: `img-${short}`,
-        commandType: remote ? "command:remote:Command" : "command:local:Command",
-        ...extra,
-    };
-}
-
-function userStackFile(): Record<string, unknown> {
-    const file = YAML.parse(fs.readFileSync(USER_CONFIG!, "utf8")) as {
-        config: Record<string, unknown>;
-    };
-    return file.config;
-}
-
-function sh(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
-    const r = spawnSync(cmd, args, {
-        encoding: "utf8",
-        timeout: 120_000,
-        input: opts.input,
-        env: opts.env ?? process.env,
-    });
-    return { ok: r.status === 0, status: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
-}
 
 /**
  * In the describe block that calls it: each test builds on the one before, so after a
@@ -129,16 +83,26 @@ export function worldMissing(): string | undefined {
 }
 
 export class E2eWorld {
+    static plannedCombos = plannedCombos;
+    static upgradeCombos = upgradeCombos;
+    static localCombo = localCombo;
+    static takeoverCombos = takeoverCombos;
+
     /** Every key this world has handed out, to prove none is stored in plaintext. */
     private readonly keys: string[] = [];
     private readonly owned: string[] = [];
     private userKey: string;
 
+    /** Kubernetes, Ceph and the operator CLIs, as the tests drive them. */
+    readonly kube: KubeDriver;
+    readonly rbd: CephImages;
+    readonly scripts: ScriptRunner;
+
     constructor(
         private readonly ws: LocalWorkspace,
         readonly workDir: string,
         readonly backendDir: string,
-        private readonly kube: KubeTarget,
+        kube: KubeTarget,
         readonly ceph: {
             monitors: string[];
             pool: string;
@@ -156,40 +120,54 @@ export class E2eWorld {
     ) {
         this.userKey = userKey;
         this.keys.push(userKey, ...Object.values(extraSecrets));
+        this.kube = new KubeDriver(kube, local?.cpDir);
+        this.rbd = new CephImages(ceph, workDir, () => this.userKey, local?.cluster);
+        this.scripts = new ScriptRunner(workDir, ws.envVars);
     }
 
-    static plannedCombos(): Combo[] {
-        if (USER_CONFIG) {
-            const c = userStackFile();
-            const ceph = (c[`${PROJECT}:ceph`] ?? {}) as { provisioner?: Combo["provisioner"] };
-            const mode = c[`${PROJECT}:mode`] as Combo["mode"];
-            return [combo(mode, ceph.provisioner ?? "csi", { short: "user" })];
-        }
-        return [
-            combo("static", "csi"),
-            // rbd over SSH, and the one stack whose destroy deletes the image.
-            combo("static", "in-tree", { remote: true, deleteImageOnDestroy: true }),
-            combo("dynamic", "in-tree"),
-            combo("dynamic", "csi", {
-                canRun: false,
-                whyPreviewOnly:
-                    "no ceph-csi driver can run here (no kubelet, no container images), so its claim could never bind",
-            }),
+    /**
+     * A StorageClass and its Secrets made outside any stack, as Rook makes
+     * rook-ceph-block (here the in-tree provisioner, which the controller-manager runs).
+     * Keys go to kubectl on stdin, never in argv.
+     */
+    createClusterClass(name: string, namespace: string): void {
+        const admin = this.extraSecrets.cephAdminKey;
+        assert.ok(admin, "the local world has the admin key");
+        const secret = (n: string, key: string) => ({
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: n, namespace },
+            type: "kubernetes.io/rbd",
+            stringData: { key },
+        });
+        const docs = [
+            { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } },
+            secret("cluster-admin-key", admin),
+            secret("cluster-user-key", this.userKey),
+            {
+                apiVersion: "storage.k8s.io/v1",
+                kind: "StorageClass",
+                metadata: { name },
+                provisioner: "kubernetes.io/rbd",
+                reclaimPolicy: "Delete",
+                parameters: {
+                    monitors: this.ceph.monitors.join(","),
+                    adminId: "admin",
+                    adminSecretName: "cluster-admin-key",
+                    adminSecretNamespace: namespace,
+                    pool: this.ceph.pool,
+                    userId: this.ceph.user,
+                    userSecretName: "cluster-user-key",
+                    userSecretNamespace: namespace,
+                    imageFeatures: "layering",
+                },
+            },
         ];
-    }
-
-    /** Stacks a previous release deployed, upgraded in place (names apart from the rest). */
-    static upgradeCombos(): Combo[] {
-        if (USER_CONFIG) return [];
-        const up = (mode: Combo["mode"], provisioner: Combo["provisioner"]) => {
-            const short = `up-${mode === "static" ? "st" : "dy"}-${provisioner === "csi" ? "csi" : "it"}`;
-            return combo(mode, provisioner, {
-                short,
-                namespace: `e2e-${short}`,
-                image: `img-${short}`,
-            });
-        };
-        return [up("dynamic", "in-tree"), up("static", "csi")];
+        const r = this.kube.kubectl(
+            ["apply", "-f", "-"],
+            docs.map((d) => YAML.stringify(d)).join("---\n"),
+        );
+        assert.ok(r.ok, r.out);
     }
 
     describe(): string {
@@ -377,63 +355,6 @@ export class E2eWorld {
         await this.ws.removeStack(s.name);
     }
 
-    /** `kubectl get` of one object, with `flags` (output format and the like). */
-    private kubectlGet(kind: string, namespace: string | undefined, name: string, flags: string[]) {
-        const ns = namespace ? ["-n", namespace] : [];
-        const r = this.kubectl([...ns, "get", kind, ...(name ? [name] : []), ...flags]);
-        assert.ok(r.ok, `kubectl get ${kind} ${name}: ${r.out}`);
-        return r.out;
-    }
-
-    get(kind: string, namespace: string | undefined, name: string): any {
-        return JSON.parse(this.kubectlGet(kind, namespace, name, ["-o", "json"]));
-    }
-
-    /**
-     * A StorageClass and its Secrets made outside any stack, as Rook makes
-     * rook-ceph-block (here the in-tree provisioner, which the controller-manager runs).
-     * Keys go to kubectl on stdin, never in argv.
-     */
-    createClusterClass(name: string, namespace: string): void {
-        const admin = this.extraSecrets.cephAdminKey;
-        assert.ok(admin, "the local world has the admin key");
-        const secret = (n: string, key: string) => ({
-            apiVersion: "v1",
-            kind: "Secret",
-            metadata: { name: n, namespace },
-            type: "kubernetes.io/rbd",
-            stringData: { key },
-        });
-        const docs = [
-            { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } },
-            secret("cluster-admin-key", admin),
-            secret("cluster-user-key", this.userKey),
-            {
-                apiVersion: "storage.k8s.io/v1",
-                kind: "StorageClass",
-                metadata: { name },
-                provisioner: "kubernetes.io/rbd",
-                reclaimPolicy: "Delete",
-                parameters: {
-                    monitors: this.ceph.monitors.join(","),
-                    adminId: "admin",
-                    adminSecretName: "cluster-admin-key",
-                    adminSecretNamespace: namespace,
-                    pool: this.ceph.pool,
-                    userId: this.ceph.user,
-                    userSecretName: "cluster-user-key",
-                    userSecretNamespace: namespace,
-                    imageFeatures: "layering",
-                },
-            },
-        ];
-        const r = this.kubectl(
-            ["apply", "-f", "-"],
-            docs.map((d) => YAML.stringify(d)).join("---\n"),
-        );
-        assert.ok(r.ok, r.out);
-    }
-
     /**
      * Replaces the stack's whole config with `values` (this project's keys, or a provider's
      * with its namespace) and `secrets` (set as secrets, values on stdin).
@@ -449,145 +370,6 @@ export class E2eWorld {
         );
         fs.writeFileSync(this.stackFile(s), YAML.stringify(doc));
         for (const [k, v] of Object.entries(secrets)) this.setSecretSetting(s, k, v);
-    }
-
-    /**
-     * A stack of its own for a test that changes the cluster beyond it (a driver, a class,
-     * a password, an image's content): namespace e2e-SHORT, image img-SHORT. Local world
-     * only; undefined on a user's cluster.
-     */
-    static localCombo(
-        mode: Combo["mode"],
-        provisioner: Combo["provisioner"],
-        short: string,
-        extra: Partial<Combo> = {},
-    ): Combo | undefined {
-        if (USER_CONFIG) return undefined;
-        return combo(mode, provisioner, {
-            short,
-            namespace: `e2e-${short}`,
-            image: `img-${short}`,
-            ...extra,
-        });
-    }
-
-    /** Static stacks that take over the seed's installation (in-tree, then csi); local world only. */
-    static takeoverCombos(): Combo[] {
-        if (USER_CONFIG) return [];
-        return [
-            combo("static", "in-tree", {
-                short: "take-it",
-                namespace: "ci-infra",
-                image: "jenkins",
-            }),
-            combo("static", "csi", {
-                short: "take-csi",
-                namespace: "ci-infra-csi",
-                image: "jenkins-csi",
-            }),
-        ];
-    }
-
-    /**
-     * Writes `text` at a fixed offset of the image, as client.admin (import-diff). The diff
-     * carries the image's size (import-diff resizes to it), so it is read from Ceph first.
-     */
-    writeMarker(image: string, text: string): void {
-        const size = this.local!.cluster.imageSize(this.ceph.pool, image);
-        assert.ok(size, `no image ${image} to write a marker into`);
-        const file = path.join(this.workDir, "..", `marker-${process.pid}.diff`);
-        fs.writeFileSync(file, writeDiff(size, MARKER_AT, Buffer.from(text.padEnd(32))));
-        try {
-            const r = this.local!.cluster.rbdAdmin([
-                "import-diff",
-                "--no-progress",
-                file,
-                `${this.ceph.pool}/${image}`,
-            ]);
-            assert.equal(r.status, 0, r.stderr);
-        } finally {
-            fs.rmSync(file, { force: true });
-        }
-    }
-
-    /** The marker writeMarker put in the image ("" when none). */
-    readMarker(image: string): string {
-        const file = path.join(this.workDir, "..", `export-${process.pid}.diff`);
-        fs.rmSync(file, { force: true });
-        try {
-            const r = this.local!.cluster.rbdAdmin([
-                "export-diff",
-                "--no-progress",
-                `${this.ceph.pool}/${image}`,
-                file,
-            ]);
-            assert.equal(r.status, 0, r.stderr);
-            return (readDiff(fs.readFileSync(file), MARKER_AT) ?? Buffer.alloc(0))
-                .subarray(0, 32)
-                .toString()
-                .trim();
-        } finally {
-            fs.rmSync(file, { force: true });
-        }
-    }
-
-    /** The environment `npm run <script>` gets from a user's shell: this world's engine and cluster. */
-    private scriptEnv(): NodeJS.ProcessEnv {
-        return {
-            ...process.env,
-            ...this.ws.envVars,
-            PATH: [
-                path.join(TOOLCHAIN.pulumiRoot, "bin"),
-                TOOLCHAIN.kubernetes,
-                process.env.PATH,
-            ].join(path.delimiter),
-            TS_NODE_TRANSPILE_ONLY: "1",
-        };
-    }
-
-    private scriptCommand(script: "restore" | "takeover", args: string[]): [string, string[]] {
-        return [
-            path.join(PROJECT_ROOT, "node_modules", ".bin", "ts-node"),
-            [path.join(PROJECT_ROOT, "cli", `${script}.ts`), ...args],
-        ];
-    }
-
-    /** `npm run <script> -- ARGS` as a user runs it from the project. */
-    runScript(
-        script: "restore" | "takeover",
-        args: string[],
-    ): { code: number | null; out: string } {
-        const [cmd, argv] = this.scriptCommand(script, args);
-        const r = spawnSync(cmd, argv, {
-            cwd: this.workDir,
-            env: this.scriptEnv(),
-            encoding: "utf8",
-            timeout: 900_000,
-        });
-        return { code: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
-    }
-
-    /**
-     * The script in a process group of its own, as a terminal runs it: `interrupt()` is
-     * Ctrl-C (SIGINT to the whole group: the script, kubectl, the Pulumi CLI).
-     */
-    startScript(script: "restore" | "takeover", args: string[]) {
-        const [cmd, argv] = this.scriptCommand(script, args);
-        const child = spawn(cmd, argv, {
-            cwd: this.workDir,
-            env: this.scriptEnv(),
-            detached: true,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-        const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
-        return {
-            output: () => out,
-            interrupt: () => process.kill(-child.pid!, "SIGINT"),
-            done: async () => ({ code: await exited, out }),
-        };
     }
 
     /**
@@ -633,171 +415,11 @@ export class E2eWorld {
             pvc,
             deployment,
         ];
-        const k = this.kubectl(
+        const k = this.kube.kubectl(
             ["create", "-f", "-"],
             docs.map((d) => YAML.stringify(d)).join("---\n"),
         );
         assert.ok(k.ok, k.out);
-    }
-
-    /**
-     * Stops the local kube-apiserver (etcd keeps the cluster), as a control-plane outage
-     * would; the returned function starts it again with the same command line and waits
-     * until it is ready. Local world only.
-     */
-    stopApiServer(): () => Promise<void> {
-        const dir = this.local!.cpDir;
-        const pidFile = path.join(dir, "run", "kube-apiserver.pid");
-        const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
-        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-        assert.ok(argv.join(" ").includes(dir), "the pid file names our apiserver");
-        process.kill(pid, "SIGTERM");
-        const gone = () => !fs.existsSync(`/proc/${pid}`);
-        return async () => {
-            await this.waitFor("the old kube-apiserver to exit", gone, 60);
-            const log = fs.openSync(path.join(dir, "log", "kube-apiserver.log"), "a");
-            const child = spawn(argv[0], argv.slice(1), {
-                detached: true,
-                stdio: ["ignore", log, log],
-            });
-            child.unref();
-            fs.closeSync(log);
-            fs.writeFileSync(pidFile, `${child.pid}\n`);
-            await this.waitFor(
-                "kube-apiserver ready again",
-                () => this.kubectl(["get", "--raw", "/readyz"]).ok,
-                120,
-            );
-        };
-    }
-
-    /** The image's rbd id: what identifies it whatever its name. */
-    imageId(image: string): string {
-        const r = this.local!.cluster.rbdAdmin([
-            "info",
-            "--format",
-            "json",
-            `${this.ceph.pool}/${image}`,
-        ]);
-        assert.equal(r.status, 0, r.stderr);
-        return (JSON.parse(r.stdout) as { id: string }).id;
-    }
-
-    /** `rbd create` as client.admin (an image outside any stack). */
-    createImage(image: string, size = "64M"): void {
-        const r = this.local!.cluster.rbdAdmin([
-            "create",
-            `${this.ceph.pool}/${image}`,
-            "-s",
-            size,
-        ]);
-        assert.equal(r.status, 0, r.stderr);
-    }
-
-    /** Every snapshot name of the image, as Ceph lists them (client.admin). */
-    snapshots(image: string): string[] {
-        const r = this.local!.cluster.rbdAdmin([
-            "snap",
-            "ls",
-            "--format",
-            "json",
-            `${this.ceph.pool}/${image}`,
-        ]);
-        assert.equal(r.status, 0, r.stderr);
-        return (JSON.parse(r.stdout) as { name: string }[]).map((x) => x.name);
-    }
-
-    /** A snapshot made by a person (client.admin), whatever its name. */
-    createSnapshot(image: string, name: string): void {
-        const r = this.local!.cluster.rbdAdmin([
-            "snap",
-            "create",
-            `${this.ceph.pool}/${image}@${name}`,
-        ]);
-        assert.equal(r.status, 0, r.stderr);
-    }
-
-    removeSnapshot(image: string, name: string): void {
-        const r = this.local!.cluster.rbdAdmin([
-            "snap",
-            "rm",
-            `${this.ceph.pool}/${image}@${name}`,
-        ]);
-        assert.equal(r.status, 0, r.stderr);
-    }
-
-    /** `rbd rename` as client.admin: the id stays, the name changes. */
-    renameImage(from: string, to: string): void {
-        const r = this.local!.cluster.rbdAdmin([
-            "rename",
-            `${this.ceph.pool}/${from}`,
-            `${this.ceph.pool}/${to}`,
-        ]);
-        assert.equal(r.status, 0, r.stderr);
-    }
-
-    /** What a cluster administrator does to remove a driver nothing uses any more. */
-    deleteNamespace(ns: string): void {
-        const r = this.kubectl(["delete", "namespace", ns, "--wait=false"]);
-        assert.ok(r.ok, r.out);
-    }
-
-    /** kubectl with this world's cluster; `input` on stdin. */
-    kubectl(args: string[], input?: string): { ok: boolean; out: string } {
-        return runKubectl(args, this.kube, input);
-    }
-
-    /** Every object of a kind (in a namespace), as kubectl's List. */
-    list(kind: string, namespace?: string): any[] {
-        return (
-            JSON.parse(this.kubectlGet(kind, namespace, "", ["-o", "json"])) as { items: any[] }
-        ).items;
-    }
-
-    exists(kind: string, namespace: string | undefined, name: string): boolean {
-        const out = this.kubectlGet(kind, namespace, name, ["--ignore-not-found", "-o", "name"]);
-        return out.trim() !== "";
-    }
-
-    imageOf(pv: any): string {
-        const image = rbdImageOfPv(pv.spec)?.image;
-        assert.ok(image, `PV ${pv.metadata.name} names no rbd image`);
-        return String(image);
-    }
-
-    /** The image's size in bytes as Ceph reports it, or undefined when it does not exist. */
-    imageSize(image: string): number | undefined {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-key."));
-        const keyFile = path.join(dir, "key");
-        fs.writeFileSync(keyFile, this.userKey, { mode: 0o600 });
-        try {
-            const r = sh("rbd", [
-                "-c",
-                "/dev/null",
-                "-m",
-                this.ceph.monitors.join(","),
-                "--id",
-                this.ceph.user,
-                "--keyfile",
-                keyFile,
-                "--client-mount-timeout",
-                "20",
-                "info",
-                "--format",
-                "json",
-                `${this.ceph.pool}/${image}`,
-            ]);
-            if (r.status === 2) return undefined;
-            assert.ok(r.ok, `rbd info ${image}: ${r.out}`);
-            return (JSON.parse(r.out) as { size: number }).size;
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
-    }
-
-    async waitFor(what: string, check: () => boolean, seconds = 120): Promise<void> {
-        if (!(await waitUntil(seconds * 1000, check)))
-            throw new Error(`timed out after ${seconds}s waiting for ${what}`);
     }
 
     /** Every form a key could be stored in: as given, base64 (Secret data), PEM body lines. */

@@ -34,7 +34,7 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
             let s: Stack;
             let out = "";
             const up = () => s.up({ onOutput: (o) => (out += o) });
-            const snapsOf = (image: string) => world.snapshots(image);
+            const snapsOf = (image: string) => world.rbd.snapshots(image);
             stopAfterFirstFailure();
 
             before(async () => {
@@ -46,7 +46,7 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
 
             it("hostile user snapshot names go through retention untouched, and no step breaks", async () => {
                 const hostile = ["jenkins-ceph-0 keepme", "keepme", "*", "-rf", `it's "q"`];
-                for (const n of hostile) world.createSnapshot(oldImage, n);
+                for (const n of hostile) world.rbd.createSnapshot(oldImage, n);
                 world.editConfig(s, {
                     volume: { snapshots: { keep: 1 } },
                     jenkins: { image: "jenkins/jenkins:2.568.2-jdk17" },
@@ -57,11 +57,11 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                 for (const n of hostile) assert.ok(all.includes(n), `kept the user's ${n}`);
                 const own = all.filter((n) => /^jenkins-ceph-\d{8}T\d{6}Z-[a-z-]+$/.test(n));
                 assert.equal(own.length, 1, own.join());
-                for (const n of hostile) world.removeSnapshot(oldImage, n);
+                for (const n of hostile) world.rbd.removeSnapshot(oldImage, n);
             });
 
             it("a change that would start Jenkins empty is refused at preview with the setting named; nothing changes", async () => {
-                const pv = world.get("pv", undefined, `pv-${c.short}`);
+                const pv = world.kube.get("pv", undefined, `pv-${c.short}`);
                 for (const [patch, key, reason] of [
                     [{ mode: "dynamic" }, "mode", /changes from "static" to "dynamic"/],
                     [{ image: newImage }, "volume.image", /cannot change its rbd source in place/],
@@ -96,10 +96,10 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                     });
                 }
                 assert.equal(
-                    world.get("pv", undefined, `pv-${c.short}`).metadata.uid,
+                    world.kube.get("pv", undefined, `pv-${c.short}`).metadata.uid,
                     pv.metadata.uid,
                 );
-                assert.ok(world.imageSize(oldImage));
+                assert.ok(world.rbd.imageSize(oldImage));
             });
 
             it("a new image under a new PV and claim: an image that does not exist is refused, one that exists is adopted, and the old image keeps its data and snapshots", async () => {
@@ -113,13 +113,13 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                     /jenkins-ceph:volume\.image: "img-nl-st-missing" does not exist in pool kubes, and Jenkins' home was another image: refusing to start Jenkins on a new empty image/,
                 );
                 assert.equal(
-                    world.imageSize(`${c.image}-missing`),
+                    world.rbd.imageSize(`${c.image}-missing`),
                     undefined,
                     "nothing was created",
                 );
-                assert.equal(world.get("pvc", c.namespace, c.claimName).status.phase, "Bound");
+                assert.equal(world.kube.get("pvc", c.namespace, c.claimName).status.phase, "Bound");
 
-                world.createImage(newImage, "1G");
+                world.rbd.createImage(newImage, "1G");
                 world.editConfig(s, { volume: { ...moved, image: newImage } });
                 out = "";
                 await up();
@@ -129,12 +129,12 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                         `kept rbd image kubes/${oldImage} with its data: the current settings do not name it`,
                     ),
                 );
-                assert.ok(world.imageSize(oldImage), "the old image is kept");
+                assert.ok(world.rbd.imageSize(oldImage), "the old image is kept");
                 assert.equal(snapsOf(oldImage).length, 1, "with its snapshot");
-                const pvc = world.get("pvc", c.namespace, "jenkins-b");
+                const pvc = world.kube.get("pvc", c.namespace, "jenkins-b");
                 assert.equal(pvc.status.phase, "Bound");
                 assert.equal(
-                    world.imageOf(world.get("pv", undefined, pvc.spec.volumeName)),
+                    world.kube.imageOf(world.kube.get("pv", undefined, pvc.spec.volumeName)),
                     newImage,
                 );
             });
@@ -155,12 +155,16 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
             it("destroy needs --run-program, then deletes only the image the current settings name", async () => {
                 const plain = await failing(s.destroy(), () => "");
                 assert.match(plain, /run-program/);
-                assert.ok(world.imageSize(newImage), "a refused destroy deletes nothing");
+                assert.ok(world.rbd.imageSize(newImage), "a refused destroy deletes nothing");
                 out = "";
                 await s.destroy({ runProgram: true, onOutput: (o) => (out += o) });
                 assert.match(out, /removed \(volume\.deleteImageOnDestroy is true\)/);
-                assert.equal(world.imageSize(newImage), undefined, "the current image is deleted");
-                assert.ok(world.imageSize(oldImage), "the image of the past settings is kept");
+                assert.equal(
+                    world.rbd.imageSize(newImage),
+                    undefined,
+                    "the current image is deleted",
+                );
+                assert.ok(world.rbd.imageSize(oldImage), "the image of the past settings is kept");
                 assert.equal(snapsOf(oldImage).length, 1);
                 await world.remove(s);
             });
@@ -176,12 +180,12 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                 s = await world.stack(c);
                 world.editConfig(s, { volume: { protect: false, reclaimPolicy: "Delete" } });
                 await s.up();
-                const pvc = world.get("pvc", c.namespace, c.claimName);
-                image = world.imageOf(world.get("pv", undefined, pvc.spec.volumeName));
+                const pvc = world.kube.get("pvc", c.namespace, c.claimName);
+                image = world.kube.imageOf(world.kube.get("pv", undefined, pvc.spec.volumeName));
             });
 
             it("a claimName rename is refused at preview and by up; the claim and its image stay", async () => {
-                const uid = world.get("pvc", c.namespace, c.claimName).metadata.uid;
+                const uid = world.kube.get("pvc", c.namespace, c.claimName).metadata.uid;
                 world.editConfig(s, { volume: { claimName: "jenkins-renamed" } });
                 for (const run of [() => s.preview(), () => s.up()]) {
                     const text = await failing(run(), () => "");
@@ -190,20 +194,20 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                         /jenkins-ceph:volume\.claimName: changes from "jenkins" to "jenkins-renamed": the claim would be replaced by a new, empty one/,
                     );
                 }
-                assert.equal(world.get("pvc", c.namespace, c.claimName).metadata.uid, uid);
-                assert.equal(world.exists("pvc", c.namespace, "jenkins-renamed"), false);
-                assert.ok(world.imageSize(image), "the provisioned image is still there");
+                assert.equal(world.kube.get("pvc", c.namespace, c.claimName).metadata.uid, uid);
+                assert.equal(world.kube.exists("pvc", c.namespace, "jenkins-renamed"), false);
+                assert.ok(world.rbd.imageSize(image), "the provisioned image is still there");
                 world.editConfig(s, { volume: { claimName: undefined } });
             });
 
             it("destroy --run-program purges this program's snapshots, so the provisioner can delete the image", async () => {
-                assert.ok(world.snapshots(image).length >= 1);
+                assert.ok(world.rbd.snapshots(image).length >= 1);
                 let out = "";
                 await s.destroy({ runProgram: true, onOutput: (o) => (out += o) });
                 assert.match(out, /removed snapshot jenkins-ceph-/);
-                await world.waitFor(
+                await world.kube.waitFor(
                     `the provisioner deletes ${image}`,
-                    () => world.imageSize(image) === undefined,
+                    () => world.rbd.imageSize(image) === undefined,
                 );
                 await world.remove(s);
             });
@@ -221,10 +225,10 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                 let out = "";
                 const text = await failing(s.up({ onOutput: (o) => (out += o) }), () => out);
                 assert.match(text, /host key mismatch|knownhosts|key mismatch/i, text.slice(-2000));
-                assert.equal(world.imageSize(c.image), undefined, "rbd never ran on that host");
+                assert.equal(world.rbd.imageSize(c.image), undefined, "rbd never ran on that host");
                 world.editConfig(s, { rbdHost: { hostKey: world.sshHostKeyLine() } });
                 await s.up();
-                assert.ok(world.imageSize(c.image), "the pinned host ran rbd");
+                assert.ok(world.rbd.imageSize(c.image), "the pinned host ran rbd");
                 await s.destroy();
                 await world.remove(s);
             });
@@ -241,8 +245,8 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
             });
 
             it("a second stack that names the first one's PV, or shares its namespace, is refused; destroying it leaves the first's objects", async () => {
-                const pv = world.get("pv", undefined, `pv-${first.short}`);
-                const pvc = world.get("pvc", first.namespace, first.claimName);
+                const pv = world.kube.get("pv", undefined, `pv-${first.short}`);
+                const pvc = world.kube.get("pvc", first.namespace, first.claimName);
                 const b = await world.stack(second);
                 world.editConfig(b, { volume: { protect: false, pvName: `pv-${first.short}` } });
                 let out = "";
@@ -268,18 +272,18 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                 await b.destroy();
                 await world.remove(b);
                 assert.equal(
-                    world.get("pv", undefined, `pv-${first.short}`).metadata.uid,
+                    world.kube.get("pv", undefined, `pv-${first.short}`).metadata.uid,
                     pv.metadata.uid,
                 );
                 assert.equal(
-                    world.get("pvc", first.namespace, first.claimName).metadata.uid,
+                    world.kube.get("pvc", first.namespace, first.claimName).metadata.uid,
                     pvc.metadata.uid,
                 );
                 assert.equal(
-                    world.get("pvc", first.namespace, first.claimName).status.phase,
+                    world.kube.get("pvc", first.namespace, first.claimName).status.phase,
                     "Bound",
                 );
-                assert.ok(world.imageSize(first.image));
+                assert.ok(world.rbd.imageSize(first.image));
             });
 
             it("a value set with --secret --path is refused, and is nowhere in plaintext", async () => {
@@ -299,7 +303,7 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
             });
 
             it("a namespace rename is refused (two Jenkins on one image); done in two steps, the old namespace is kept with what others put there", async () => {
-                world.kubectl([
+                world.kube.kubectl([
                     "-n",
                     first.namespace,
                     "create",
@@ -307,7 +311,7 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                     "someone-elses",
                     "--from-literal=a=b",
                 ]);
-                const pvUid = world.get("pv", undefined, `pv-${first.short}`).metadata.uid;
+                const pvUid = world.kube.get("pv", undefined, `pv-${first.short}`).metadata.uid;
                 world.editConfig(a, { jenkins: { namespace: `${first.namespace}-2` } });
                 let out = "";
                 const text = await failing(a.preview({ onOutput: (o) => (out += o) }), () => out);
@@ -315,7 +319,10 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                     text,
                     /jenkins-ceph:jenkins\.namespace: changes from .*in static mode the new Jenkins would start in the new namespace while the old one still runs/,
                 );
-                assert.equal(world.get("pv", undefined, `pv-${first.short}`).metadata.uid, pvUid);
+                assert.equal(
+                    world.kube.get("pv", undefined, `pv-${first.short}`).metadata.uid,
+                    pvUid,
+                );
 
                 // The two steps the refusal names: destroy (the image and namespace stay), up.
                 world.editConfig(a, { jenkins: { namespace: first.namespace } });
@@ -328,17 +335,17 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                     ),
                 );
                 assert.ok(
-                    world.exists("configmap", first.namespace, "someone-elses"),
+                    world.kube.exists("configmap", first.namespace, "someone-elses"),
                     "the foreign object is there",
                 );
                 world.editConfig(a, { jenkins: { namespace: `${first.namespace}-2` } });
                 out = "";
                 await a.up({ onOutput: (o) => (out += o) });
                 assert.match(out, /exists with 1024 MiB; adopted unchanged/);
-                const pvc = world.get("pvc", `${first.namespace}-2`, first.claimName);
+                const pvc = world.kube.get("pvc", `${first.namespace}-2`, first.claimName);
                 assert.equal(pvc.status.phase, "Bound");
                 assert.equal(
-                    world.imageOf(world.get("pv", undefined, pvc.spec.volumeName)),
+                    world.kube.imageOf(world.kube.get("pv", undefined, pvc.spec.volumeName)),
                     first.image,
                 );
                 await a.destroy();

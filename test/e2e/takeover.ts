@@ -19,15 +19,15 @@ function rbdImageOf(pv: any): string | undefined {
 
 /** The 2018 installation is up: its claim Bound, Jenkins' pod available. */
 function seedRuns(world: E2eWorld, c: Combo): boolean {
-    const pvc = world.get("pvc", c.namespace, "jenkins");
-    const dep = world.get("deployment", c.namespace, "jenkins");
+    const pvc = world.kube.get("pvc", c.namespace, "jenkins");
+    const dep = world.kube.get("deployment", c.namespace, "jenkins");
     return pvc.status.phase === "Bound" && dep.status.availableReplicas === 1;
 }
 
 /** A finalizer on the claim, as a backup tool's would: deleting it then blocks. */
 function holdClaim(world: E2eWorld, namespace: string): void {
     const patch = [{ op: "add", path: "/metadata/finalizers/-", value: "e2e.jenkins-ceph/hold" }];
-    const r = world.kubectl([
+    const r = world.kube.kubectl([
         "-n",
         namespace,
         "patch",
@@ -43,7 +43,7 @@ function holdClaim(world: E2eWorld, namespace: string): void {
 
 /** Lifts every finalizer of a claim being deleted: it goes. */
 function releaseClaim(world: E2eWorld, namespace: string): void {
-    const r = world.kubectl([
+    const r = world.kube.kubectl([
         "-n",
         namespace,
         "patch",
@@ -60,15 +60,17 @@ function releaseClaim(world: E2eWorld, namespace: string): void {
 /** Everything a refusal must leave as it was. */
 function snapshot(world: E2eWorld, c: Combo, pv: string, image = c.image) {
     const rv = (kind: string, ns: string | undefined, name: string) =>
-        world.exists(kind, ns, name) ? world.get(kind, ns, name).metadata.resourceVersion : "gone";
+        world.kube.exists(kind, ns, name)
+            ? world.kube.get(kind, ns, name).metadata.resourceVersion
+            : "gone";
     return {
         pv: rv("pv", undefined, pv),
         pvc: rv("pvc", c.namespace, "jenkins"),
         deployment: rv("deployment", c.namespace, "jenkins"),
-        replicas: world.get("deployment", c.namespace, "jenkins").spec.replicas,
+        replicas: world.kube.get("deployment", c.namespace, "jenkins").spec.replicas,
         secret: rv("secret", c.namespace, "ceph-secret-user"),
-        id: world.imageId(image),
-        marker: world.readMarker(image),
+        id: world.rbd.imageId(image),
+        marker: world.rbd.readMarker(image),
     };
 }
 
@@ -80,19 +82,19 @@ async function stackResources(s: Stack): Promise<{ type: string; outputs?: any }
 
 /** What a finished takeover leaves: checked through the API, rbd and the stack's state. */
 async function assertTakenOver(world: E2eWorld, s: Stack, c: Combo, before: Seeded): Promise<void> {
-    const pv = world.get("pv", undefined, c.image);
+    const pv = world.kube.get("pv", undefined, c.image);
     assert.equal(pv.status.phase, "Bound");
     assert.deepEqual([pv.spec.claimRef.namespace, pv.spec.claimRef.name], [c.namespace, "jenkins"]);
-    assert.equal(world.imageOf(pv), c.image);
+    assert.equal(world.kube.imageOf(pv), c.image);
     assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
     assert.deepEqual(pv.spec.accessModes, ["ReadWriteOnce"], "the seed's RWX becomes RWO");
     if (c.provisioner === "csi") assert.equal(pv.spec.csi.volumeAttributes.staticVolume, "true");
     else assert.equal(pv.spec.rbd.pool, world.ceph.pool);
     assert.notEqual(pv.metadata.uid, before.pvUid, "the PV is the stack's own now");
     // The same image by its rbd id, not its name; its content as before.
-    assert.equal(world.imageId(c.image), before.id);
-    assert.equal(world.readMarker(c.image), MARKER);
-    const dep = world.get("deployment", c.namespace, "jenkins");
+    assert.equal(world.rbd.imageId(c.image), before.id);
+    assert.equal(world.rbd.readMarker(c.image), MARKER);
+    const dep = world.kube.get("deployment", c.namespace, "jenkins");
     assert.notEqual(dep.metadata.uid, before.deploymentUid);
     assert.equal(dep.status.availableReplicas, 1, JSON.stringify(dep.status));
     // Pulumi manages every object: each Kubernetes object in the state is the live one.
@@ -100,11 +102,11 @@ async function assertTakenOver(world: E2eWorld, s: Stack, c: Combo, before: Seed
     assert.ok(kube.length >= 6, `only ${kube.length} Kubernetes objects in the state`);
     for (const r of kube) {
         const m = r.outputs.metadata;
-        const live = world.get(r.outputs.kind, m.namespace, m.name);
+        const live = world.kube.get(r.outputs.kind, m.namespace, m.name);
         assert.equal(live.metadata.uid, m.uid, `${r.outputs.kind} ${m.name}`);
     }
     for (const kind of ["pv", "pvc", "deployment", "service"]) {
-        for (const o of world.list(kind, kind === "pv" ? undefined : c.namespace)) {
+        for (const o of world.kube.list(kind, kind === "pv" ? undefined : c.namespace)) {
             if (kind === "pv" && rbdImageOf(o) !== c.image) continue;
             assert.ok(
                 kube.some((r) => r.outputs.metadata.uid === o.metadata.uid),
@@ -113,7 +115,7 @@ async function assertTakenOver(world: E2eWorld, s: Stack, c: Combo, before: Seed
         }
     }
     // The key left Jenkins' namespace with the old PV.
-    assert.ok(!world.exists("secret", c.namespace, "ceph-secret-user"));
+    assert.ok(!world.kube.exists("secret", c.namespace, "ceph-secret-user"));
     const again = await s.preview();
     // The stack's read of its own last outputs is no change.
     const changed = Object.entries(again.changeSummary).filter(
@@ -139,19 +141,19 @@ async function seedWithStack(
     ceph: Record<string, unknown> = {},
 ): Promise<{ s: Stack; seeded: Seeded }> {
     world.createSeedInstallation({ namespace: c.namespace, image: c.image, pv: c.image });
-    await world.waitFor(`the seed's claim in ${c.namespace} Bound and Jenkins running`, () =>
+    await world.kube.waitFor(`the seed's claim in ${c.namespace} Bound and Jenkins running`, () =>
         seedRuns(world, c),
     );
-    world.writeMarker(c.image, MARKER);
+    world.rbd.writeMarker(c.image, MARKER);
     const s = await world.stack(c);
     world.editConfig(s, {
         ceph,
         volume: { size: "100Gi", pvName: c.image, image: c.image },
     });
     const seeded = {
-        id: world.imageId(c.image),
-        pvUid: world.get("pv", undefined, c.image).metadata.uid,
-        deploymentUid: world.get("deployment", c.namespace, "jenkins").metadata.uid,
+        id: world.rbd.imageId(c.image),
+        pvUid: world.kube.get("pv", undefined, c.image).metadata.uid,
+        deploymentUid: world.kube.get("deployment", c.namespace, "jenkins").metadata.uid,
     };
     return { s, seeded };
 }
@@ -167,7 +169,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
         stopAfterFirstFailure();
 
         const takeover = (...extra: string[]) =>
-            world.runScript("takeover", ["--stack", s.name, ...extra]);
+            world.scripts.runScript("takeover", ["--stack", s.name, ...extra]);
 
         before(async () => {
             world = getWorld()!;
@@ -225,7 +227,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
         it("refuses a PV whose reclaim policy is Delete, and says how to make it Retain", async () => {
             const patch = (policy: string) =>
                 assert.ok(
-                    world.kubectl([
+                    world.kube.kubectl([
                         "patch",
                         "pv",
                         inTree.image,
@@ -241,7 +243,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
         });
 
         it("refuses when the old PV is on another image than volume.image", async () => {
-            world.createImage("jenkins-other");
+            world.rbd.createImage("jenkins-other");
             await refused(
                 () =>
                     world.editConfig(s, {
@@ -264,10 +266,10 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
                 },
             };
             await refused(
-                () => assert.ok(world.kubectl(["create", "-f", "-"], JSON.stringify(pod)).ok),
+                () => assert.ok(world.kube.kubectl(["create", "-f", "-"], JSON.stringify(pod)).ok),
                 () =>
                     assert.ok(
-                        world.kubectl([
+                        world.kube.kubectl([
                             "-n",
                             inTree.namespace,
                             "delete",
@@ -282,8 +284,8 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
 
         it("refuses when the image is missing", async () => {
             await refused(
-                () => world.renameImage(inTree.image, "jenkins-away"),
-                () => world.renameImage("jenkins-away", inTree.image),
+                () => world.rbd.renameImage(inTree.image, "jenkins-away"),
+                () => world.rbd.renameImage("jenkins-away", inTree.image),
                 /rbd image kubes\/jenkins does not exist, so there is nothing to take over/,
                 "jenkins-away",
             );
@@ -322,12 +324,12 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             ({ s, seeded } = await seedWithStack(world, csi));
             // As a backup tool's finalizer would: deleting the claim blocks in step 5.
             holdClaim(world, csi.namespace);
-            const run = world.startScript("takeover", ["--stack", s.name, "--yes"]);
-            await world.waitFor(
+            const run = world.scripts.startScript("takeover", ["--stack", s.name, "--yes"]);
+            await world.kube.waitFor(
                 "the takeover to be deleting the claim",
                 () =>
                     /^5\. delete the claim/m.test(run.output()) &&
-                    !!world.get("pvc", csi.namespace, "jenkins").metadata.deletionTimestamp,
+                    !!world.kube.get("pvc", csi.namespace, "jenkins").metadata.deletionTimestamp,
                 300,
             );
             run.interrupt();
@@ -338,12 +340,15 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
                 /interrupted during step 5 .*run the same command again to finish/,
             );
             world.assertNoKeys(stopped.out, "the takeover's output");
-            assert.ok(!world.exists("deployment", csi.namespace, "jenkins"), "step 4 was done");
-            const pv = world.get("pv", undefined, csi.image);
+            assert.ok(
+                !world.kube.exists("deployment", csi.namespace, "jenkins"),
+                "step 4 was done",
+            );
+            const pv = world.kube.get("pv", undefined, csi.image);
             assert.equal(pv.metadata.uid, seeded.pvUid, "the old PV is still there");
             assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
-            assert.equal(world.imageId(csi.image), seeded.id);
-            assert.equal(world.readMarker(csi.image), MARKER);
+            assert.equal(world.rbd.imageId(csi.image), seeded.id);
+            assert.equal(world.rbd.readMarker(csi.image), MARKER);
             for (const f of [
                 backup("PersistentVolume", csi.image),
                 backup("PersistentVolumeClaim", "jenkins", csi.namespace),
@@ -354,13 +359,13 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
 
             // The claim goes once its finalizer is lifted; its Retain PV is Released.
             releaseClaim(world, csi.namespace);
-            await world.waitFor(
+            await world.kube.waitFor(
                 "the old PV Released",
-                () => world.get("pv", undefined, csi.image).status.phase === "Released",
+                () => world.kube.get("pv", undefined, csi.image).status.phase === "Released",
             );
 
             // The way back, as the README gives it: free the PV for its claim, re-create the rest.
-            const free = world.kubectl([
+            const free = world.kube.kubectl([
                 "patch",
                 "pv",
                 csi.image,
@@ -368,7 +373,7 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
                 '{"spec":{"claimRef":{"uid":null,"resourceVersion":null}}}',
             ]);
             assert.ok(free.ok, free.out);
-            const back = world.kubectl([
+            const back = world.kube.kubectl([
                 "create",
                 "-f",
                 backup("PersistentVolumeClaim", "jenkins", csi.namespace),
@@ -376,31 +381,39 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
                 backup("Deployment", "jenkins", csi.namespace),
             ]);
             assert.ok(back.ok, back.out);
-            await world.waitFor("the 2018 installation back: claim Bound, Jenkins running", () =>
-                seedRuns(world, csi),
+            await world.kube.waitFor(
+                "the 2018 installation back: claim Bound, Jenkins running",
+                () => seedRuns(world, csi),
             );
-            assert.equal(world.get("pvc", csi.namespace, "jenkins").spec.volumeName, csi.image);
-            assert.equal(world.readMarker(csi.image), MARKER);
-            seeded.deploymentUid = world.get("deployment", csi.namespace, "jenkins").metadata.uid;
+            assert.equal(
+                world.kube.get("pvc", csi.namespace, "jenkins").spec.volumeName,
+                csi.image,
+            );
+            assert.equal(world.rbd.readMarker(csi.image), MARKER);
+            seeded.deploymentUid = world.kube.get(
+                "deployment",
+                csi.namespace,
+                "jenkins",
+            ).metadata.uid;
         });
 
         it("csi: the API server gone during step 5 stops the takeover with one sentence; once it is back, nothing was lost", async () => {
             holdClaim(world, csi.namespace);
-            const run = world.startScript("takeover", [
+            const run = world.scripts.startScript("takeover", [
                 "--stack",
                 s.name,
                 "--yes",
                 "--timeout",
                 "10",
             ]);
-            await world.waitFor(
+            await world.kube.waitFor(
                 "the takeover to be deleting the claim",
                 () =>
                     /^5\. delete the claim/m.test(run.output()) &&
-                    !!world.get("pvc", csi.namespace, "jenkins").metadata.deletionTimestamp,
+                    !!world.kube.get("pvc", csi.namespace, "jenkins").metadata.deletionTimestamp,
                 300,
             );
-            const restart = world.stopApiServer();
+            const restart = world.kube.stopApiServer();
             const stopped = await run.done();
             await restart();
             assert.equal(stopped.code, 1, stopped.out);
@@ -411,21 +424,21 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
                 /kubectl delete persistentvolumeclaim jenkins failed: .*Stopped at step 5 of 9; run the same command again once that is fixed/,
             );
             world.assertNoKeys(stopped.out, "the takeover's output");
-            const pv = world.get("pv", undefined, csi.image);
+            const pv = world.kube.get("pv", undefined, csi.image);
             assert.equal(pv.metadata.uid, seeded.pvUid, "the old PV is still there");
             assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
-            assert.equal(world.imageId(csi.image), seeded.id);
-            assert.equal(world.readMarker(csi.image), MARKER);
+            assert.equal(world.rbd.imageId(csi.image), seeded.id);
+            assert.equal(world.rbd.readMarker(csi.image), MARKER);
             releaseClaim(world, csi.namespace);
-            await world.waitFor(
+            await world.kube.waitFor(
                 "the old claim gone",
-                () => !world.exists("pvc", csi.namespace, "jenkins"),
+                () => !world.kube.exists("pvc", csi.namespace, "jenkins"),
             );
         });
 
         it("csi: Ctrl-C during pulumi up, then a second run finishes the takeover", async () => {
-            const run = world.startScript("takeover", ["--stack", s.name, "--yes"]);
-            await world.waitFor(
+            const run = world.scripts.startScript("takeover", ["--stack", s.name, "--yes"]);
+            await world.kube.waitFor(
                 "the takeover to reach pulumi up",
                 () => /^\d+\. pulumi up/m.test(run.output()),
                 300,
@@ -446,12 +459,12 @@ export function takeoverSuite(getWorld: () => E2eWorld | undefined, combos: Comb
             );
             world.assertNoKeys(first.out, "the takeover's output");
             // Nothing lost: the image, by id and content; no PV on it that could delete it.
-            assert.equal(world.imageId(csi.image), seeded.id);
-            assert.equal(world.readMarker(csi.image), MARKER);
-            for (const pv of world.list("pv").filter((p) => rbdImageOf(p) === csi.image)) {
+            assert.equal(world.rbd.imageId(csi.image), seeded.id);
+            assert.equal(world.rbd.readMarker(csi.image), MARKER);
+            for (const pv of world.kube.list("pv").filter((p) => rbdImageOf(p) === csi.image)) {
                 assert.equal(pv.spec.persistentVolumeReclaimPolicy, "Retain");
             }
-            const second = world.runScript("takeover", ["--stack", s.name, "--yes"]);
+            const second = world.scripts.runScript("takeover", ["--stack", s.name, "--yes"]);
             assert.equal(second.code, 0, second.out);
             world.assertNoKeys(second.out, "the takeover's output");
             await assertTakenOver(world, s, csi, seeded);
