@@ -8,6 +8,7 @@ import { Jenkins, JenkinsArgs } from "./jenkins/jenkins";
 import { JenkinsNamespace } from "./jenkins/jenkinsNamespace";
 import { JenkinsVolume, JenkinsVolumeArgs } from "./ceph/jenkinsVolume";
 import { pluginsTxt } from "./jenkins/jenkinsConfig";
+import { javaOptsFor } from "./jenkins/javaOpts";
 import type { SnapshotInfo } from "./rbd/jenkinsSnapshot";
 import type { SnapshotArgs } from "./ceph/jenkinsVolume";
 import type { Settings } from "../settings/settings";
@@ -128,6 +129,17 @@ export function instanceSettings(s: Settings, tag: string): Settings {
     return { ...s, jenkins, ceph };
 }
 
+/** JAVA_OPTS as the pod gets it (components/jenkins/javaOpts.ts). */
+function javaOptsOf(s: Settings): string {
+    const j = s.jenkins;
+    return javaOptsFor({
+        extra: j.javaOpts,
+        replaceDefaults: j.replaceDefaultJavaOpts,
+        timezone: j.timezone,
+        configuredAsCode: j.adminPassword !== undefined,
+    }).join(" ");
+}
+
 const sha256 = (v: string) => createHash("sha256").update(v).digest("hex");
 
 /**
@@ -140,7 +152,7 @@ function fingerprints(s: Settings): SnapshotArgs["fingerprints"] {
     return {
         image: sha256(j.image),
         plugins: sha256(pluginsTxt(j.plugins, { asCode, agents: j.agents.enabled })),
-        javaopts: sha256(`${j.javaOptsResolved}\n${j.jenkinsOpts}`),
+        javaopts: sha256(`${javaOptsOf(s)}\n${j.jenkinsOpts}`),
         casc: sha256(
             JSON.stringify({
                 asCode,
@@ -236,7 +248,7 @@ function jenkinsArgs(s: Settings, ns: JenkinsNamespace, home: JenkinsVolume): Je
         nodeAffinity: j.nodeAffinity,
         tolerations: j.tolerations,
         priorityClassName: j.priorityClassName,
-        javaOpts: j.javaOptsResolved,
+        javaOpts: javaOptsOf(s),
         jenkinsOpts: j.jenkinsOpts,
         resources: j.resources,
         infra: j.infra,

@@ -5,14 +5,8 @@ import { defaultSecretNamespace } from "./defaults";
 import { z } from "zod";
 import { STACK_FIELDS } from "./schema";
 import { MIB, parseStorageQuantity } from "./quantity";
-import {
-    defaultJavaOpts,
-    heapFlagBytes,
-    heapFlagErrors,
-    javaOptsOrderErrors,
-    jenkinsOptsErrors,
-    splitOpts,
-} from "./javaOpts";
+import { heapFlagBytes, heapFlagErrors, javaOptsOrderErrors, jenkinsOptsErrors } from "./javaOpts";
+import { javaOptsFor, splitOpts } from "../components/jenkins/javaOpts";
 
 /** A setting that failed its own schema: present, with only its input to relate. */
 export class InvalidSetting {
@@ -69,15 +63,16 @@ export function neededSecrets(s: {
  * JAVA_OPTS as the container gets it: the defaults (unless replaced), the wizard switched
  * off when Jenkins is configured as code, then the stack's own.
  */
-export function javaOptsTokens(
+function javaOptsTokens(
     jenkins: StackFields["jenkins"],
     configuredAsCode: boolean,
 ): string[] {
-    return [
-        ...(jenkins.replaceDefaultJavaOpts ? [] : defaultJavaOpts(jenkins.timezone)),
-        ...(configuredAsCode ? ["-Djenkins.install.runSetupWizard=false"] : []),
-        ...splitOpts(jenkins.javaOpts),
-    ];
+    return javaOptsFor({
+        extra: jenkins.javaOpts,
+        replaceDefaults: jenkins.replaceDefaultJavaOpts,
+        timezone: jenkins.timezone,
+        configuredAsCode,
+    });
 }
 
 /** ceph.existingStorageClass: the class is the cluster's; nothing of this stack's Ceph applies. */

@@ -1,26 +1,8 @@
-// JAVA_OPTS for Jenkins: container-aware heap by default, and a check for the flag
-// orders the JVM refuses to start with (checked against a real JVM in test/jvm.spec.ts).
+// The checks of JAVA_OPTS (as components/jenkins/javaOpts.ts assembles it): the flag
+// orders the JVM refuses to start with (checked against a real JVM in test/jvm.spec.ts),
+// and fixed heap sizes.
 import { DIAGNOSTIC_FLAGS, EXPERIMENTAL_FLAGS } from "./jvmFlags.generated";
 import { unitPowers } from "./quantity";
-
-/** Heap follows the container's memory limit; G1 and the time zone, as the 2018 installation (docs/history-2018.md) chose. */
-export function defaultJavaOpts(timezone: string): string[] {
-    return [
-        "-XX:InitialRAMPercentage=50.0",
-        "-XX:MaxRAMPercentage=75.0",
-        "-XX:+UseG1GC",
-        "-XX:+UseStringDeduplication",
-        "-XX:+ParallelRefProcEnabled",
-        "-XX:+ExplicitGCInvokesConcurrent",
-        "-XX:+ExitOnOutOfMemoryError",
-        `-Duser.timezone=${timezone}`,
-        `-Dorg.apache.commons.jelly.tags.fmt.timeZone=${timezone}`,
-    ];
-}
-
-export function splitOpts(opts: string): string[] {
-    return opts.split(/\s+/).filter((t) => t.length > 0);
-}
 
 /** The JVM's own order rule: a diagnostic/experimental flag only after its unlock flag. */
 export function javaOptsOrderErrors(tokens: string[]): string[] {

@@ -15,13 +15,7 @@ import { MIB, parseStorageQuantity } from "./quantity";
 import { defaultSecretNamespace } from "./defaults";
 import { closest, ConfigError, Problems } from "./problems";
 import { ambiguousNumbers } from "./stackFile";
-import {
-    crossFieldRules,
-    InvalidSetting,
-    javaOptsTokens,
-    LooseFields,
-    StackFields,
-} from "./crossRules";
+import { crossFieldRules, InvalidSetting, LooseFields, StackFields } from "./crossRules";
 
 export { ConfigError };
 
@@ -71,8 +65,6 @@ type VolumeSettings = StackFields["volume"] & {
     adoptOnly: boolean;
 };
 type JenkinsSettings = Omit<StackFields["jenkins"], "adminPassword"> & {
-    /** JAVA_OPTS as the container gets it: defaults (unless replaced) then the stack's. */
-    javaOptsResolved: string;
     /** Set: Jenkins is configured as code (admin user, no wizard). Unset: the setup wizard. */
     adminPassword?: pulumi.Output<string>;
 };
@@ -249,7 +241,6 @@ function jenkinsSettings(f: StackFields): JenkinsSettings {
     delete jenkins.adminPassword;
     return {
         ...jenkins,
-        javaOptsResolved: javaOptsTokens(f.jenkins, password !== undefined).join(" "),
         adminPassword: password === undefined ? undefined : pulumi.secret(password),
     };
 }

@@ -2,7 +2,8 @@
 // validator refuses must be what the JVM refuses.
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
-import { javaOptsOrderErrors, splitOpts } from "../settings/javaOpts";
+import { javaOptsOrderErrors } from "../settings/javaOpts";
+import { splitOpts } from "../components/jenkins/javaOpts";
 import { baseStack } from "./fixtures";
 import { Any, merge, one, runOk } from "./helpers";
 

@@ -43,6 +43,35 @@ import {
 const PROJECT = "jenkins-ceph";
 const USER_CONFIG = process.env.JENKINS_CEPH_E2E_CONFIG;
 
+export const REQUIRED = process.env.REQUIRE_E2E === "1";
+
+/**
+ * A describe block with a world of its own, started before its tests and stopped after;
+ * `body` registers the tests, which reach the world through the getter it is handed. A
+ * missing part of the world is a skip that says why, or a failure with REQUIRE_E2E=1.
+ */
+export function describeWorld(title: string, body: (world: () => E2eWorld) => void): void {
+    describe(title, function () {
+        this.timeout(60 * 60_000);
+        let world: E2eWorld | undefined;
+        before(async function () {
+            const why = worldMissing();
+            if (why) {
+                if (REQUIRED) throw new Error(`REQUIRE_E2E=1 but ${why}`);
+                console.log(`    SKIP: ${why}`);
+                this.skip();
+            }
+            world = await startWorld();
+            console.log(`    world: ${world.describe()}`);
+        });
+        after(() => world?.stop());
+        body(() => {
+            if (!world) throw new Error("the world did not start (see the before hook)");
+            return world;
+        });
+    });
+}
+
 /**
  * In the describe block that calls it: each test builds on the one before, so after a
  * failure the rest say so and skip, instead of piling follow-on errors on the one that

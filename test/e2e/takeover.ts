@@ -1,5 +1,5 @@
 // The takeover of a hand-made 2018 installation (docs/history-2018.md), through `npm run takeover` and the real
-// engine, in the world automation.spec.ts starts: the seed's own PV, claim and
+// engine, in the world takeover.spec.ts starts: the seed's own PV, claim and
 // Deployment next to a real rbd image with a marker in it. Each refusal changes nothing;
 // the takeover lands on in-tree, and on ceph-csi after a real Ctrl-C in the middle.
 import { rbdImageOfPv } from "../../components/ceph/pvImage";
