@@ -63,10 +63,7 @@ export function neededSecrets(s: {
  * JAVA_OPTS as the container gets it: the defaults (unless replaced), the wizard switched
  * off when Jenkins is configured as code, then the stack's own.
  */
-function javaOptsTokens(
-    jenkins: StackFields["jenkins"],
-    configuredAsCode: boolean,
-): string[] {
+function javaOptsTokens(jenkins: StackFields["jenkins"], configuredAsCode: boolean): string[] {
     return javaOptsFor({
         extra: jenkins.javaOpts,
         replaceDefaults: jenkins.replaceDefaultJavaOpts,
