@@ -5,8 +5,10 @@
 // then one JenkinsOnCeph (components/jenkinsOnCeph.ts) is made, and its outputs exported.
 import { JenkinsOnCeph } from "./components/jenkinsOnCeph";
 import { checkedAgainstLastRun, guardStackObjects, loadStackSettings } from "./settings";
+import { configKeyWords } from "./settings/words";
 
 export = checkedAgainstLastRun(loadStackSettings()).then((settings) => {
     guardStackObjects(settings);
-    return new JenkinsOnCeph("jenkins", { settings, childPrefix: "" }).outputs;
+    const words = configKeyWords(settings.project);
+    return new JenkinsOnCeph("jenkins", { settings, childPrefix: "", words }).outputs;
 });

@@ -12,6 +12,7 @@ import { rbdProgram, SnapshotParams } from "../components/rbd/rbdScript";
 import { cephConnection } from "../components/jenkinsOnCeph";
 import { parseSettings, RawStackConfig, Settings } from "../settings/settings";
 import { PROJECT_ROOT } from "./projectRoot";
+import { configKeyWords } from "../settings/words";
 
 /** A reason to stop that is already worded for the user. */
 export class Refusal extends Error {
@@ -246,6 +247,7 @@ export async function runRbdStep(
     const program = rbdProgram(
         {
             ...cephConnection(ceph).rbdClient,
+            words: configKeyWords(s.project),
             fingerprints: { image: "", plugins: "", javaopts: "", casc: "" },
             keep: s.volume.snapshots.keep,
             purgeOnDelete: false,

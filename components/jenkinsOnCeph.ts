@@ -9,6 +9,7 @@ import { JenkinsNamespace } from "./jenkins/jenkinsNamespace";
 import { JenkinsVolume, JenkinsVolumeArgs } from "./ceph/jenkinsVolume";
 import { pluginsTxt } from "./jenkins/jenkinsConfig";
 import { javaOptsFor } from "./jenkins/javaOpts";
+import type { RbdWords } from "./rbd/rbdScript";
 import type { SnapshotInfo } from "./rbd/jenkinsSnapshot";
 import type { SnapshotArgs } from "./ceph/jenkinsVolume";
 import type { Settings } from "../settings/settings";
@@ -273,7 +274,7 @@ function jenkinsArgs(s: Settings, ns: JenkinsNamespace, home: JenkinsVolume): Je
  * name, `child` are the options every top-level child gets (its parent).
  */
 function compose(
-    s: Settings,
+    { settings: s, words }: JenkinsOnCephArgs,
     prefix: string,
     child: pulumi.ComponentResourceOptions,
 ): JenkinsOnCephOutputs {
@@ -284,7 +285,11 @@ function compose(
         { ...child, protect: s.volume.protect },
     );
     const parts = cephParts(s, prefix, ns, child);
-    const home = new JenkinsVolume(`${prefix}jenkins-home`, volumeArgs(s, ns, parts), child);
+    const home = new JenkinsVolume(
+        `${prefix}jenkins-home`,
+        { ...volumeArgs(s, ns, parts), words },
+        child,
+    );
     const jenkins = new Jenkins(`${prefix}jenkins`, jenkinsArgs(s, ns, home), child);
     const outputs: JenkinsOnCephOutputs = {
         mode: s.mode,
@@ -321,6 +326,11 @@ export interface JenkinsOnCephArgs {
      * keep their resource names.
      */
     childPrefix?: string;
+    /**
+     * How the rbd steps' messages name the settings. Default: the settings' own paths
+     * ("volume.size"); index.ts passes the stack's config keys ("jenkins-ceph:volume.size").
+     */
+    words?: RbdWords;
 }
 
 /**
@@ -336,7 +346,7 @@ export class JenkinsOnCeph extends pulumi.ComponentResource {
         // Before the component, these were the stack's own children: the alias keeps the
         // URNs of such stacks, so an upgrade replaces nothing.
         const child = { parent: this, aliases: [{ parent: pulumi.rootStackResource }] };
-        this.outputs = compose(args.settings, args.childPrefix ?? `${name}-`, child);
+        this.outputs = compose(args, args.childPrefix ?? `${name}-`, child);
         this.registerOutputs(this.outputs);
     }
 }

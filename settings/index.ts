@@ -5,6 +5,7 @@ import * as path from "path";
 import { ConfigError, parseSettings, RawStackConfig, Settings } from "./settings";
 import { checkHomeChange, previousHome } from "./homeGuard";
 import { Problems } from "./problems";
+import { configKeyWords } from "./words";
 import { accessOf, guardOwnership } from "../components/cluster/ownership";
 import { readObject } from "../components/cluster/clusterReader";
 import { runRbdStepNow, secretValue } from "../components/rbd/rbdRemoval";
@@ -115,12 +116,15 @@ async function imageExists(s: Extract<Settings, { mode: "static" }>): Promise<bo
         ...s.rbdHost,
         privateKey: await secretValue(s.rbdHost.privateKey),
     };
-    const params = cephConnection(s.ceph).rbdParams({
-        image: s.volume.image,
-        sizeMiB: s.volume.sizeMiB,
-        deleteOnDestroy: false,
-        adoptOnly: true,
-    });
+    const params = {
+        ...cephConnection(s.ceph).rbdParams({
+            image: s.volume.image,
+            sizeMiB: s.volume.sizeMiB,
+            deleteOnDestroy: false,
+            adoptOnly: true,
+        }),
+        words: configKeyWords(s.project),
+    };
     const r = runRbdStepNow("inspect", rbdProgram(params, key), host);
     if (r.code === 0 && /^exists: no$/m.test(r.stdout)) return false;
     if (r.code !== 0) {

@@ -80,5 +80,16 @@ describe("examples: each renders as promised", function () {
             [],
         );
         assert.deepEqual(Object.keys(r.outputs.urls as object).sort(), ["data", "web"]);
+        // A component's rbd messages speak of its own settings; a stack's of its config keys.
+        const stdin = r.resources
+            .map((x) => x.inputs.stdin)
+            .filter((x): x is string => typeof x === "string" && x.includes("W_SIZE="));
+        assert.ok(stdin.length >= 2, `${stdin.length} rbd steps`);
+        for (const p of stdin) assert.match(p, /^W_SIZE='volume\.size'$/m);
+        const stack = await render("prod");
+        const steps = stack.others.filter((o) => typeof o.inputs.stdin === "string");
+        assert.ok(steps.length >= 2);
+        for (const o of steps)
+            assert.match(String(o.inputs.stdin), /^W_SIZE='jenkins-ceph:volume\.size'$/m);
     });
 });

@@ -1,5 +1,6 @@
 // Jenkins' home: a claim on the Ceph StorageClass (dynamic), or an rbd image with a PV
 // and claim pre-bound to each other (static), as in the two 2018 procedures (docs/history-2018.md).
+import type { RbdWords } from "../rbd/rbdScript";
 import { rbdImageOfPv } from "./pvImage";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -28,6 +29,8 @@ interface CommonVolumeArgs {
     dependsOn?: pulumi.Resource[];
     /** Snapshot the image before Jenkins restarts on different software; undefined = off. */
     snapshots?: SnapshotArgs;
+    /** How the rbd steps' messages name the settings (rbdScript.ts's RbdWords). */
+    words?: RbdWords;
 }
 
 export interface SnapshotArgs {
@@ -121,6 +124,7 @@ export class JenkinsVolume extends pulumi.ComponentResource {
                 `${name}-image`,
                 {
                     ...args.connection.rbdParams(args.image),
+                    words: args.words,
                     userKey: args.connection.args.userKey,
                     host: args.rbdHost,
                     removal: guards.image,
@@ -189,6 +193,7 @@ function snapshotStep(
 ): pulumi.Output<JenkinsSnapshot | undefined> {
     const common = {
         ...snap.connection.rbdClient,
+        words: args.words,
         userKey: snap.connection.args.userKey,
         fingerprints: snap.fingerprints,
         keep: snap.keep,

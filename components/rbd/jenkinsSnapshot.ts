@@ -8,6 +8,7 @@ import type { RemovalGuard } from "./rbdRemoval";
 import {
     rbdProgram,
     REMOVAL_STEPS,
+    SETTINGS_WORDS,
     SNAPSHOT_COMMANDS,
     SNAPSHOT_PATTERN,
     SnapshotParams,
@@ -74,7 +75,7 @@ export class JenkinsSnapshot extends pulumi.ComponentResource {
                 removal: args.removal,
                 keptBecause: args.purgeOnDelete
                     ? undefined
-                    : "they stay with the image (volume.deleteImageOnDestroy is false, or the class keeps its volumes)",
+                    : `they stay with the image (${(args.words ?? SETTINGS_WORDS).deleteOnDestroy} is false, or the class keeps its volumes)`,
                 remove: params.apply((p) =>
                     rbdStepNow(REMOVAL_STEPS.snapshots, p, args.userKey, args.host),
                 ),

@@ -1,7 +1,13 @@
 // An rbd image created, adopted and grown by `rbd` through the command provider.
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote } from "@pulumi/command";
-import { REMOVAL_STEPS, RBD_COMMANDS, rbdProgram, RbdScriptParams } from "./rbdScript";
+import {
+    RBD_COMMANDS,
+    rbdProgram,
+    RbdScriptParams,
+    REMOVAL_STEPS,
+    SETTINGS_WORDS,
+} from "./rbdScript";
 import { GuardedStep, RemovalGuard, runRbdStepNow, StepResult } from "./rbdRemoval";
 
 export interface SshHost {
@@ -117,7 +123,7 @@ export class RbdImage extends pulumi.ComponentResource {
                 removal: args.removal,
                 keptBecause: args.deleteOnDestroy
                     ? undefined
-                    : "volume.deleteImageOnDestroy is false",
+                    : `${(args.words ?? SETTINGS_WORDS).deleteOnDestroy} is false`,
                 remove: rbdStepNow(REMOVAL_STEPS.image, args, args.userKey, args.host),
             },
             { parent: this, protect: args.protect },

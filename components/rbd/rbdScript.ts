@@ -7,8 +7,34 @@
 // private temp dir that is always removed, so it is never in argv, the environment or
 // the command's output.
 
+/**
+ * The names its user knows the rbd program's settings by, for its messages: the caller's
+ * words. A component speaks of its own fields (SETTINGS_WORDS); a stack hands its config
+ * keys (settings/words.ts), the CLIs likewise.
+ */
+export interface RbdWords {
+    size: string;
+    startEmpty: string;
+    userKey: string;
+    rbdHost: string;
+    keep: string;
+    deleteOnDestroy: string;
+}
+
+/** The JenkinsOnCeph settings' own paths (docs/settings.md). */
+export const SETTINGS_WORDS: RbdWords = {
+    size: "volume.size",
+    startEmpty: "volume.startEmpty",
+    userKey: "cephUserKey",
+    rbdHost: "rbdHost",
+    keep: "volume.snapshots.keep",
+    deleteOnDestroy: "volume.deleteImageOnDestroy",
+};
+
 /** How rbd reaches Ceph: the monitors, the client id, the bound of each operation. */
 export interface RbdClient {
+    /** How messages name the settings; default SETTINGS_WORDS. */
+    words?: RbdWords;
     monitors: string[];
     userId: string;
     /** Bound for connecting to the monitors and for each OSD operation, in seconds. */
@@ -69,7 +95,14 @@ function quote(v: string): string {
 function header(p: RbdScriptParams | SnapshotParams): string {
     const image = "sizeMiB" in p;
     const fp = "fingerprints" in p ? p.fingerprints : undefined;
+    const w = p.words ?? SETTINGS_WORDS;
     return `unset CEPH_ARGS CEPH_KEYRING CEPH_CONF
+W_SIZE=${quote(w.size)}
+W_START_EMPTY=${quote(w.startEmpty)}
+W_USER_KEY=${quote(w.userKey)}
+W_RBD_HOST=${quote(w.rbdHost)}
+W_KEEP=${quote(w.keep)}
+W_DELETE=${quote(w.deleteOnDestroy)}
 RBD_POOL=${quote(p.pool)}
 RBD_IMAGE=${quote(p.image)}
 RBD_SIZE_MIB=${image ? p.sizeMiB.toString() : "0"}
@@ -92,7 +125,7 @@ die() { printf 'rbd image %s/%s: %s\\n' "$RBD_POOL" "$RBD_IMAGE" "$*" >&2; exit 
 }
 
 // Writes the key into a private file; defines rbdc (bounded rbd) and explain.
-const CLIENT = `command -v rbd >/dev/null 2>&1 || die "rbd is not installed on $(hostname): install ceph-common there, or set jenkins-ceph:rbdHost to a host that has it"
+const CLIENT = `command -v rbd >/dev/null 2>&1 || die "rbd is not installed on $(hostname): install ceph-common there, or set $W_RBD_HOST to a host that has it"
 umask 077
 tmp=$(mktemp -d "\${TMPDIR:-/tmp}/rbd-image.XXXXXX") || die "cannot create a private temp directory"
 trap 'rm -rf "$tmp"' EXIT
@@ -112,11 +145,11 @@ explain() {
     # rbd echoes an undecodable key in its errors: drop every line that holds the key.
     err=$(grep -vF -f "$tmp/key" "$tmp/err" | tr '\\n' ' ')
     case $rc in
-    13) die "$what failed: authentication refused for client.$RBD_USER (wrong key in jenkins-ceph:cephUserKey, or unknown user) [rbd exit 13]" ;;
-    22) die "$what failed: the key in jenkins-ceph:cephUserKey is not a usable cephx key [rbd exit 22]" ;;
+    13) die "$what failed: authentication refused for client.$RBD_USER (wrong key in $W_USER_KEY, or unknown user) [rbd exit 13]" ;;
+    22) die "$what failed: the key in $W_USER_KEY is not a usable cephx key [rbd exit 22]" ;;
     110|124) die "$what failed: no answer from the monitors $RBD_MONITORS within \${RBD_TIMEOUT}s (are they up and reachable from $(hostname)? a plain host:port on a port other than 3300/6789 also hides a refused key behind this timeout: write v1:host:port or v2:host:port) [rbd exit $rc]" ;;
     1) case $err in *"couldn't connect to the cluster"*)
-        die "$what failed: client.$RBD_USER could not authenticate (the key in jenkins-ceph:cephUserKey was refused) [rbd exit 1]" ;;
+        die "$what failed: client.$RBD_USER could not authenticate (the key in $W_USER_KEY was refused) [rbd exit 1]" ;;
        esac
        die "$what failed: permission denied; client.$RBD_USER needs the caps ceph-csi documents for an rbd user: ceph auth get-or-create client.$RBD_USER mon 'profile rbd' osd 'profile rbd pool=$RBD_POOL' mgr 'profile rbd pool=$RBD_POOL' (for an existing user: ceph auth caps with the same caps) [rbd exit 1] $err" ;;
     2) case $err in
@@ -137,7 +170,7 @@ if rbdc info --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/info"; then
     [ -n "$bytes" ] || die "cannot read the image size from rbd info"
     have=$((bytes / 1048576))
     if [ "$bytes" -gt "$want" ]; then
-        die "exists with $have MiB, more than the requested $RBD_SIZE_MIB MiB; refusing to shrink it (that would cut off data). Set jenkins-ceph:volume.size to at least \${have}Mi"
+        die "exists with $have MiB, more than the requested $RBD_SIZE_MIB MiB; refusing to shrink it (that would cut off data). Set $W_SIZE to at least \${have}Mi"
     elif [ "$bytes" -lt "$want" ]; then
         rbdc resize --no-progress --size "\${RBD_SIZE_MIB}M" "$RBD_POOL/$RBD_IMAGE" || explain $? "resize"
         say "grown from $have MiB to $RBD_SIZE_MIB MiB"
@@ -149,7 +182,7 @@ else
     case $rc in
     2) case $(cat "$tmp/err") in *"opening pool"*) explain 2 "info" ;; esac
        [ "$RBD_ADOPT_ONLY" = true ] &&
-           die "does not exist, and Jenkins' home was another image: refusing to start Jenkins on a new empty image. Name an image that exists (adoption), bring the data back with npm run restore, or set jenkins-ceph:volume.startEmpty to true to begin anew"
+           die "does not exist, and Jenkins' home was another image: refusing to start Jenkins on a new empty image. Name an image that exists (adoption), bring the data back with npm run restore, or set $W_START_EMPTY to true to begin anew"
        features=""
        for f in $(printf '%s' "$RBD_FEATURES" | tr ',' ' '); do features="$features --image-feature $f"; done
        # shellcheck disable=SC2086
@@ -220,13 +253,13 @@ if [ "$excess" -gt 0 ]; then
     head -n "$excess" "$tmp/own" > "$tmp/prune"
     while IFS= read -r s; do
         if rbdc children "$RBD_POOL/$RBD_IMAGE@$s" > "$tmp/children" </dev/null && [ -s "$tmp/children" ]; then
-            say "kept snapshot $s beyond volume.snapshots.keep: it has clones ($(tr '\\n' ' ' < "$tmp/children")); flatten or remove them to let it go"
+            say "kept snapshot $s beyond $W_KEEP: it has clones ($(tr '\\n' ' ' < "$tmp/children")); flatten or remove them to let it go"
         elif rbdc snap rm --no-progress "$RBD_POOL/$RBD_IMAGE@$s" </dev/null; then
-            say "pruned snapshot $s (volume.snapshots.keep is $SNAP_KEEP)"
+            say "pruned snapshot $s ($W_KEEP is $SNAP_KEEP)"
         else
             rc=$?
             case $rc in
-            16) say "kept snapshot $s beyond volume.snapshots.keep: it is protected (rbd snap unprotect it to let it go)" ;;
+            16) say "kept snapshot $s beyond $W_KEEP: it is protected (rbd snap unprotect it to let it go)" ;;
             *) explain $rc "snap rm $s" ;;
             esac
         fi
@@ -303,7 +336,7 @@ ${CLIENT}
 if rbdc info --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/info"; then
     say "left in place with its data; remove it by hand with: rbd snap purge $RBD_POOL/$RBD_IMAGE && rbd rm $RBD_POOL/$RBD_IMAGE"
 elif [ $? -eq 2 ] && ! grep -q "opening pool" "$tmp/err"; then
-    say "is gone (removed by volume.deleteImageOnDestroy, or by hand)"
+    say "is gone (removed by $W_DELETE, or by hand)"
 else
     say "left in place with its data (Ceph could not be asked just now); remove it by hand with: rbd snap purge $RBD_POOL/$RBD_IMAGE && rbd rm $RBD_POOL/$RBD_IMAGE"
 fi
@@ -314,7 +347,7 @@ ${CLIENT}${SNAP_LIST}
 # This program's snapshots would block the removal; any other snapshot still does.
 purge_snaps
 if rbdc rm --no-progress "$RBD_POOL/$RBD_IMAGE"; then
-    say "removed (volume.deleteImageOnDestroy is true)"
+    say "removed ($W_DELETE is true)"
 else
     rc=$?
     case $rc in
