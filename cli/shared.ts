@@ -38,7 +38,7 @@ export interface CommandSpec {
 }
 
 /** The arguments restore and takeover share, and the command's own. */
-export interface CommandArgs {
+interface CommandArgs {
     stack: string;
     yes: boolean;
     timeoutSeconds: number;
@@ -123,7 +123,7 @@ export function usersPulumiPath(env: NodeJS.ProcessEnv = process.env): string {
     );
 }
 
-export interface StackContext {
+interface StackContext {
     workDir: string;
     stack: Stack;
     settings: Settings;

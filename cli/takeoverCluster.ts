@@ -83,7 +83,7 @@ function resourceOf(m: KubeObject): string {
     return group ? `${m.kind}.${group}` : m.kind;
 }
 
-export interface Observation {
+interface Observation {
     seen: Observed;
     /** Why an object Pulumi would adopt cannot be taken as it is, one sentence each. */
     adoptionProblems: (adopted: KubeObject[]) => string[];

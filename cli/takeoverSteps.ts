@@ -62,7 +62,7 @@ export function backupFile(dir: string, kind: string, name: string, namespace?: 
     return path.join(dir, `${kind}-${namespace ?? "cluster"}-${name}.yaml`);
 }
 
-export interface StepContext {
+interface StepContext {
     k: Cluster;
     settings: Settings;
     target: Target;

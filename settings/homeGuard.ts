@@ -106,7 +106,7 @@ export function previousHome(outputs: Record<string, unknown>): HomeIdentity | u
     };
 }
 
-export interface HomeCheck {
+interface HomeCheck {
     /** [setting path, sentence, example] for each change refused. */
     refusals: [string, string, string][];
     /** Static: the image named now is not the previous home, so it must already exist. */

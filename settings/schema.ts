@@ -67,7 +67,7 @@ const imageFeatures = str((v) => {
     return undefined;
 });
 
-export const cephSchema = z
+const cephSchema = z
     .object({
         provisioner: z
             .enum(["csi", "in-tree"])
@@ -132,7 +132,7 @@ export const cephSchema = z
         '{"monitors": ["10.0.0.1:6789"], "pool": "kubes", "user": "kube", "clusterId": "<fsid>"}',
     );
 
-export const volumeSchema = z
+const volumeSchema = z
     .object({
         size: quantity.default("100Gi").describe("100Gi"),
         accessMode: checked(
@@ -207,7 +207,7 @@ const tolerationSchema = z
     })
     .describe('{"key": "dedicated", "operator": "Equal", "value": "ci", "effect": "NoSchedule"}');
 
-export const jenkinsSchema = z
+const jenkinsSchema = z
     .object({
         namespace: str(rules.dnsLabel).default("ci-infra").describe("ci-infra"),
         name: str(rules.jenkinsName).default("jenkins").describe("jenkins"),
@@ -311,7 +311,7 @@ export const jenkinsSchema = z
     })
     .strict();
 
-export const rbdHostSchema = z
+const rbdHostSchema = z
     .object({
         host: str(rules.host).describe("ceph-admin.example.com"),
         port: z.number().int().min(1).max(65535).default(22).describe("22"),
@@ -338,13 +338,7 @@ export const rbdHostSchema = z
     .strict()
     .describe('{"host": "ceph-admin.example.com", "user": "ceph-admin"}');
 
-export const modeSchema = z.enum(["dynamic", "static"]).describe("dynamic (or static)");
-
-/** A secret setting as the language host gives it: its text, and whether it was encrypted. */
-export interface SecretInput {
-    value: string;
-    secret: boolean;
-}
+const modeSchema = z.enum(["dynamic", "static"]).describe("dynamic (or static)");
 
 /** A secret setting: stored encrypted, of the right form; its value never reaches a message. */
 function secretSetting(key: string, check: Check<string>, suffix = "") {

@@ -14,8 +14,8 @@ const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), 
 const CACHE =
     process.env.JENKINS_CEPH_TOOLCHAIN ?? path.join(os.homedir(), ".cache", "jenkins-ceph-e2e");
 const PULUMI_VERSION = pkg.dependencies["@pulumi/pulumi"];
-export const KUBERNETES_PROVIDER_VERSION = pkg.dependencies["@pulumi/kubernetes"];
-export const COMMAND_PROVIDER_VERSION = pkg.dependencies["@pulumi/command"];
+const KUBERNETES_PROVIDER_VERSION = pkg.dependencies["@pulumi/kubernetes"];
+const COMMAND_PROVIDER_VERSION = pkg.dependencies["@pulumi/command"];
 const KUBERNETES_VERSION = process.env.KUBERNETES_VERSION ?? "v1.30.14";
 const KWOK_VERSION = process.env.KWOK_VERSION ?? "v0.7.0";
 

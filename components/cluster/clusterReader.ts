@@ -95,7 +95,7 @@ export function clusterAccess(kubeconfig?: string, context?: string): ClusterAcc
 }
 
 /** What the API server holds under a name: nothing, or the object's metadata. */
-export type ObjectLookup =
+type ObjectLookup =
     { found: false } | { found: true; annotations: Record<string, string>; managers: string[] };
 
 /** The API path of an object of a core or grouped kind ("v1"/"apps/v1", its plural). */

@@ -3,7 +3,7 @@
 // runs it; settings/crossRules.ts checks the same list before anything is registered.
 
 /** Heap follows the container's memory limit; G1 and the time zone, as the 2018 installation (docs/history-2018.md) chose. */
-export function defaultJavaOpts(timezone: string): string[] {
+function defaultJavaOpts(timezone: string): string[] {
     return [
         "-XX:InitialRAMPercentage=50.0",
         "-XX:MaxRAMPercentage=75.0",

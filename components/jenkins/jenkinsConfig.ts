@@ -68,7 +68,7 @@ export function pluginsTxt(user: string[], opts: { asCode: boolean; agents: bool
  * into this. Restricted Pod Security: non-root, no privilege escalation, no capabilities,
  * RuntimeDefault seccomp; no service account token (a build needs no API access).
  */
-export function agentPodSpec(image: string) {
+function agentPodSpec(image: string) {
     return {
         automountServiceAccountToken: false,
         securityContext: {
@@ -127,7 +127,7 @@ function kubernetesCloud(args: ConfigAsCodeArgs, agents: AgentConfig) {
  * may do anything and anonymous users nothing, no builds on the controller, the URL, and
  * with agents the Kubernetes cloud.
  */
-export function baseCasc(args: ConfigAsCodeArgs): string {
+function baseCasc(args: ConfigAsCodeArgs): string {
     const doc = {
         jenkins: {
             numExecutors: 0,

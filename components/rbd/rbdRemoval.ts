@@ -95,7 +95,7 @@ export function runRbdStepNow(
 }
 
 /** An SshHost with its key as text, for a run outside the command provider. */
-export interface ResolvedSshHost extends Omit<SshHost, "privateKey"> {
+interface ResolvedSshHost extends Omit<SshHost, "privateKey"> {
     privateKey: string;
 }
 
