@@ -4,7 +4,7 @@
 // nothing is placed by hand; written as SVG beside the manifests.
 import { PvSourceSpec, rbdImageOfPv } from "../components/ceph/pvImage";
 import { instance } from "@viz-js/viz";
-import { rbdParameter } from "../components/rbd/rbdScript";
+import { rbdParameter, SNAPSHOT_COMMANDS } from "../components/rbd/rbdScript";
 import type { RegisteredResource } from "./mockRuntime";
 
 interface Ref {
@@ -125,7 +125,7 @@ function cephPart(steps: RegisteredResource[], manifests: Manifest[]): string[] 
         if (!program) continue;
         const pool = rbdParameter(program, "RBD_POOL");
         const image = rbdParameter(program, "RBD_IMAGE");
-        const snapshot = s.inputs.create === "sh -s snapshot";
+        const snapshot = s.inputs.create === SNAPSHOT_COMMANDS.create;
         const imageId = `"rbd/${pool ?? ""}/${image ?? "(provisioned)"}"`;
         images.set(
             imageId,

@@ -10,7 +10,7 @@ import { neededSecrets } from "../settings/crossRules";
 import { stackInput } from "../settings/settings";
 import { ConfigError, Problems } from "../settings/problems";
 import { ambiguousNumbers } from "../settings/stackFile";
-import { rbdParameter } from "../components/rbd/rbdScript";
+import { rbdParameter, SNAPSHOT_COMMANDS } from "../components/rbd/rbdScript";
 import { stackDot, toSvg } from "./diagram";
 import { CommandSpec, parseCommandArgs, Refusal } from "./shared";
 
@@ -190,7 +190,7 @@ export function describeOther(r: RegisteredResource): string {
                 : "on this machine";
         // Data goes only through the removal hook (components/rbdRemoval.ts).
         const removed = (r.options.beforeDelete ?? []).length > 0;
-        if (r.inputs.create === "sh -s snapshot") {
+        if (r.inputs.create === SNAPSHOT_COMMANDS.create) {
             const img = rbdParameter(program, "RBD_POOL")
                 ? `rbd image ${v("RBD_POOL")}/${v("RBD_IMAGE")}`
                 : "the bound PV's rbd image";
