@@ -221,12 +221,12 @@ describe("rbd scripts against a real Ceph cluster", function () {
         const c = await capture(cluster!, { image, size: "2Gi", deleteImageOnDestroy: true });
         const r = await step("remove (deleteImageOnDestroy)", c, "sh -s remove");
         assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stdout, /removed \(volume\.deleteImageOnDestroy is true\)/);
+        assert.match(r.stdout, /removed \(jenkins-ceph:volume\.deleteImageOnDestroy is true\)/);
         assert.equal(cluster!.imageSize("kubes", image), undefined);
         const gone = await step("delete after remove", c, c.delete);
         assert.match(
             gone.stdout,
-            /is gone \(removed by volume\.deleteImageOnDestroy, or by hand\)/,
+            /is gone \(removed by jenkins-ceph:volume\.deleteImageOnDestroy, or by hand\)/,
         );
     });
 

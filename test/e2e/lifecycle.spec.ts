@@ -272,7 +272,10 @@ describeWorld("e2e: each mode and provisioner, on the real engine", (world) => {
                         undefined,
                         "the image was deleted",
                     );
-                    assert.match(output, /removed \(volume\.deleteImageOnDestroy is true\)/);
+                    assert.match(
+                        output,
+                        /removed \(jenkins-ceph:volume\.deleteImageOnDestroy is true\)/,
+                    );
                 } else {
                     assert.equal(
                         world().rbd.imageSize(first.image),

@@ -158,7 +158,7 @@ export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
                 assert.ok(world.rbd.imageSize(newImage), "a refused destroy deletes nothing");
                 out = "";
                 await s.destroy({ runProgram: true, onOutput: (o) => (out += o) });
-                assert.match(out, /removed \(volume\.deleteImageOnDestroy is true\)/);
+                assert.match(out, /removed \(jenkins-ceph:volume\.deleteImageOnDestroy is true\)/);
                 assert.equal(
                     world.rbd.imageSize(newImage),
                     undefined,
