@@ -3,6 +3,7 @@
 // Ceph, all on 127.0.0.1. The Pulumi engine is not in the loop here (test/e2e runs
 // it): objects come from the program under the mock runtime and go in by kubectl, so
 // this suite shows what the API and its controllers do with exactly those objects.
+import { skipUnlessRequired } from "../e2e/engine";
 import { kubectl as runKubectl, waitUntil } from "../../cli/shared";
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
@@ -16,7 +17,6 @@ import { baseStack, StackInput } from "../fixtures";
 import { k8s, merge, one, runOk } from "../helpers";
 import { CONTROLPLANE, controlPlaneMissing, TOOLCHAIN } from "../../tools/toolchain";
 
-const REQUIRED = process.env.REQUIRE_E2E === "1";
 const K8S_BIN = TOOLCHAIN.kubernetes;
 
 function missing(): string | undefined {
@@ -39,11 +39,7 @@ describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", functio
 
     before(async function () {
         const why = missing();
-        if (why) {
-            if (REQUIRED) throw new Error(`REQUIRE_E2E=1 but ${why}`);
-            console.log(`    SKIP: ${why}`);
-            this.skip();
-        }
+        if (why) skipUnlessRequired(this, why);
         let t = Date.now();
         ceph = await CephCluster.start();
         timings.push(`ceph ${((Date.now() - t) / 1000).toFixed(1)}s`);

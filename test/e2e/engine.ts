@@ -45,6 +45,13 @@ const USER_CONFIG = process.env.JENKINS_CEPH_E2E_CONFIG;
 
 export const REQUIRED = process.env.REQUIRE_E2E === "1";
 
+/** A part of the world is missing: a skip that says why, or with REQUIRE_E2E=1 a failure. */
+export function skipUnlessRequired(test: Mocha.Context, why: string): never {
+    if (REQUIRED) throw new Error(`REQUIRE_E2E=1 but ${why}`);
+    console.log(`    SKIP: ${why}`);
+    test.skip();
+}
+
 /**
  * A describe block with a world of its own, started before its tests and stopped after;
  * `body` registers the tests, which reach the world through the getter it is handed. A
@@ -56,11 +63,7 @@ export function describeWorld(title: string, body: (world: () => E2eWorld) => vo
         let world: E2eWorld | undefined;
         before(async function () {
             const why = worldMissing();
-            if (why) {
-                if (REQUIRED) throw new Error(`REQUIRE_E2E=1 but ${why}`);
-                console.log(`    SKIP: ${why}`);
-                this.skip();
-            }
+            if (why) skipUnlessRequired(this, why);
             world = await startWorld();
             console.log(`    world: ${world.describe()}`);
         });
