@@ -84,22 +84,30 @@ export class CephCluster {
         return c?.stop();
     }
 
-    static async start(): Promise<CephCluster> {
+    /**
+     * `standardPorts`: true takes Ceph's standard ports when they are free (the monitor is
+     * then written as a user writes it, host:port); false never takes them, so that the one
+     * world that needs them (the upgrade from a release that accepted only host:port) gets
+     * them while other worlds run beside it.
+     */
+    static async start(standardPorts = true): Promise<CephCluster> {
         // npm test runs the suites in two workers: one picks ports and binds at a time.
         const unlock = await portLock();
         try {
-            return await CephCluster.startUnlocked();
+            return await CephCluster.startUnlocked(standardPorts);
         } finally {
             unlock();
         }
     }
 
-    private static async startUnlocked(): Promise<CephCluster> {
+    private static async startUnlocked(wantStandard: boolean): Promise<CephCluster> {
         // Short path: unix socket paths are limited to ~107 characters.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cfx."));
         // Ceph's standard ports when free: a plain host:port on any other port makes the
         // client try both protocols, and a refused key then looks like a timeout.
-        let [v2, v1] = [await freePort(3300), await freePort(6789)];
+        let [v2, v1] = wantStandard
+            ? [await freePort(3300), await freePort(6789)]
+            : [undefined, undefined];
         const standardPorts = v2 !== undefined && v1 !== undefined;
         if (!standardPorts) [v2, v1] = [await freePort(), await freePort()];
         const t0 = Date.now();

@@ -57,14 +57,18 @@ export function skipUnlessRequired(test: Mocha.Context, why: string): never {
  * `body` registers the tests, which reach the world through the getter it is handed. A
  * missing part of the world is a skip that says why, or a failure with REQUIRE_E2E=1.
  */
-export function describeWorld(title: string, body: (world: () => E2eWorld) => void): void {
+export function describeWorld(
+    title: string,
+    body: (world: () => E2eWorld) => void,
+    opts: { standardCephPorts?: boolean } = {},
+): void {
     describe(title, function () {
         this.timeout(60 * 60_000);
         let world: E2eWorld | undefined;
         before(async function () {
             const why = worldMissing();
             if (why) skipUnlessRequired(this, why);
-            world = await startWorld();
+            world = await startWorld(opts.standardCephPorts);
             console.log(`    world: ${world.describe()}`);
         });
         after(() => world?.stop());
@@ -514,7 +518,7 @@ export class E2eWorld {
     }
 }
 
-export async function startWorld(): Promise<E2eWorld> {
+export async function startWorld(standardCephPorts = false): Promise<E2eWorld> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "jc-e2e."));
 
     if (USER_CONFIG) {
@@ -558,7 +562,7 @@ export async function startWorld(): Promise<E2eWorld> {
         timings.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
         return r;
     };
-    const cluster = await time("ceph", () => CephCluster.start());
+    const cluster = await time("ceph", () => CephCluster.start(standardCephPorts));
     const cpDir = path.join(root, "cp");
     fs.mkdirSync(cpDir);
     let sshd: TestSshd | undefined;
