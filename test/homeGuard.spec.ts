@@ -203,7 +203,7 @@ describe("a change of Jenkins' home is refused at preview when it would start Je
     });
 
     it("static: a new image under a new PV and claim is adoption: rbd must find it, never create it empty", async () => {
-        // The preview asks Ceph whether the image exists (test/ceph/rbd.spec.ts does that
+        // The preview asks Ceph whether the image exists (test/ceph/rbd.ts does that
         // against a real Ceph); here no rbd is on PATH, so nothing reaches the fixture's
         // made-up monitors and the check is left to rbd at up.
         const pathBefore = process.env.PATH;
