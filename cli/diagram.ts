@@ -159,11 +159,7 @@ function cephPart(steps: RegisteredResource[], manifests: Manifest[]): string[] 
 }
 
 /** The stack as Graphviz DOT: one box per namespace, cluster-wide objects beside them. */
-export function stackDot(
-    stack: string,
-    manifests: Manifest[],
-    steps: RegisteredResource[],
-): string {
+function stackDot(stack: string, manifests: Manifest[], steps: RegisteredResource[]): string {
     const shown = manifests.filter((m) => m.kind !== "Namespace");
     const byNs = new Map<string, Manifest[]>();
     for (const m of shown) {
@@ -185,8 +181,13 @@ export function stackDot(
     return lines.join("\n");
 }
 
-/** The DOT laid out as SVG. */
-export async function toSvg(dot: string): Promise<string> {
+/** The stack's diagram as SVG: its DOT laid out by Graphviz. */
+export async function stackSvg(
+    stack: string,
+    rendered: { manifests: Manifest[]; others: RegisteredResource[] },
+): Promise<string> {
     const viz = await instance();
-    return viz.renderString(dot, { format: "svg" });
+    return viz.renderString(stackDot(stack, rendered.manifests, rendered.others), {
+        format: "svg",
+    });
 }

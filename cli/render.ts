@@ -11,7 +11,7 @@ import { stackInput } from "../settings/settings";
 import { ConfigError, Problems } from "../settings/problems";
 import { ambiguousNumbers } from "../settings/stackFile";
 import { rbdParameter, SNAPSHOT_COMMANDS } from "../components/rbd/rbdScript";
-import { stackDot, toSvg } from "./diagram";
+import { stackSvg } from "./diagram";
 import { CommandSpec, parseCommandArgs, Refusal } from "./shared";
 
 const REDACTED = "<redacted>";
@@ -245,7 +245,7 @@ async function main(): Promise<number> {
         );
         fs.renameSync(tmp, target);
         const diagram = path.join(path.dirname(target), "diagram.svg");
-        fs.writeFileSync(diagram, await toSvg(stackDot(stack, result.manifests, result.others)));
+        fs.writeFileSync(diagram, await stackSvg(stack, result));
 
         const lines = [`jenkins-ceph: stack ${stack}, mode ${String(result.outputs.mode)}`];
         for (const m of result.manifests) {

@@ -46,6 +46,9 @@ interface CommandArgs {
     named: Record<string, string | undefined>;
 }
 
+/** The shared options a command takes when its spec does not say. */
+const DEFAULT_SHARED: readonly ("yes" | "timeout")[] = ["yes", "timeout"];
+
 const SHARED_HELP = {
     stack: "--stack <name>       the stack (as pulumi stack ls lists it)",
     yes: "--yes                do it; without it every step is printed and nothing changes",
@@ -53,7 +56,7 @@ const SHARED_HELP = {
 };
 
 function helpText(spec: CommandSpec): string {
-    const shared = spec.shared ?? ["yes", "timeout"];
+    const shared = spec.shared ?? DEFAULT_SHARED;
     return [
         spec.summary,
         spec.usage,
@@ -78,7 +81,7 @@ export function parseCommandArgs(argv: string[], spec: CommandSpec): CommandArgs
         stack: { type: "string", short: "s" },
         help: { type: "boolean", short: "h" },
     };
-    for (const k of spec.shared ?? ["yes", "timeout"])
+    for (const k of spec.shared ?? DEFAULT_SHARED)
         options[k] = { type: k === "yes" ? "boolean" : "string" };
     for (const k of [...own, ...Object.keys(spec.optional ?? {})]) options[k] = { type: "string" };
     let values: Record<string, string | boolean | undefined>;

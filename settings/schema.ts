@@ -458,9 +458,12 @@ export function exampleFor(path: string): string | undefined {
     return undefined;
 }
 
-function innerOf(s: z.ZodTypeAny): z.ZodTypeAny | undefined {
-    // A list's fields are its element's: "jenkins.tolerations.effect".
-    if (s instanceof z.ZodArray) return s.element as z.ZodTypeAny;
+/**
+ * The schema one wrapper (default, optional, refinement) in; with `lists`, a list's
+ * element too (a list's fields are its element's: "jenkins.tolerations.effect").
+ */
+export function innerOf(s: z.ZodTypeAny, lists = true): z.ZodTypeAny | undefined {
+    if (s instanceof z.ZodArray) return lists ? (s.element as z.ZodTypeAny) : undefined;
     if (s instanceof z.ZodDefault) return s.removeDefault() as z.ZodTypeAny;
     if (s instanceof z.ZodOptional) return s.unwrap() as z.ZodTypeAny;
     if (s instanceof z.ZodEffects) return s.innerType() as z.ZodTypeAny;

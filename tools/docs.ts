@@ -5,15 +5,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../cli/projectRoot";
 import { render } from "../cli/render";
-import { stackDot, toSvg } from "../cli/diagram";
+import { stackSvg } from "../cli/diagram";
 import { SETTINGS_REFERENCE, settingsReference } from "./settingsReference";
 
 /** docs/diagrams/<mode>.svg, from the shipped stack of that mode. */
 export const DIAGRAMS: Record<string, string> = { dynamic: "dev", static: "prod" };
 
 export async function diagramOf(stack: string): Promise<string> {
-    const r = await render(stack);
-    return toSvg(stackDot(stack, r.manifests, r.others));
+    return stackSvg(stack, await render(stack));
 }
 
 export const diagramFile = (mode: string) =>

@@ -4,7 +4,7 @@
 import * as path from "path";
 import { z } from "zod";
 import { PROJECT_ROOT } from "../cli/projectRoot";
-import { SECRET_KEYS, STACK_FIELDS } from "../settings/schema";
+import { innerOf, SECRET_KEYS, STACK_FIELDS } from "../settings/schema";
 import { MEANINGS } from "../settings/meanings";
 
 export const SETTINGS_REFERENCE = path.join(PROJECT_ROOT, "docs", "settings.md");
@@ -14,12 +14,14 @@ interface Setting {
     schema: z.ZodTypeAny;
 }
 
-function bare(s: z.ZodTypeAny): z.ZodTypeAny {
-    if (s instanceof z.ZodDefault) return bare(s.removeDefault() as z.ZodTypeAny);
-    if (s instanceof z.ZodOptional) return bare(s.unwrap() as z.ZodTypeAny);
-    if (s instanceof z.ZodEffects) return bare(s.innerType() as z.ZodTypeAny);
-    return s;
+/** A setting's schema and each wrapper inside it, outermost first (not into lists). */
+function layers(s: z.ZodTypeAny): z.ZodTypeAny[] {
+    const out: z.ZodTypeAny[] = [];
+    for (let c: z.ZodTypeAny | undefined = s; c; c = innerOf(c, false)) out.push(c);
+    return out;
 }
+
+const bare = (s: z.ZodTypeAny): z.ZodTypeAny => layers(s).at(-1) ?? s;
 
 /** Every leaf setting, in the schema's order; a field that exists only to be refused is left out. */
 export function settingLeaves(): Setting[] {
@@ -40,17 +42,8 @@ export function settingLeaves(): Setting[] {
 }
 
 function defaultOf(s: z.ZodTypeAny): unknown {
-    for (let c: z.ZodTypeAny | undefined = s; c;) {
-        if (c instanceof z.ZodDefault)
-            return (c._def as { defaultValue: () => unknown }).defaultValue();
-        c =
-            c instanceof z.ZodOptional
-                ? (c.unwrap() as z.ZodTypeAny)
-                : c instanceof z.ZodEffects
-                  ? (c.innerType() as z.ZodTypeAny)
-                  : undefined;
-    }
-    return undefined;
+    const d = layers(s).find((c) => c instanceof z.ZodDefault);
+    return d ? (d._def as { defaultValue: () => unknown }).defaultValue() : undefined;
 }
 
 function typeOf(s: z.ZodTypeAny, key: string): string {
@@ -66,18 +59,7 @@ function typeOf(s: z.ZodTypeAny, key: string): string {
 }
 
 function exampleOf(s: z.ZodTypeAny): string | undefined {
-    for (let c: z.ZodTypeAny | undefined = s; c;) {
-        if (c.description) return c.description;
-        c =
-            c instanceof z.ZodDefault
-                ? (c.removeDefault() as z.ZodTypeAny)
-                : c instanceof z.ZodOptional
-                  ? (c.unwrap() as z.ZodTypeAny)
-                  : c instanceof z.ZodEffects
-                    ? (c.innerType() as z.ZodTypeAny)
-                    : undefined;
-    }
-    return undefined;
+    return layers(s).find((c) => c.description)?.description;
 }
 
 const cell = (v: string) => v.replace(/\|/g, "\\|").replace(/\n/g, " ");
