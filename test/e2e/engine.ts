@@ -18,14 +18,7 @@ import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation"
 import { PROJECT_ROOT } from "../../cli/mockRuntime";
 import { CephCluster, missingCephBinaries } from "../ceph/cluster";
 import { TestSshd } from "../ceph/sshd";
-import {
-    Combo,
-    localCombo,
-    plannedCombos,
-    takeoverCombos,
-    upgradeCombos,
-    userStackFile,
-} from "./combos";
+import { Combo, userStackFile } from "./combos";
 
 export type { Combo };
 
@@ -119,11 +112,6 @@ export function worldMissing(): string | undefined {
 }
 
 export class E2eWorld {
-    static plannedCombos = plannedCombos;
-    static upgradeCombos = upgradeCombos;
-    static localCombo = localCombo;
-    static takeoverCombos = takeoverCombos;
-
     /** Every key this world has handed out, to prove none is stored in plaintext. */
     private readonly keys: string[] = [];
     private readonly owned: string[] = [];

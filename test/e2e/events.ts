@@ -1,7 +1,8 @@
 // What the e2e specs read from the engine's events, and the stacks of their own that some
 // tests need (a local world only).
+import { localCombo } from "./combos";
 import { EngineEvent, OpType } from "@pulumi/pulumi/automation";
-import { Combo, E2eWorld } from "./engine";
+import type { Combo } from "./engine";
 
 /** URN tail "type::name" of every step the engine took that was not "same". */
 export function changes(events: EngineEvent[]): Map<string, OpType> {
@@ -18,15 +19,15 @@ export function changes(events: EngineEvent[]): Map<string, OpType> {
 }
 
 /**
- * A stack of its own for a test that changes the cluster beyond it (E2eWorld.localCombo),
+ * A stack of its own for a test that changes the cluster beyond it (localCombo),
  * or a skip that says why on a user's cluster.
  */
 export function localOnly(
     test: Mocha.Context,
     why: string,
-    ...args: Parameters<typeof E2eWorld.localCombo>
+    ...args: Parameters<typeof localCombo>
 ): Combo {
-    const combo = E2eWorld.localCombo(...args);
+    const combo = localCombo(...args);
     if (!combo) {
         console.log(`    SKIP: a user cluster: ${why}`);
         test.skip();

@@ -2,9 +2,10 @@
 // ceph-csi chart, a class the cluster has, configuration as code, snapshots and restore,
 // and the upgrade of stacks the last release made. A world of its own (lifecycle.spec.ts
 // says what a world is).
+import { localCombo, upgradeCombos } from "./combos";
 import { strict as assert } from "assert";
 import { EngineEvent } from "@pulumi/pulumi/automation";
-import { describeWorld, E2eWorld, REQUIRED } from "./engine";
+import { describeWorld, REQUIRED } from "./engine";
 import { changes, describeChanges, localOnly, REPLACING } from "./events";
 import { cephCsiChartDir } from "../../tools/toolchain";
 
@@ -15,7 +16,7 @@ describeWorld(
     (world) => {
         it("ceph.csi.install: the real engine installs the ceph-csi-rbd chart (a local copy) with this stack's values", async function () {
             const chart = cephCsiChartDir();
-            const combo = E2eWorld.localCombo("static", "csi", "csi-inst");
+            const combo = localCombo("static", "csi", "csi-inst");
             if (!chart || !combo) {
                 const why = !chart
                     ? "the ceph-csi-rbd chart source (shared/third_party) is not here"
@@ -376,7 +377,7 @@ describeWorld(
         // Stacks deployed by the last landed release keep every object when this program
         // takes them over: renamed resources come with aliases, and nothing is replaced.
         const LANDED = "a89766351bee49366c0f8fb3888172691e0e6fb0";
-        for (const combo of E2eWorld.upgradeCombos()) {
+        for (const combo of upgradeCombos()) {
             it(`upgrade ${combo.mode} + ${combo.provisioner}: a stack made by ${LANDED.slice(0, 7)} takes this program with nothing replaced`, async function () {
                 const legacy = await world().legacyWorkspace(LANDED);
                 if (typeof legacy === "string") {

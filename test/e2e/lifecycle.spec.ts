@@ -10,16 +10,17 @@
 // runs rbd through remote.Command. With JENKINS_CEPH_E2E_CONFIG set, a real cluster
 // instead (docs/testing.md, "End-to-end tests on your cluster"). The e2e specs run in
 // parallel, each in its own world. REQUIRE_E2E=1 turns every skip into a failure.
+import { plannedCombos } from "./combos";
 import { strict as assert } from "assert";
 import { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
-import { describeWorld, E2eWorld, stopAfterFirstFailure } from "./engine";
+import { describeWorld, stopAfterFirstFailure } from "./engine";
 import { changes, describeChanges, localOnly, REPLACING } from "./events";
 import { BAD_CONFIGS } from "../badConfigs";
 
 describeWorld("e2e: each mode and provisioner, on the real engine", (world) => {
     // Registered at load time: the combinations a world offers are known from the
     // environment alone (local fixture: all four; a user's cluster: its stack file).
-    for (const combo of E2eWorld.plannedCombos()) {
+    for (const combo of plannedCombos()) {
         const label = `${combo.mode} + ${combo.provisioner}${combo.remote ? " (rbd over SSH)" : ""}`;
         if (!combo.canRun) {
             describe(label, () => {

@@ -2,6 +2,7 @@
 // never deletes an rbd image or a snapshot that the current settings do not ask to
 // delete, and a change that would start Jenkins on a new empty volume is refused at
 // preview. Every case checks rbd and the API afterwards, and what the user was told.
+import { localCombo } from "./combos";
 import { strict as assert } from "assert";
 import { Stack } from "@pulumi/pulumi/automation";
 import { E2eWorld, stopAfterFirstFailure } from "./engine";
@@ -14,11 +15,11 @@ async function failing(run: Promise<unknown>, output: () => string): Promise<str
 }
 
 export function nothingLostSuite(getWorld: () => E2eWorld | undefined): void {
-    const staticCombo = E2eWorld.localCombo("static", "csi", "nl-st");
-    const dynamicCombo = E2eWorld.localCombo("dynamic", "in-tree", "nl-dy");
-    const sshCombo = E2eWorld.localCombo("static", "in-tree", "nl-ssh", { remote: true });
-    const first = E2eWorld.localCombo("static", "csi", "nl-a");
-    const second = E2eWorld.localCombo("static", "csi", "nl-b");
+    const staticCombo = localCombo("static", "csi", "nl-st");
+    const dynamicCombo = localCombo("dynamic", "in-tree", "nl-dy");
+    const sshCombo = localCombo("static", "in-tree", "nl-ssh", { remote: true });
+    const first = localCombo("static", "csi", "nl-a");
+    const second = localCombo("static", "csi", "nl-b");
     if (!staticCombo || !dynamicCombo || !sshCombo || !first || !second) return;
 
     describe("nothing lost: settings changes keep rbd data (real engine, real Ceph)", function () {
