@@ -45,11 +45,6 @@ async function restoreTarget(stack: Stack, s: Settings): Promise<{ pool: string;
             "this stack uses ceph.existingStorageClass: it has no snapshots of its own to restore",
         );
     }
-    if (s.mode === "static" && s.rbdHost) {
-        throw new Refusal(
-            `rbd runs on ${s.rbdHost.host} for this stack: run the restore there (it needs ceph-common and the monitors)`,
-        );
-    }
     const outputs = await stack.outputs();
     const [pool, image] = String(outputs.rbdImage?.value ?? "").split("/");
     if (!pool || !image)
@@ -91,7 +86,7 @@ async function main(): Promise<void> {
     }
     console.log(`1. ${steps[0]}`);
     await stopJenkins(ns, deploy, args.timeoutSeconds, context);
-    console.log(`2-4. rbd on this machine`);
+    console.log(`2-4. rbd ${s.rbdHost ? `on ${s.rbdHost.host} over SSH` : "on this machine"}`);
     const r = await rbd("restore");
     process.stdout.write(r.stdout);
     console.log(`5. ${steps[4]}`);

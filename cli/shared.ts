@@ -2,7 +2,7 @@
 // the automation API (the same validation as `pulumi up`), kubectl with the stack's
 // context, the rbd program run on this machine with the key on stdin, and one way to end:
 // a refusal is one worded sentence and exit 1, anything else its first line.
-import { runRbdStepNow, secretValue } from "../components/rbd/rbdRemoval";
+import { runRbdStepNow, secretValue } from "../components/rbd/rbdRun";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -239,7 +239,7 @@ export async function waitUntil(
     }
 }
 
-/** One step of the rbd program on this machine, the key on its standard input. */
+/** One step of the rbd program, here or on the stack's rbdHost, the key on its standard input. */
 export async function runRbdStep(
     step: "list" | "restore" | "inspect",
     s: Settings,
@@ -258,7 +258,11 @@ export async function runRbdStep(
         },
         await secretValue(ceph.userKey),
     );
-    const r = runRbdStepNow(step, program, undefined, 600_000);
+    const host = s.rbdHost && {
+        ...s.rbdHost,
+        privateKey: await secretValue(s.rbdHost.privateKey),
+    };
+    const r = await runRbdStepNow(step, program, host, 600_000);
     return {
         ok: r.code === 0,
         stdout: r.stdout,

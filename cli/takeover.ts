@@ -7,22 +7,14 @@
 // checked by the image's rbd id and a preview without changes. Every refusal comes
 // before anything is touched, or puts back what it touched. Interrupted, it is run again:
 // each run starts from what the cluster holds now.
+import { bytesAsQuantity } from "../settings/quantity";
 import { ADOPT_ENV } from "../components/cluster/ownership";
 import * as fs from "fs";
 import * as path from "path";
 import { openStack, parseCommandArgs, Refusal, runCli } from "./shared";
 import { Cluster, observe } from "./takeoverCluster";
 import type { Settings } from "../settings/settings";
-import {
-    describe,
-    Observed,
-    Plan,
-    planTakeover,
-    pvImage,
-    quantity,
-    Step,
-    Target,
-} from "./takeoverPlan";
+import { describe, Observed, Plan, planTakeover, pvImage, Step, Target } from "./takeoverPlan";
 import { TakeoverSteps } from "./takeoverSteps";
 
 const COMMAND = {
@@ -41,11 +33,6 @@ function targetOf(stackName: string, s: Settings): Target {
             `the takeover moves an existing rbd image under the stack, and stack ${stackName} is in dynamic mode; ` +
                 `set jenkins-ceph:mode to static and volume.image to the image's name (a 2018 dynamic volume's ` +
                 `PV names it, kubernetes-dynamic-pvc-...)`,
-        );
-    }
-    if (s.rbdHost) {
-        throw new Refusal(
-            `rbd runs on ${s.rbdHost.host} for this stack: run the takeover there (it needs ceph-common, kubectl and the monitors)`,
         );
     }
     return {
@@ -75,7 +62,7 @@ function printPlan(stackName: string, t: Target, seen: Observed, plan: Plan): vo
     console.log(
         `takeover of stack ${stackName}: rbd image ${t.pool}/${t.image}` +
             (img.exists
-                ? ` (rbd id ${img.id}, ${quantity(img.sizeBytes)}, open by: ${img.watchers.join(" ") || "nobody"})`
+                ? ` (rbd id ${img.id}, ${bytesAsQuantity(img.sizeBytes)}, open by: ${img.watchers.join(" ") || "nobody"})`
                 : " (missing)"),
     );
     console.log(`  found: ${found.join(", ") || "nothing with the stack's names"}`);

@@ -8,7 +8,8 @@ import type { Settings } from "../settings/settings";
 import { render } from "./render";
 import { CEPH_SECRET_NAMES } from "../components/ceph/cephConnection";
 import { kubectl, Refusal, runRbdStep } from "./shared";
-import { describe, ImageFacts, KubeObject, Observed, Target } from "./takeoverPlan";
+import { describe, KubeObject, Observed, Target } from "./takeoverPlan";
+import { ImageFacts, parseInspect } from "../components/rbd/imageFacts";
 
 /** kubectl with the stack's context; a failure is a refusal with kubectl's first line. */
 export class Cluster {
@@ -64,17 +65,7 @@ export class Cluster {
 export async function inspectImage(s: Settings, pool: string, image: string): Promise<ImageFacts> {
     const r = await runRbdStep("inspect", s, { pool, image });
     if (!r.ok) throw new Refusal(`${r.error}; nothing was changed`);
-    if (/^exists: no$/m.test(r.stdout)) return { exists: false };
-    const line = (k: string): unknown =>
-        JSON.parse(new RegExp(`^${k}: (.*)$`, "m").exec(r.stdout)![1]);
-    const info = line("info") as { id: string; size: number };
-    const status = line("status") as { watchers?: { address: string }[] };
-    return {
-        exists: true,
-        id: info.id,
-        sizeBytes: info.size,
-        watchers: (status.watchers ?? []).map((w) => w.address),
-    };
+    return parseInspect(r.stdout);
 }
 
 /** kubectl's name for an object's resource: Deployment.apps, Namespace. */

@@ -2,6 +2,8 @@
 // the stack's state hold, which objects of a hand-made installation (the 2018 procedure (docs/history-2018.md):
 // rbd image, PV, claim, Ceph Secret, Deployment) are replaced or adopted, and every
 // reason to stop before anything is touched. Pure, so each refusal is unit-tested.
+import type { ImageFacts } from "../components/rbd/imageFacts";
+import { bytesAsQuantity } from "../settings/quantity";
 import { rbdImageOfPv } from "../components/ceph/pvImage";
 import { CEPH_SECRET_NAMES } from "../components/ceph/cephConnection";
 
@@ -59,9 +61,6 @@ export interface Target {
     accessMode: string;
     secretNamespace: string;
 }
-
-export type ImageFacts =
-    { exists: false } | { exists: true; id: string; sizeBytes: number; watchers: string[] };
 
 export interface Observed {
     /** Live objects with the names of the stack's own objects (rendered), whoever made them. */
@@ -129,11 +128,6 @@ function deploymentOf(pod: KubeObject, replicaSets: KubeObject[]): string | unde
     const rs = replicaSets.find((r) => r.metadata.uid === rsRef?.uid);
     return rs?.metadata.ownerReferences?.find((r) => r.kind === "Deployment")?.uid;
 }
-
-const GiB = 1024 ** 3;
-/** A byte count as a Kubernetes quantity: 100Gi, 1536Mi. */
-export const quantity = (bytes: number) =>
-    bytes % GiB === 0 ? `${bytes / GiB}Gi` : `${Math.ceil(bytes / 1024 ** 2)}Mi`;
 
 /** What the cluster holds of the old installation, sorted by what the takeover does with it. */
 interface Found {
@@ -222,9 +216,9 @@ function imageRefusals(t: Target, seen: Observed, f: Found): string[] {
         );
     } else if (seen.image.sizeBytes > t.sizeBytes) {
         out.push(
-            `rbd image ${at} holds ${quantity(seen.image.sizeBytes)}, more than jenkins-ceph:volume.size ` +
-                `(${quantity(t.sizeBytes)}), and the stack never shrinks an image; nothing was changed. ` +
-                `Set volume.size to ${quantity(seen.image.sizeBytes)}.`,
+            `rbd image ${at} holds ${bytesAsQuantity(seen.image.sizeBytes)}, more than jenkins-ceph:volume.size ` +
+                `(${bytesAsQuantity(t.sizeBytes)}), and the stack never shrinks an image; nothing was changed. ` +
+                `Set volume.size to ${bytesAsQuantity(seen.image.sizeBytes)}.`,
         );
     }
     const claimPvName = f.oldClaim?.spec?.volumeName;

@@ -53,6 +53,8 @@ export interface JenkinsOnCephOutputs {
     adminUser?: string;
     /** What identifies Jenkins' volume; the next run checks a change of it (homeGuard.ts). */
     home: HomeIdentity;
+    /** volume.size as this run set it; the next preview reports an image resized outside (settings/rbdPlan.ts). */
+    volumeSize: string;
 }
 
 /** The csi driver, the Secrets and the class of the stack's own Ceph; undefined with a class the cluster has. */
@@ -147,7 +149,7 @@ const sha256 = (v: string) => createHash("sha256").update(v).digest("hex");
  * What Jenkins runs on, by area: a change in any of them restarts Jenkins on different
  * software, so the snapshot step takes a snapshot first. Never includes a secret.
  */
-function fingerprints(s: Settings): SnapshotArgs["fingerprints"] {
+export function snapshotFingerprints(s: Settings): SnapshotArgs["fingerprints"] {
     const j = s.jenkins;
     const asCode = j.adminPassword !== undefined;
     return {
@@ -175,16 +177,14 @@ function rbdOnPath(): boolean {
 
 /** What the settings allow but a user should hear about on every run. */
 function warnAbout(s: Settings, snapshots: SnapshotArgs | undefined): void {
-    if (s.mode === "static" && s.rbdHost?.insecureIgnoreHostKey) {
+    if (s.rbdHost?.insecureIgnoreHostKey) {
         void pulumi.log.warn(
             `rbdHost.insecureIgnoreHostKey is true: the rbd program and the Ceph key go to whatever answers at ${s.rbdHost.host}:${s.rbdHost.port}; pin its key with rbdHost.hostKey (ssh-keyscan -p ${s.rbdHost.port} ${s.rbdHost.host})`,
         );
     }
-    if (snapshots && !(s.mode === "static" && s.rbdHost) && !rbdOnPath()) {
+    if (snapshots && !s.rbdHost && !rbdOnPath()) {
         void pulumi.log.warn(
-            "volume.snapshots: rbd is not on this machine's PATH, so the snapshot before Jenkins restarts will fail; install ceph-common here" +
-                (s.mode === "static" ? ", set rbdHost to a host that has it" : "") +
-                ", or set volume.snapshots.enabled to false",
+            "volume.snapshots: rbd is not on this machine's PATH, so the snapshot before Jenkins restarts will fail; install ceph-common here, set rbdHost to a host that has it, or set volume.snapshots.enabled to false",
         );
     }
 }
@@ -198,7 +198,7 @@ function volumeArgs(
     const snapshots: SnapshotArgs | undefined =
         parts && s.volume.snapshots.enabled
             ? {
-                  fingerprints: fingerprints(s),
+                  fingerprints: snapshotFingerprints(s),
                   keep: s.volume.snapshots.keep,
                   connection: parts.connection,
               }
@@ -212,6 +212,7 @@ function volumeArgs(
         protect: s.volume.protect,
         dependsOn: parts?.dependsOn,
         snapshots,
+        rbdHost: s.rbdHost,
     };
     if (s.mode === "dynamic") {
         return {
@@ -235,7 +236,6 @@ function volumeArgs(
             deleteOnDestroy: s.volume.deleteImageOnDestroy,
             adoptOnly: s.volume.adoptOnly,
         },
-        rbdHost: s.rbdHost,
     };
 }
 
@@ -306,6 +306,7 @@ function compose(
         initialAdminPasswordCommand: jenkins.initialAdminPasswordCommand,
         adminUser: s.jenkins.adminPassword ? s.jenkins.adminUser : undefined,
         home: homeIdentity(s),
+        volumeSize: s.volume.size,
     };
     // An undefined output makes the engine warn on every run ("Undefined value ...").
     return Object.fromEntries(

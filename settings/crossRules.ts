@@ -296,6 +296,13 @@ function rbdHostRules(s: LooseFields, add: Add): void {
         add("rbdHostKey", "is set but rbdHost is not");
     }
     const rbdHost = ok(s.rbdHost);
+    if (rbdHost && ok(s.ceph)?.existingStorageClass !== undefined) {
+        add(
+            "rbdHost",
+            "has no effect with ceph.existingStorageClass (this stack runs no rbd step)",
+            "leave it out",
+        );
+    }
     if (rbdHost && rbdHost.hostKey === undefined && !rbdHost.insecureIgnoreHostKey) {
         add(
             "rbdHost.hostKey",

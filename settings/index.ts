@@ -5,12 +5,12 @@ import * as path from "path";
 import { ConfigError, parseSettings, RawStackConfig, Settings } from "./settings";
 import { checkHomeChange, previousHome } from "./homeGuard";
 import { Problems } from "./problems";
-import { configKeyWords } from "./words";
 import { accessOf, guardOwnership } from "../components/cluster/ownership";
 import { readObject } from "../components/cluster/clusterReader";
-import { runRbdStepNow, secretValue } from "../components/rbd/rbdRemoval";
-import { rbdProgram } from "../components/rbd/rbdScript";
-import { cephConnection } from "../components/jenkinsOnCeph";
+import { snapshotFingerprints } from "../components/jenkinsOnCeph";
+import { HomeRead, readHome, readsAtPreview } from "./cephAtPreview";
+import { rbdPlan, RbdPlanInput } from "./rbdPlan";
+import { parseStorageQuantity } from "./quantity";
 
 /**
  * The keys the stack stores encrypted. The language host passes them to the program in
@@ -43,8 +43,8 @@ export function loadStackSettings(): Settings {
     }
 }
 
-/** The outputs the home check reads from the stack's last run (homeGuard.previousHome). */
-const HOME_OUTPUTS = [
+/** The outputs the home check and the preview read use from the stack's last run. */
+const LAST_RUN_OUTPUTS = [
     "snapshots",
     "cephSecretNamespace",
     "home",
@@ -54,38 +54,27 @@ const HOME_OUTPUTS = [
     "pvName",
     "rbdImage",
     "storageClassName",
+    "volumeSize",
 ];
 
 /**
  * The settings after the check of a change of Jenkins' home against the stack's last
- * outputs (a StackReference to itself: the last `pulumi up` of this very stack). A change
- * that would start Jenkins on a new empty volume, or that the API server would refuse, is
- * one RunError before any other resource is registered.
+ * outputs (a StackReference to itself: the last `pulumi up` of this very stack) and, at
+ * preview, against what Ceph has (settings/cephAtPreview.ts). A change that would start
+ * Jenkins on a new empty volume, or that the API server or rbd would refuse, is one
+ * RunError before any other resource is registered; what rbd will do is one line each.
  */
 export async function checkedAgainstLastRun(s: Settings): Promise<Settings> {
-    const ref = new pulumi.StackReference("jenkins-ceph-last-run", {
-        name: `${pulumi.getOrganization()}/${s.project}/${s.stack}`,
-    });
-    const outputs: Record<string, unknown> = {};
-    for (const key of HOME_OUTPUTS) {
-        const d = await ref.getOutputDetails(key);
-        outputs[key] = d.value ?? d.secretValue;
-    }
+    // Ceph is asked while the last run's outputs are read: the read costs no extra wait.
+    const read = readsAtPreview(s) ? readHome(s, clusterSettings()) : undefined;
+    const outputs = await lastRunOutputs(s);
     const prev = previousHome(outputs);
     if (prev?.mode === "static" && prev.pvSource === undefined && prev.pvName) {
         prev.pvSource = await livePvSource(prev.pvName);
     }
     const check = checkHomeChange(prev, s);
     if (check.refusals.length > 0) throw refusal(s.project, check.refusals);
-    if (check.adoptOnly && s.mode === "static" && !(await imageExists(s))) {
-        throw refusal(s.project, [
-            [
-                "volume.image",
-                `"${s.volume.image}" does not exist in pool ${s.ceph.pool}, and Jenkins' home was another image: refusing to start Jenkins on a new empty image; name an image that exists (adoption), bring the data back with npm run restore, or set volume.startEmpty to true to begin anew`,
-                undefined,
-            ],
-        ]);
-    }
+    if (read) reportPlan(s, await read, outputs, prev, check.adoptOnly);
     for (const note of check.notes) void pulumi.log.warn(note);
     if (s.volume.startEmpty) {
         void pulumi.log.warn(
@@ -96,43 +85,89 @@ export async function checkedAgainstLastRun(s: Settings): Promise<Settings> {
     return { ...s, volume: { ...s.volume, adoptOnly: true } };
 }
 
+async function lastRunOutputs(s: Settings): Promise<Record<string, unknown>> {
+    const ref = new pulumi.StackReference("jenkins-ceph-last-run", {
+        name: `${pulumi.getOrganization()}/${s.project}/${s.stack}`,
+    });
+    const outputs: Record<string, unknown> = {};
+    for (const key of LAST_RUN_OUTPUTS) {
+        const d = await ref.getOutputDetails(key);
+        outputs[key] = d.value ?? d.secretValue;
+    }
+    return outputs;
+}
+
+/**
+ * What rbd will do, one info line each, and the drift, one warning each; a change rbd
+ * would refuse at up is refused now. When Ceph could not be asked, one warning says what
+ * was not checked (up still guards).
+ */
+function reportPlan(
+    s: Settings,
+    read: HomeRead,
+    outputs: Record<string, unknown>,
+    prev: ReturnType<typeof previousHome>,
+    adoptOnly: boolean,
+): void {
+    if (read.refused) throw refusal(s.project, [[...read.refused, undefined]]);
+    const at = `${read.pool}/${read.image ?? "(the claim's image)"}`;
+    if (read.notChecked !== undefined) {
+        void pulumi.log.warn(
+            `rbd: Ceph was not asked about ${at} at preview (${read.notChecked}); its size, features, watchers and snapshots were not checked, and pulumi up still refuses a shrink or an empty home on its own`,
+        );
+        return;
+    }
+    const plan = rbdPlan(planInput(s, read, outputs, prev, adoptOnly));
+    if (plan.refusals.length > 0) throw refusal(s.project, plan.refusals);
+    for (const d of plan.drift) void pulumi.log.warn(`rbd drift: ${d}`);
+    for (const line of plan.lines) void pulumi.log.info(`rbd: ${line}`);
+}
+
+function planInput(
+    s: Settings,
+    read: HomeRead,
+    outputs: Record<string, unknown>,
+    prev: ReturnType<typeof previousHome>,
+    adoptOnly: boolean,
+): RbdPlanInput {
+    const size = outputs.volumeSize;
+    const lastSize = parseStorageQuantity(typeof size === "string" ? size : "");
+    const lastSnapshots = Array.isArray(outputs.snapshots)
+        ? (outputs.snapshots as { name?: unknown }[]).map((x) => String(x.name))
+        : undefined;
+    const isHome =
+        prev !== undefined &&
+        (s.mode === "static"
+            ? prev.mode === "static" && prev.rbdImage === `${read.pool}/${read.image}`
+            : prev.mode === "dynamic" && read.image !== undefined);
+    const snapshots = s.volume.snapshots.enabled
+        ? { fingerprints: snapshotFingerprints(s), keep: s.volume.snapshots.keep }
+        : undefined;
+    return {
+        mode: s.mode,
+        pool: read.pool,
+        image: read.image,
+        facts: read.facts,
+        wantBytes: Number(s.volume.sizeMiB) * 1024 ** 2,
+        features: s.ceph.provisioner === "existing" ? "" : s.ceph.imageFeatures,
+        isHome,
+        mustExist: adoptOnly,
+        last: {
+            sizeBytes: "bytes" in lastSize ? Number(lastSize.bytes) : undefined,
+            snapshots: lastSnapshots,
+        },
+        claimRequestBytes: read.claimRequestBytes,
+        snapshots,
+        startEmpty: s.volume.startEmpty,
+    };
+}
+
 /**
  * Every Kubernetes object the stack creates is checked first against the cluster the
  * provider uses (components/ownership.ts): one another stack or a person made is refused.
  */
 export function guardStackObjects(s: Settings): void {
     guardOwnership(clusterSettings(), `${pulumi.getOrganization()}/${s.project}/${s.stack}`);
-}
-
-/**
- * Whether the static image exists, asked of Ceph at preview (rbd's read-only inspect step,
- * where the stack runs rbd): a rename onto a missing image is then refused before the
- * preview ends, not only by rbd at up. Unknown (Ceph not reachable from here) counts as
- * existing, and rbd's own check at up still refuses to create it empty.
- */
-async function imageExists(s: Extract<Settings, { mode: "static" }>): Promise<boolean> {
-    const key = await secretValue(s.ceph.userKey);
-    const host = s.rbdHost && {
-        ...s.rbdHost,
-        privateKey: await secretValue(s.rbdHost.privateKey),
-    };
-    const params = {
-        ...cephConnection(s.ceph).rbdParams({
-            image: s.volume.image,
-            sizeMiB: s.volume.sizeMiB,
-            deleteOnDestroy: false,
-            adoptOnly: true,
-        }),
-        words: configKeyWords(s.project),
-    };
-    const r = runRbdStepNow("inspect", rbdProgram(params, key), host);
-    if (r.code === 0 && /^exists: no$/m.test(r.stdout)) return false;
-    if (r.code !== 0) {
-        void pulumi.log.warn(
-            `could not ask Ceph whether ${s.ceph.pool}/${s.volume.image} exists (${r.stderr.trim().split("\n").pop() ?? ""}); pulumi up refuses to create it empty all the same`,
-        );
-    }
-    return true;
 }
 
 /** The provider's cluster, as the stack's kubernetes config names it. */

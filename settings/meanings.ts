@@ -25,6 +25,8 @@ export const MEANINGS: Readonly<Record<string, string>> = {
     "ceph.imageFeatures":
         "rbd image features, comma-separated (in-tree: `layering` only; `journaling` is refused, krbd cannot map it).",
     "ceph.timeoutSeconds": "The bound for each `rbd` connect and operation, in seconds (1 to 600).",
+    "ceph.readAtPreview":
+        "At `pulumi preview`, read the image from Ceph (read-only) to print what rbd will do and refuse what `up` would refuse (docs/preview.md).",
     "ceph.csi.install":
         "Install the ceph-csi-rbd chart with this stack's monitors (docs/ceph-csi.md).",
     "ceph.csi.chartVersion": "The ceph-csi-rbd chart version, pinned.",
@@ -92,7 +94,8 @@ export const MEANINGS: Readonly<Record<string, string>> = {
     "jenkins.adminUser": "Configured as code: the admin's user id.",
     "jenkins.plugins": "Pinned `id:version` plugins, installed at every start.",
     "jenkins.casc": "Your JCasC files, name to YAML (needs `jenkins.adminPassword`).",
-    "rbdHost.host": "Static: run `rbd` on this Ceph admin host over SSH instead of here.",
+    "rbdHost.host":
+        "Run every `rbd` step (image, snapshot, preview read, restore) on this Ceph admin host over SSH instead of here.",
     "rbdHost.port": "Its SSH port.",
     "rbdHost.user": "The SSH user.",
     "rbdHost.hostKey":

@@ -36,3 +36,13 @@ export function parseStorageQuantity(q: string): { bytes: bigint } | { error: st
     }
     return { bytes };
 }
+
+const GIB = 1024 ** 3;
+
+/** A byte count as a Kubernetes quantity, for a setting's right value: 100Gi, 1536Mi. */
+export const bytesAsQuantity = (bytes: number) =>
+    bytes % GIB === 0 ? `${bytes / GIB}Gi` : `${Math.ceil(bytes / 1024 ** 2)}Mi`;
+
+/** A byte count for a reader: 100 GiB, 1536 MiB. */
+export const bytesAsText = (bytes: number) =>
+    bytes % GIB === 0 ? `${bytes / GIB} GiB` : `${Math.ceil(bytes / 1024 ** 2)} MiB`;

@@ -99,6 +99,10 @@ const cephSchema = z
         fsType: z.enum(["ext4", "xfs"]).default("ext4").describe("ext4 (or xfs)"),
         imageFeatures: imageFeatures.default("layering").describe("layering"),
         timeoutSeconds: z.number().int().min(1).max(600).default(20).describe("20"),
+        readAtPreview: z
+            .boolean()
+            .default(true)
+            .describe("true (false for a runner that cannot reach the monitors)"),
         csi: z
             .object({
                 install: z

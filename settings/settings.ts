@@ -76,6 +76,8 @@ interface CommonSettings {
     project: string;
     stack: string;
     jenkins: JenkinsSettings;
+    /** Where every `rbd` step runs; undefined = on the machine running Pulumi. */
+    rbdHost?: RbdHostSettings;
 }
 
 /** Dynamic volumes: the provisioner creates the image (in-tree: as ceph.adminId). */
@@ -92,8 +94,6 @@ interface StaticSettings extends CommonSettings {
     /** This stack names the image and the PV; a static PV is always Retain. */
     volume: Omit<VolumeSettings, "reclaimPolicy">;
     ceph: CephSettings;
-    /** Where `rbd` runs; undefined = on the machine running Pulumi. */
-    rbdHost?: RbdHostSettings;
 }
 
 export type Settings = DynamicSettings | StaticSettings;
@@ -220,16 +220,11 @@ function toSettings(f: StackFields, raw: RawStackConfig): Settings {
         };
     }
     const ceph = cephSettings(f);
-    if (f.mode === "dynamic") return { ...common, mode: f.mode, ceph };
-    return {
-        ...common,
-        mode: f.mode,
-        ceph,
-        rbdHost:
-            f.rbdHost && f.rbdHostKey
-                ? { ...f.rbdHost, privateKey: pulumi.secret(f.rbdHostKey) }
-                : undefined,
-    };
+    const rbdHost =
+        f.rbdHost && f.rbdHostKey
+            ? { ...f.rbdHost, privateKey: pulumi.secret(f.rbdHostKey) }
+            : undefined;
+    return { ...common, mode: f.mode, ceph, rbdHost };
 }
 
 function jenkinsSettings(f: StackFields): JenkinsSettings {

@@ -73,7 +73,10 @@ function seed(): Observed {
             exists: true,
             id: "10a2b3c4d5",
             sizeBytes: 100 * GiB,
+            features: ["layering"],
             watchers: ["127.0.0.1:0/123"],
+            snapshots: [],
+            meta: {},
         },
     };
 }

@@ -31,6 +31,8 @@ interface CommonVolumeArgs {
     snapshots?: SnapshotArgs;
     /** How the rbd steps' messages name the settings (rbdScript.ts's RbdWords). */
     words?: RbdWords;
+    /** Run every rbd step on this host over SSH; undefined = on the machine running Pulumi. */
+    rbdHost?: SshHost;
 }
 
 export interface SnapshotArgs {
@@ -57,8 +59,6 @@ export interface StaticVolumeArgs extends CommonVolumeArgs {
     /** The stack's class name; only in-tree static volumes name it (see staticClassName). */
     storageClassName: string;
     image: StaticImage;
-    /** Run rbd on this host over SSH; undefined = on the machine running Pulumi. */
-    rbdHost?: SshHost;
 }
 
 export type JenkinsVolumeArgs = DynamicVolumeArgs | StaticVolumeArgs;
@@ -199,6 +199,7 @@ function snapshotStep(
         keep: snap.keep,
         removal,
         protect: args.protect,
+        host: args.rbdHost,
     };
     if (args.mode === "static") {
         return pulumi.output(
@@ -210,7 +211,6 @@ function snapshotStep(
                     image: args.image.image,
                     // The image's own removal purges them first (rbd_remove).
                     purgeOnDelete: false,
-                    host: args.rbdHost,
                 },
                 { parent, dependsOn: parent.image ? [parent.image] : [] },
             ),

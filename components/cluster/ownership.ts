@@ -32,7 +32,7 @@ function plural(kind: string): string {
 }
 
 /** Where the provider's cluster is: the stack's kubernetes:kubeconfig/context, or KUBECONFIG. */
-interface ClusterSettings {
+export interface ClusterSettings {
     /** A path or the kubeconfig itself (kubernetes:kubeconfig). */
     kubeconfig?: string;
     context?: string;

@@ -8,7 +8,8 @@ import {
     REMOVAL_STEPS,
     SETTINGS_WORDS,
 } from "./rbdScript";
-import { GuardedStep, RemovalGuard, runRbdStepNow, StepResult } from "./rbdRemoval";
+import { GuardedStep, RemovalGuard } from "./rbdRemoval";
+import { runRbdStepNow, StepResult } from "./rbdRun";
 
 export interface SshHost {
     host: string;
@@ -39,7 +40,7 @@ export function rbdStepNow(
     params: Parameters<typeof rbdProgram>[0],
     userKey: pulumi.Input<string>,
     host?: SshHost,
-): pulumi.Output<() => StepResult> {
+): pulumi.Output<() => Promise<StepResult>> {
     return pulumi.all([userKey, host?.privateKey ?? ""]).apply(
         ([key, privateKey]) =>
             () =>

@@ -14,97 +14,7 @@
 // `pulumi up`, a replaced step has a new id and a removed one none, so a rename, a mode or
 // provider switch, or `--replace` keeps the data and says how to remove it by hand.
 import * as pulumi from "@pulumi/pulumi";
-import { spawnSync, SpawnSyncReturns } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import type { SshHost } from "./rbdImage";
-
-/** What one rbd step printed, and how it ended. */
-export interface StepResult {
-    code: number | null;
-    stdout: string;
-    stderr: string;
-}
-
-/** The value of an Output (a secret's too), for code that runs rbd outside the engine. */
-export const secretValue = (o: { apply: (f: (v: string) => void) => unknown }) =>
-    new Promise<string>((res) => o.apply(res));
-
-function stepResult(r: SpawnSyncReturns<string>): StepResult {
-    return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? String(r.error ?? "") };
-}
-
-/**
- * Runs one step of the rbd program now, from this process: locally with /bin/sh, or on
- * `host` over ssh with its pinned host key. The program (with the Ceph key) goes on
- * standard input and the SSH key into a 0600 file: neither is ever in argv.
- */
-export function runRbdStepNow(
-    step: string,
-    program: string,
-    host?: ResolvedSshHost,
-    timeoutMs?: number,
-): StepResult {
-    if (!host) {
-        return stepResult(
-            spawnSync("/bin/sh", ["-s", step], {
-                input: program,
-                encoding: "utf8",
-                timeout: timeoutMs,
-            }),
-        );
-    }
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rbd-ssh."));
-    try {
-        const keyFile = path.join(dir, "id");
-        fs.writeFileSync(keyFile, host.privateKey, { mode: 0o600 });
-        const hostOpts = host.hostKey
-            ? [
-                  "-o",
-                  "StrictHostKeyChecking=yes",
-                  "-o",
-                  `UserKnownHostsFile=${knownHosts(dir, host)}`,
-              ]
-            : ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
-        const r = spawnSync(
-            "ssh",
-            [
-                "-F",
-                "/dev/null",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "IdentitiesOnly=yes",
-                ...hostOpts,
-                "-i",
-                keyFile,
-                "-p",
-                String(host.port),
-                "-l",
-                host.user,
-                host.host,
-                `sh -s ${step}`,
-            ],
-            { input: program, encoding: "utf8", timeout: timeoutMs },
-        );
-        return stepResult(r);
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}
-
-/** An SshHost with its key as text, for a run outside the command provider. */
-interface ResolvedSshHost extends Omit<SshHost, "privateKey"> {
-    privateKey: string;
-}
-
-function knownHosts(dir: string, host: ResolvedSshHost): string {
-    const file = path.join(dir, "known_hosts");
-    const name = host.port === 22 ? host.host : `[${host.host}]:${host.port}`;
-    fs.writeFileSync(file, `${name} ${host.hostKey}\n`);
-    return file;
-}
+import type { StepResult } from "./rbdRun";
 
 /** What the guard watches: the step the current program registers, and how to remove its data. */
 export interface GuardedStep {
@@ -112,7 +22,7 @@ export interface GuardedStep {
     /** Why the current settings keep the data even on destroy; undefined = remove it. */
     keptBecause: pulumi.Input<string | undefined>;
     /** Runs the removal step with the current settings (resolved secrets inside). */
-    remove: pulumi.Output<() => StepResult>;
+    remove: pulumi.Output<() => Promise<StepResult>>;
 }
 
 /**
@@ -127,7 +37,7 @@ export class RemovalGuard {
     private currentId?: string;
     private currentTriggers?: string;
     private keptBecause?: string = "nothing registers this step in the current settings";
-    private remove?: () => StepResult;
+    private remove?: () => Promise<StepResult>;
 
     constructor(
         name: string,
@@ -148,7 +58,7 @@ export class RemovalGuard {
         step.remove.apply((f) => (this.remove = f));
     }
 
-    private run(h: pulumi.ResourceHookArgs): void {
+    private async run(h: pulumi.ResourceHookArgs): Promise<void> {
         const stored = (h.oldInputs?.triggers ?? h.oldOutputs?.triggers ?? []) as string[];
         const kept = keptBecause({
             deletedId: h.id,
@@ -164,7 +74,7 @@ export class RemovalGuard {
             return;
         }
         const remove = this.remove!;
-        const r = remove();
+        const r = await remove();
         const out = r.stdout.trim();
         if (out) void pulumi.log.info(out);
         if (r.code !== 0) {

@@ -286,10 +286,12 @@ say "snapshot $safety taken: the state before this restore, to undo it"
 rbdc snap rollback --no-progress "$RBD_POOL/$RBD_IMAGE@$RESTORE_SNAP" || explain $? "snap rollback"
 say "rolled back to snapshot $RESTORE_SNAP"
 }
-# Read-only facts for the takeover: whether the image exists, rbd's own info (its id
-# proves identity across renames) and its watchers (who still has it open), as JSON lines.
+# Read-only facts for the preview and the takeover (components/rbd/imageFacts.ts): whether
+# the image exists, rbd's own info (size, features; its id proves identity across renames),
+# its watchers (who has it open), this program's snapshots and its image-meta (the
+# fingerprints of the last snapshot), one "key: value" line each.
 rbd_inspect() {
-${CLIENT}
+${CLIENT}${SNAP_LIST}
 if rbdc info --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/info"; then
     :
 else
@@ -302,8 +304,13 @@ else
     esac
 fi
 rbdc status --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/status" || explain $? "status"
+rbdc image-meta list --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/meta" || explain $? "image-meta list"
+# rbd prints nothing at all for an image without metadata.
+[ -s "$tmp/meta" ] || printf '{}' > "$tmp/meta"
 printf 'info: %s\\n' "$(tr -d '\\n' < "$tmp/info")"
 printf 'status: %s\\n' "$(tr -d '\\n' < "$tmp/status")"
+printf 'meta: %s\\n' "$(tr -d '\\n' < "$tmp/meta")"
+snap_list | sed 's/^/snapshot: /'
 }
 # The provider's stored delete step of the snapshot command: it never removes a snapshot.
 # It runs with the settings of the run that last updated the step, which may be the past

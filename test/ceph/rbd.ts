@@ -235,6 +235,7 @@ describe("rbd scripts against a real Ceph cluster", function () {
             let input = merge(baseStack("static", "csi"), "ceph", {
                 monitors: [cluster!.monitor],
                 pool: "kubes",
+                readAtPreview: true,
             });
             input = merge(input, "volume", {
                 image: img,
@@ -266,6 +267,12 @@ describe("rbd scripts against a real Ceph cluster", function () {
             preview: true,
         });
         assert.ifError(other.error);
+        const info = other.logs.filter((l) => l.startsWith("info: rbd: "));
+        assert.deepEqual(info, [
+            `info: rbd: adopt kubes/${image}-other (exists, 64 MiB, 0 snapshots)`,
+            `info: rbd: grow kubes/${image}-other 64 MiB -> 1 GiB`,
+            "info: rbd: snapshot before the change (reason: initial)",
+        ]);
         cluster!.rbdAdmin(["rm", `kubes/${image}-other`]);
     });
 

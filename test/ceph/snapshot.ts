@@ -8,6 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import { rbdProgram, RbdScriptParams, SnapshotParams } from "../../components/rbd/rbdScript";
 import { parseSnapshots } from "../../components/rbd/jenkinsSnapshot";
+import { parseInspect } from "../../components/rbd/imageFacts";
+import { snapshotReason } from "../../settings/rbdPlan";
 import { CephCluster, missingCephBinaries } from "./cluster";
 import { readDiff, writeDiff } from "./rbdDiff";
 
@@ -138,15 +140,30 @@ describe("snapshot and restore steps against a real Ceph cluster", function () {
         assert.deepEqual(allSnaps(), snaps);
     });
 
-    it("inspect (the takeover's read-only look): the image's rbd id, size and no watcher; a missing image is a fact, not an error", () => {
-        const info = JSON.parse(
-            cluster!.rbdAdmin(["info", "--format", "json", `kubes/${image}`]).stdout,
-        ) as { id: string; size: number };
+    it("inspect (the preview's and the takeover's read-only look): id, size, features, watchers, this program's snapshots and image-meta; a missing image is a fact, not an error", () => {
+        const admin = (args: string[]) =>
+            JSON.parse(cluster!.rbdAdmin([...args, "--format", "json", `kubes/${image}`]).stdout);
+        const info = admin(["info"]) as { id: string; features: string[] };
+        // A snapshot of another name, which this program never lists.
+        assert.equal(cluster!.rbdAdmin(["snap", "create", `kubes/${image}@by-hand`]).status, 0);
         const r = run("inspect");
         assert.equal(r.code, 0, r.stderr);
-        const got = JSON.parse(/^info: (.*)$/m.exec(r.stdout)![1]) as { id: string; size: number };
-        assert.deepEqual([got.id, got.size], [info.id, 64 * 1024 * 1024]);
-        assert.match(r.stdout, /^status: \{"watchers":\[\]\}$/m);
+        const facts = parseInspect(r.stdout);
+        assert.ok(facts.exists);
+        assert.deepEqual(
+            [facts.id, facts.sizeBytes, facts.features, facts.watchers],
+            [info.id, 64 * 1024 * 1024, info.features, []],
+        );
+        assert.deepEqual(
+            facts.snapshots,
+            parseSnapshots(run("list").stdout).map((x) => x.name),
+        );
+        assert.ok(facts.snapshots.length > 0 && !facts.snapshots.includes("by-hand"));
+        assert.deepEqual(facts.meta, admin(["image-meta", "list"]));
+        // The preview's reason agrees with the snapshot step's: the fingerprints it set.
+        assert.equal(snapshotReason(fp, facts.meta), "");
+        assert.equal(snapshotReason({ ...fp, plugins: "b2" }, facts.meta), "plugins");
+        assert.equal(cluster!.rbdAdmin(["snap", "rm", `kubes/${image}@by-hand`]).status, 0);
         const missing = run("inspect", { image: "no-such-image" });
         assert.equal(missing.code, 0, missing.stderr);
         assert.equal(missing.stdout.trim(), "exists: no");
@@ -188,10 +205,8 @@ describe("snapshot and restore steps against a real Ceph cluster", function () {
             // The takeover's inspect step sees the same client.
             const seen = run("inspect");
             assert.equal(seen.code, 0, seen.stderr);
-            const status = JSON.parse(/^status: (.*)$/m.exec(seen.stdout)![1]) as {
-                watchers: unknown[];
-            };
-            assert.equal(status.watchers.length, 1, seen.stdout);
+            const facts = parseInspect(seen.stdout);
+            assert.equal(facts.exists && facts.watchers.length, 1, seen.stdout);
         } finally {
             // End of input ends the watch cleanly; a killed watcher's watch would linger
             // on the OSD until it times out (30 s), and every later notify waits for it.
