@@ -60,8 +60,9 @@ export function rbdPlan(p: RbdPlanInput): RbdPlan {
 function imageMissing(p: RbdPlanInput, at: string, plan: RbdPlan): void {
     const size = bytesAsText(p.wantBytes);
     if (p.mode === "dynamic") {
-        if (p.image === undefined) plan.lines.push(`create ${at} ${size} (the provisioner)`);
-        else refuseGone(p, at, plan, "the bound PV's image");
+        if (p.image !== undefined) return refuseGone(p, at, plan, "the bound PV's image");
+        plan.lines.push(`create ${at} ${size} (the provisioner)`);
+        if (p.snapshots) plan.lines.push("snapshot the new image (reason: initial)");
         return;
     }
     if (p.isHome) {
@@ -77,6 +78,7 @@ function imageMissing(p: RbdPlanInput, at: string, plan: RbdPlan): void {
         return;
     }
     plan.lines.push(`create ${at} ${size} (features ${p.features})`);
+    if (p.snapshots) plan.lines.push("snapshot the new image (reason: initial)");
 }
 
 function refuseGone(p: RbdPlanInput, at: string, plan: RbdPlan, what: string): void {
@@ -137,9 +139,17 @@ function imageThere(
 /** The image resized, or this program's snapshots removed, since the last up. */
 function sizeDrift(p: RbdPlanInput, have: number, at: string, plan: RbdPlan): void {
     const was = p.last?.sizeBytes;
-    if (!p.isHome || was === undefined || Math.ceil(have / MiB) === Math.ceil(was / MiB)) return;
+    // Dynamic: the provisioner rounds the image up (ceph-csi to whole GiB), so the claim's
+    // size is not the image's; only a static image is sized by this program to the byte.
+    if (
+        p.mode !== "static" ||
+        !p.isHome ||
+        was === undefined ||
+        Math.ceil(have / MiB) === Math.ceil(was / MiB)
+    )
+        return;
     const next =
-        p.wantBytes < have && p.mode === "static"
+        p.wantBytes < have
             ? "the next up refuses to shrink it"
             : p.wantBytes > have
               ? `the next up grows it to ${bytesAsText(p.wantBytes)}`

@@ -462,6 +462,27 @@ export const BAD_CONFIGS: Case[] = [
         /dynamic mode only/,
     ],
     [
+        "rbdHost with existingStorageClass (no rbd step to run)",
+        () => ({
+            stack: "test",
+            values: {
+                mode: "dynamic",
+                ceph: { existingStorageClass: "rook-ceph-block" },
+                volume: { snapshots: { enabled: false } },
+                rbdHost: { host: "ceph-admin", user: "ceph", hostKey: FAKE_HOST_KEY_LINE },
+            },
+            secrets: { rbdHostKey: FAKE_SSH_KEY },
+        }),
+        "jenkins-ceph:rbdHost",
+        /has no effect with ceph.existingStorageClass \(this stack runs no rbd step\)/,
+    ],
+    [
+        "readAtPreview not a boolean",
+        ceph({ readAtPreview: "yes" }),
+        "jenkins-ceph:ceph.readAtPreview",
+        /boolean/,
+    ],
+    [
         "existingStorageClass with the csi install",
         () => ({
             stack: "test",

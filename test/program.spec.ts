@@ -159,6 +159,7 @@ describe("program: dynamic mode, csi provisioner", () => {
             "snapshots",
             "storageClassName",
             "url",
+            "volumeSize",
         ]);
         const fixed = await runOk(baseStack("static", "in-tree"));
         assert.deepEqual(Object.keys(fixed.outputs).sort(), [
@@ -173,6 +174,7 @@ describe("program: dynamic mode, csi provisioner", () => {
             "serviceName",
             "snapshots",
             "url",
+            "volumeSize",
         ]);
         assert.equal(fixed.outputs.rbdImage, "kubes/jenkins");
     });
