@@ -112,6 +112,19 @@ export class CephImages {
         assert.equal(r.status, 0, r.stderr);
     }
 
+    /** `rbd resize` as client.admin, as a person does it by hand (growing or shrinking). */
+    resizeImage(image: string, size: string): void {
+        const r = this.cluster!.rbdAdmin([
+            "resize",
+            "--allow-shrink",
+            "--no-progress",
+            "--size",
+            size,
+            `${this.ceph.pool}/${image}`,
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+    }
+
     /** `rbd rename` as client.admin: the id stays, the name changes. */
     renameImage(from: string, to: string): void {
         const r = this.cluster!.rbdAdmin([

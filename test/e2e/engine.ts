@@ -312,6 +312,70 @@ export class E2eWorld {
         fs.writeFileSync(this.stackFile(s), YAML.stringify(doc));
     }
 
+    /**
+     * The pulumi CLI as a user runs it on the stack (`pulumi preview --json`), in `ws`
+     * (default: the world's): its exit code, what it printed, and how long it took.
+     */
+    cli(
+        s: Stack,
+        args: string[],
+        ws: LocalWorkspace = this.ws,
+    ): { code: number | null; stdout: string; stderr: string; seconds: number } {
+        const t0 = Date.now();
+        const r = spawnSync(
+            USER_CONFIG ? "pulumi" : PULUMI_CLI,
+            [...args, "--stack", s.name, "--non-interactive"],
+            {
+                cwd: ws.workDir,
+                encoding: "utf8",
+                env: { ...process.env, ...ws.envVars },
+                timeout: 600_000,
+            },
+        );
+        const seconds = (Date.now() - t0) / 1000;
+        return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", seconds };
+    }
+
+    /**
+     * The world's workspace as a runner without ceph-common sees it: the same project and
+     * backend, with a PATH on which every directory that has `rbd` is replaced by a copy
+     * of links to all of its entries but rbd (a CI runner, Pulumi Deployments, the
+     * Kubernetes Operator's pod). undefined on a user's cluster (their PATH is theirs).
+     */
+    async workspaceWithoutRbd(): Promise<{ ws: LocalWorkspace; path: string } | undefined> {
+        if (!this.local) return undefined;
+        const mirrors = path.join(path.dirname(this.workDir), "path-without-rbd");
+        const dirs = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
+        const mirrored = dirs.map((d, i) => {
+            if (!fs.existsSync(path.join(d, "rbd"))) return d;
+            const m = path.join(mirrors, String(i));
+            if (!fs.existsSync(m)) {
+                fs.mkdirSync(m, { recursive: true });
+                for (const e of fs.readdirSync(d)) {
+                    if (e !== "rbd") fs.symlinkSync(path.join(d, e), path.join(m, e));
+                }
+            }
+            return m;
+        });
+        const PATH = mirrored.join(path.delimiter);
+        const ws = await LocalWorkspace.create({
+            workDir: this.ws.workDir,
+            pulumiCommand: this.ws.pulumiCommand,
+            envVars: { ...this.ws.envVars, PATH },
+        });
+        return { ws, path: PATH };
+    }
+
+    /** Stops Ceph's monitor (a local world only), as an outage does; startMonitors brings it back. */
+    stopMonitors(): boolean {
+        this.local?.cluster.stopMon();
+        return this.local !== undefined;
+    }
+
+    startMonitors(): void {
+        this.local?.cluster.startMon();
+    }
+
     /** The throwaway sshd's host key as `ssh-keyscan` prints it. */
     sshHostKeyLine(): string {
         const sshd = this.local!.sshd;

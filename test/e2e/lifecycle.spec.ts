@@ -129,7 +129,17 @@ describeWorld("e2e: each mode and provisioner, on the real engine", (world) => {
 
             it("a shrink is refused with one clear sentence and the stack stays consistent", async () => {
                 world().editConfig(s, { volume: { size: "1Gi" } });
+                // The preview phase of up reads Ceph and refuses first (settings/rbdPlan.ts).
+                const read = await failingUp();
+                assert.match(
+                    read,
+                    /jenkins-ceph:volume\.size: is 1Gi, below the 2 GiB .* refusing to shrink it/,
+                );
+                assert.equal(world().rbd.imageSize(first.image), 2 * 1024 ** 3, "nothing shrank");
+                // Without the read (a runner that cannot reach Ceph), up's own guards refuse.
+                world().editConfig(s, { ceph: { readAtPreview: false } });
                 const text = await failingUp();
+                world().editConfig(s, { ceph: { readAtPreview: undefined } });
                 if (combo.mode === "static") {
                     assert.match(
                         text,

@@ -1,0 +1,202 @@
+// `pulumi preview` on the real engine against the real Ceph: it says what rbd will do, one
+// line per action (settings/rbdPlan.ts), reports what changed outside the program, refuses
+// a shrink with the CLI's exit code before anything changes, and with the monitors down
+// warns and returns within ceph.timeoutSeconds. Over SSH, on a runner with no rbd on its
+// PATH, a static and a dynamic stack run every rbd step on rbdHost (docs/preview.md).
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { describeWorld, E2eWorld, stopAfterFirstFailure } from "./engine";
+import { localOnly } from "./events";
+import type { Combo } from "./combos";
+
+/** The engine's diagnostics in `pulumi preview --json`, as "severity: message". */
+function jsonDiagnostics(stdout: string): string[] {
+    const doc = JSON.parse(stdout) as { diagnostics?: { severity: string; message: string }[] };
+    return (doc.diagnostics ?? []).map((d) => `${d.severity}: ${d.message.trim()}`);
+}
+
+/** The stack's preview as a user runs it: the CLI, its exit code and its output. */
+function preview(world: E2eWorld, s: Stack, ws?: LocalWorkspace, ...args: string[]) {
+    const r = world.cli(s, ["preview", ...args], ws);
+    return { ...r, text: `${r.stdout}\n${r.stderr}` };
+}
+
+describeWorld(
+    "e2e: pulumi preview says what rbd will do, and refuses what up would refuse",
+    (world) => {
+        describe("static, rbd on this machine", function () {
+            let s: Stack;
+            let c: Combo;
+            let at = "";
+            stopAfterFirstFailure();
+
+            it("a new stack previews the image's create and the initial snapshot; up makes them", async function () {
+                c = localOnly(this, "it stops the monitors", "static", "in-tree", "pv-st");
+                s = await world().stack(c);
+                at = `${world().ceph.pool}/${c.image}`;
+                const p = preview(world(), s);
+                assert.equal(p.code, 0, p.text);
+                assert.match(p.text, new RegExp(`rbd: create ${at} 1 GiB \\(features layering\\)`));
+                assert.match(p.text, /rbd: snapshot the new image \(reason: initial\)/);
+                await s.up();
+                assert.equal(world().rbd.imageSize(c.image), 1024 ** 3);
+                const again = preview(world(), s);
+                assert.match(again.text, /rbd: no rbd change/);
+            });
+
+            it("a grow previews as its line, in the output and in --json; nothing changes", () => {
+                world().editConfig(s, { volume: { size: "2Gi" } });
+                const line = `rbd: grow ${at} 1 GiB -> 2 GiB`;
+                const p = preview(world(), s);
+                assert.equal(p.code, 0, p.text);
+                assert.ok(p.text.includes(line), p.text);
+                const json = preview(world(), s, undefined, "--json");
+                assert.equal(json.code, 0, json.text);
+                assert.ok(jsonDiagnostics(json.stdout).includes(`info: ${line}`), json.stdout);
+                assert.equal(world().rbd.imageSize(c.image), 1024 ** 3, "a preview grows nothing");
+            });
+
+            it("a shrink is refused by pulumi preview: non-zero exit, one sentence, rbd and the API unchanged", () => {
+                world().editConfig(s, { volume: { size: "512Mi" } });
+                const pvBefore = world().kube.get("pv", undefined, `pv-${c.short}`);
+                const p = preview(world(), s);
+                assert.notEqual(p.code, 0, p.text);
+                const line = p.text
+                    .split("\n")
+                    .find((l) => l.includes("jenkins-ceph:volume.size:"));
+                assert.ok(line, p.text);
+                assert.match(
+                    line,
+                    new RegExp(
+                        `is 512Mi, below the 1 GiB rbd image ${at} has in Ceph: refusing to shrink it .*set volume.size to at least 1Gi`,
+                    ),
+                );
+                assert.doesNotMatch(p.text, /rbd_ensure|RBD_KEY_END|at .*\.ts:\d+/);
+                console.log(`      the reviewer reads: ${line.trim()}`);
+                assert.equal(world().rbd.imageSize(c.image), 1024 ** 3);
+                const pv = world().kube.get("pv", undefined, `pv-${c.short}`);
+                assert.equal(pv.metadata.resourceVersion, pvBefore.metadata.resourceVersion);
+            });
+
+            it("an image resized by hand and a snapshot removed by hand preview as drift, with what the next up does", () => {
+                const [initial] = world().rbd.snapshots(c.image);
+                assert.match(initial, /^jenkins-ceph-\d{8}T\d{6}Z-initial$/);
+                world().rbd.resizeImage(c.image, "2G");
+                world().rbd.removeSnapshot(c.image, initial);
+                world().editConfig(s, { volume: { size: "3Gi" } });
+                const p = preview(world(), s);
+                assert.equal(p.code, 0, p.text);
+                for (const expected of [
+                    `rbd drift: ${at} is 2 GiB in Ceph, 1 GiB when the last up left it (resized outside this program); the next up grows it to 3 GiB`,
+                    `rbd drift: 1 of this program's snapshots of ${at} were removed outside it since the last up (${initial}); nothing brings them back`,
+                    `rbd: grow ${at} 2 GiB -> 3 GiB`,
+                ]) {
+                    assert.ok(p.text.includes(expected), `no "${expected}" in:\n${p.text}`);
+                }
+            });
+
+            it("with the monitors stopped, the preview warns what it did not check and returns within ceph.timeoutSeconds", function () {
+                world().editConfig(s, { ceph: { readAtPreview: false } });
+                const floor = preview(world(), s);
+                assert.equal(floor.code, 0, floor.text);
+                world().editConfig(s, { ceph: { readAtPreview: undefined } });
+                if (!world().stopMonitors()) this.skip();
+                try {
+                    const p = preview(world(), s);
+                    assert.equal(p.code, 0, p.text);
+                    assert.match(
+                        p.text,
+                        new RegExp(
+                            `rbd: Ceph was not asked about ${at} at preview \\(.*no answer from the monitors.*\\); its size, features, watchers and snapshots were not checked`,
+                        ),
+                    );
+                    // ceph.timeoutSeconds is 10 in the e2e stacks; the read is bounded by it + 5.
+                    const extra = p.seconds - floor.seconds;
+                    console.log(
+                        `      preview ${p.seconds.toFixed(1)}s, without the read ${floor.seconds.toFixed(1)}s`,
+                    );
+                    assert.ok(extra < 15 + 3, `the read added ${extra.toFixed(1)}s`);
+                } finally {
+                    world().startMonitors();
+                }
+            });
+        });
+
+        describe("over SSH, on a runner with no rbd on its PATH", function () {
+            let runner: LocalWorkspace;
+            stopAfterFirstFailure();
+
+            before(async function () {
+                const w = await world().workspaceWithoutRbd();
+                if (!w) {
+                    console.log("    SKIP: a user cluster: the runner's PATH is the user's");
+                    this.skip();
+                }
+                runner = w.ws;
+                assert.ok(!w.path.split(":").some((d) => fs.existsSync(`${d}/rbd`)), w.path);
+            });
+
+            it("static: up runs rbd on rbdHost; a shrink is refused and a grow previews, both read over SSH", async function () {
+                const c = localOnly(
+                    this,
+                    "it needs the local sshd",
+                    "static",
+                    "in-tree",
+                    "pv-ssh",
+                    {
+                        remote: true,
+                    },
+                );
+                const s = await world().stack(c, runner);
+                await s.up();
+                const at = `${world().ceph.pool}/${c.image}`;
+                assert.equal(world().rbd.imageSize(c.image), 1024 ** 3);
+                world().editConfig(s, { volume: { size: "512Mi" } });
+                const shrink = preview(world(), s, runner);
+                assert.notEqual(shrink.code, 0, shrink.text);
+                assert.match(
+                    shrink.text,
+                    /jenkins-ceph:volume\.size: is 512Mi, below the 1 GiB rbd image/,
+                );
+                world().editConfig(s, { volume: { size: "2Gi" } });
+                const grow = preview(world(), s, runner);
+                assert.equal(grow.code, 0, grow.text);
+                assert.ok(grow.text.includes(`rbd: grow ${at} 1 GiB -> 2 GiB`), grow.text);
+            });
+
+            it("dynamic: the snapshot before Jenkins starts is taken over SSH, and the grow previews as the provisioner's expansion", async function () {
+                const c = localOnly(
+                    this,
+                    "it needs the local sshd",
+                    "dynamic",
+                    "in-tree",
+                    "pv-dyssh",
+                    {
+                        remote: true,
+                    },
+                );
+                const s = await world().stack(c, runner);
+                let output = "";
+                await s.up({ onOutput: (o) => (output += o) });
+                assert.doesNotMatch(output, /rbd is not on this machine's PATH/);
+                const pvc = world().kube.get("pvc", c.namespace, c.claimName);
+                const image = world().kube.imageOf(
+                    world().kube.get("pv", undefined, pvc.spec.volumeName),
+                );
+                const snaps = world().rbd.snapshots(image);
+                assert.equal(snaps.length, 1, snaps.join(", "));
+                assert.match(snaps[0], /^jenkins-ceph-\d{8}T\d{6}Z-initial$/);
+                world().editConfig(s, { volume: { size: "2Gi" } });
+                const p = preview(world(), s, runner);
+                assert.equal(p.code, 0, p.text);
+                assert.ok(
+                    p.text.includes(
+                        `rbd: grow ${world().ceph.pool}/${image} 1 GiB -> 2 GiB (the provisioner's volume expansion)`,
+                    ),
+                    p.text,
+                );
+            });
+        });
+    },
+);
