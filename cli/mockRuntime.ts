@@ -1,6 +1,7 @@
 // Runs the real program (index.ts) under the Pulumi SDK's mock runtime, the way the
 // language host does, and returns every registered resource with its inputs and
 // options. Used by the tests, `npm run render` and `npm run bench`.
+import "./underMocks";
 import * as path from "path";
 import { PROGRAM_SOURCES, PROJECT_ROOT } from "./projectRoot";
 import * as pulumi from "@pulumi/pulumi";
@@ -87,16 +88,6 @@ function resourceName(r: pulumi.Resource | pulumi.Input<pulumi.Resource> | undef
     const res = r as { __name?: string } | undefined;
     return res?.__name ?? "<unknown>";
 }
-
-// The SDK's MockMonitor has no registerResourceHook; the engine's only records the name.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const mocks = require("@pulumi/pulumi/runtime/mocks") as {
-    MockMonitor: { prototype: Record<string, unknown> };
-};
-mocks.MockMonitor.prototype.registerResourceHook ??= (
-    _req: unknown,
-    cb: (err: Error | null, res: unknown) => void,
-) => cb(null, {});
 
 // The recorder needs to see each resource's options as the program sets them, which
 // only the SDK-side (deprecated) stack transformation offers under mocks.

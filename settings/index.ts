@@ -57,15 +57,26 @@ const LAST_RUN_OUTPUTS = [
     "volumeSize",
 ];
 
+/** The checked settings, and the preview's verdict on what rbd will do. */
+export interface CheckedSettings {
+    settings: Settings;
+    /**
+     * Settles once Ceph has answered the preview read (settings/cephAtPreview.ts), after
+     * printing what rbd will do; rejects with a RunError when `up` would refuse the change.
+     * Resolved at once when nothing is read (an update, or ceph.readAtPreview false).
+     */
+    cephVerdict: Promise<void>;
+}
+
 /**
  * The settings after the check of a change of Jenkins' home against the stack's last
- * outputs (a StackReference to itself: the last `pulumi up` of this very stack) and, at
- * preview, against what Ceph has (settings/cephAtPreview.ts). A change that would start
- * Jenkins on a new empty volume, or that the API server or rbd would refuse, is one
- * RunError before any other resource is registered; what rbd will do is one line each.
+ * outputs (a StackReference to itself: the last `pulumi up` of this very stack). A change
+ * that would start Jenkins on a new empty volume, or that the API server would refuse, is
+ * one RunError before any other resource is registered. At preview, Ceph is asked in the
+ * meantime; the program waits for that verdict only after registering its resources, so
+ * the read costs the preview no wait of its own (a preview changes nothing either way).
  */
-export async function checkedAgainstLastRun(s: Settings): Promise<Settings> {
-    // Ceph is asked while the last run's outputs are read: the read costs no extra wait.
+export async function checkedAgainstLastRun(s: Settings): Promise<CheckedSettings> {
     const read = readsAtPreview(s) ? readHome(s, clusterSettings()) : undefined;
     const outputs = await lastRunOutputs(s);
     const prev = previousHome(outputs);
@@ -74,15 +85,19 @@ export async function checkedAgainstLastRun(s: Settings): Promise<Settings> {
     }
     const check = checkHomeChange(prev, s);
     if (check.refusals.length > 0) throw refusal(s.project, check.refusals);
-    if (read) reportPlan(s, await read, outputs, prev, check.adoptOnly);
     for (const note of check.notes) void pulumi.log.warn(note);
     if (s.volume.startEmpty) {
         void pulumi.log.warn(
             "volume.startEmpty is true: a change of Jenkins' home is let through and may start Jenkins on an empty volume; set it back to false after this pulumi up",
         );
     }
-    if (s.mode !== "static" || !check.adoptOnly) return s;
-    return { ...s, volume: { ...s.volume, adoptOnly: true } };
+    const cephVerdict = read
+        ? read.then((r) => reportPlan(s, r, outputs, prev, check.adoptOnly))
+        : Promise.resolve();
+    // Until the program awaits it, a refusal is not an unhandled rejection.
+    cephVerdict.catch(() => undefined);
+    if (s.mode !== "static" || !check.adoptOnly) return { settings: s, cephVerdict };
+    return { settings: { ...s, volume: { ...s.volume, adoptOnly: true } }, cephVerdict };
 }
 
 async function lastRunOutputs(s: Settings): Promise<Record<string, unknown>> {

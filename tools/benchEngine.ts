@@ -23,10 +23,18 @@ import {
     TOOLCHAIN,
 } from "./toolchain";
 import { STAND_IN_CEPH_KEY } from "../cli/standIns";
+import { CephCluster, missingCephBinaries } from "../test/ceph/cluster";
+import { rbdProgram } from "../components/rbd/rbdScript";
 
 interface EngineFigures {
     devMs: number[];
     floorMs: number[];
+    /** A static stack on the real Ceph, its preview reading the image (undefined: no Ceph here). */
+    staticMs?: number[];
+    /** The same stack with ceph.readAtPreview false. */
+    staticNoReadMs?: number[];
+    /** The read alone: the rbd inspect step, run as the preview runs it. */
+    readMs?: number[];
 }
 
 const FLOOR_PROGRAM = `"use strict";
@@ -98,14 +106,16 @@ function devProject(root: string, kubeconfig: string, env: Record<string, string
     run(PULUMI_CLI, ["stack", "init", "dev", "--non-interactive"], dev, env);
     const file = path.join(dev, "Pulumi.dev.yaml");
     const salted = YAML.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-    // No Ceph here: the snapshot step (rbd against the seed's monitors) could not run
-    // at the bench's `up`, so the dev stack is measured with it off (the line says so).
+    // The seed's monitors are not here: the snapshot step could not run at the bench's
+    // `up`, nor the preview read, so the dev stack is measured with both off (the line
+    // says so; the static stack below measures them against a real Ceph).
     const config = {
         ...shipped.config,
         "jenkins-ceph:volume": {
             ...shipped.config["jenkins-ceph:volume"],
             snapshots: { enabled: false },
         },
+        "jenkins-ceph:ceph": { ...shipped.config["jenkins-ceph:ceph"], readAtPreview: false },
     };
     fs.writeFileSync(file, YAML.stringify({ ...shipped, ...salted, config }));
     run(PULUMI_CLI, ["config", "set", "--secret", "cephUserKey"], dev, env, STAND_IN_CEPH_KEY);
@@ -127,34 +137,107 @@ function floorProject(root: string, env: Record<string, string>): string {
     return floor;
 }
 
-export function benchEngine(runs: number): EngineFigures {
+/** A static in-tree stack on the local Ceph, snapshots on, the preview read on. */
+function staticStack(cluster: CephCluster) {
+    return {
+        config: {
+            "jenkins-ceph:mode": "static",
+            "jenkins-ceph:ceph": {
+                provisioner: "in-tree",
+                monitors: [cluster.monitor],
+                pool: "kubes",
+                user: "kube",
+                timeoutSeconds: 10,
+                readAtPreview: true,
+            },
+            "jenkins-ceph:volume": {
+                size: "1Gi",
+                image: "bench-static",
+                pvName: "bench-static",
+                protect: false,
+            },
+            "jenkins-ceph:jenkins": { namespace: "bench-static" },
+        },
+    };
+}
+
+function staticProject(dir: string, env: Record<string, string>, cluster: CephCluster) {
+    run(PULUMI_CLI, ["stack", "init", "static", "--non-interactive"], dir, env);
+    const file = path.join(dir, "Pulumi.static.yaml");
+    const salt = YAML.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+    fs.writeFileSync(file, YAML.stringify({ ...staticStack(cluster), ...salt }));
+    const args = ["config", "set", "--secret", "--stack", "static", "cephUserKey"];
+    run(PULUMI_CLI, args, dir, env, cluster.userKey);
+    // Only ceph.readAtPreview changes between the runs; the rest (the key) stays as set.
+    const write = (read: boolean) => {
+        const doc = YAML.parse(fs.readFileSync(file, "utf8")) as ReturnType<typeof staticStack>;
+        doc.config["jenkins-ceph:ceph"].readAtPreview = read;
+        fs.writeFileSync(file, YAML.stringify(doc));
+    };
+    return { write, readAlone: () => inspectAlone(cluster, dir) };
+}
+
+/** The preview read by itself: the inspect step with the stack's parameters. */
+function inspectAlone(cluster: CephCluster, cwd: string): number {
+    const program = rbdProgram(
+        {
+            monitors: [cluster.monitor],
+            userId: "kube",
+            timeoutSeconds: 10,
+            pool: "kubes",
+            image: "bench-static",
+            fingerprints: { image: "", plugins: "", javaopts: "", casc: "" },
+            keep: 0,
+            purgeOnDelete: false,
+        },
+        cluster.userKey,
+    );
+    return run("/bin/sh", ["-s", "inspect"], cwd, {}, program);
+}
+
+export async function benchEngine(runs: number): Promise<EngineFigures> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "jc-bench."));
     const cpDir = path.join(root, "cp");
     fs.mkdirSync(cpDir);
+    const ceph = missingCephBinaries().length === 0 ? CephCluster.start(false) : undefined;
+    let cluster: CephCluster | undefined;
     try {
         const kubeconfig = startControlPlane(cpDir);
         const env = engineEnv(root, kubeconfig);
         installPlugins(env);
         const dev = devProject(root, kubeconfig, env);
         const floor = floorProject(root, env);
-        for (const d of [dev, floor]) {
-            run(PULUMI_CLI, ["up", "--yes", "--skip-preview", "--non-interactive"], d, env);
-        }
-        const preview = (d: string) =>
-            run(PULUMI_CLI, ["preview", "--expect-no-changes", "--non-interactive"], d, env);
-        preview(dev); // warm caches
-        preview(floor);
+        cluster = ceph && (await ceph);
+        const stat = cluster && staticProject(dev, env, cluster);
+        const pulumi = (d: string, stack: string, args: string[]) =>
+            run(PULUMI_CLI, [...args, "--stack", stack, "--non-interactive"], d, env);
+        const stacks: [string, string][] = [
+            [dev, "dev"],
+            [floor, "floor"],
+        ];
+        if (stat) stacks.push([dev, "static"]);
+        for (const [d, st] of stacks) pulumi(d, st, ["up", "--yes", "--skip-preview"]);
+        const preview = (d: string, st: string) =>
+            pulumi(d, st, ["preview", "--expect-no-changes"]);
+        for (const [d, st] of stacks) preview(d, st); // warm caches
         const figures: EngineFigures = { devMs: [], floorMs: [] };
+        if (stat) Object.assign(figures, { staticMs: [], staticNoReadMs: [], readMs: [] });
         for (let i = 0; i < runs; i++) {
-            figures.devMs.push(preview(dev));
-            figures.floorMs.push(preview(floor));
+            figures.devMs.push(preview(dev, "dev"));
+            figures.floorMs.push(preview(floor, "floor"));
+            if (!stat) continue;
+            figures.staticMs!.push(preview(dev, "static"));
+            stat.write(false);
+            figures.staticNoReadMs!.push(preview(dev, "static"));
+            stat.write(true);
+            figures.readMs!.push(stat.readAlone());
         }
-        for (const d of [dev, floor]) {
-            run(PULUMI_CLI, ["destroy", "--yes", "--skip-preview", "--non-interactive"], d, env);
-        }
+        for (const [d, st] of stacks.slice(0, 2))
+            pulumi(d, st, ["destroy", "--yes", "--skip-preview"]);
         return figures;
     } finally {
         stopControlPlane(cpDir);
+        (cluster ?? (await ceph?.catch(() => undefined)))?.stop();
         fs.rmSync(root, { recursive: true, force: true });
     }
 }

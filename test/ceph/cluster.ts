@@ -6,7 +6,10 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
-const SCRIPT = path.join(__dirname, "cluster.sh");
+import { PROJECT_ROOT } from "../../cli/projectRoot";
+
+// From the source, or from bin/ when npm run bench has compiled this file.
+const SCRIPT = path.join(PROJECT_ROOT, "test", "ceph", "cluster.sh");
 export const CEPH_BINARIES = ["ceph-mon", "ceph-osd", "ceph", "rbd", "ceph-authtool", "monmaptool"];
 
 export function missingCephBinaries(): string[] {
