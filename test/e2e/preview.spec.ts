@@ -9,6 +9,8 @@ import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { describeWorld, E2eWorld, stopAfterFirstFailure } from "./engine";
 import { localOnly } from "./events";
 import type { Combo } from "./combos";
+import { ScriptRunner } from "./scripts";
+import { ScriptRunner } from "./scripts";
 
 /** The engine's diagnostics in `pulumi preview --json`, as "severity: message". */
 function jsonDiagnostics(stdout: string): string[] {
@@ -195,6 +197,20 @@ describeWorld(
                         `rbd: grow ${world().ceph.pool}/${image} 1 GiB -> 2 GiB (the provisioner's volume expansion)`,
                     ),
                     p.text,
+                );
+                // npm run restore from the same runner: every rbd step over SSH.
+                world().editConfig(s, { volume: { size: "1Gi" } });
+                const before = world().rbd.readMarker(image);
+                world().rbd.writeMarker(image, "after-the-snapshot");
+                const scripts = new ScriptRunner(runner.workDir, runner.envVars);
+                const args = ["--stack", s.name, "--snapshot", snaps[0], "--yes"];
+                const r = scripts.runScript("restore", args);
+                assert.equal(r.code, 0, r.out);
+                assert.match(r.out, /2-4\. rbd on 127\.0\.0\.1 over SSH/);
+                assert.equal(
+                    world().rbd.readMarker(image),
+                    before,
+                    "the snapshot's content is back",
                 );
             });
         });

@@ -12,7 +12,10 @@ export class ScriptRunner {
         private readonly envVars: Record<string, string>,
     ) {}
 
-    /** The environment `npm run <script>` gets from a user's shell: this world's engine and cluster. */
+    /**
+     * The environment `npm run <script>` gets from a user's shell: this world's engine and
+     * cluster, before the PATH of the workspace (a runner's, test/e2e/engine.ts) or this one.
+     */
     private scriptEnv(): NodeJS.ProcessEnv {
         return {
             ...process.env,
@@ -20,7 +23,7 @@ export class ScriptRunner {
             PATH: [
                 path.join(TOOLCHAIN.pulumiRoot, "bin"),
                 TOOLCHAIN.kubernetes,
-                process.env.PATH,
+                this.envVars.PATH ?? process.env.PATH,
             ].join(path.delimiter),
             TS_NODE_TRANSPILE_ONLY: "1",
         };
