@@ -10,7 +10,6 @@ import { describeWorld, E2eWorld, stopAfterFirstFailure } from "./engine";
 import { localOnly } from "./events";
 import type { Combo } from "./combos";
 import { ScriptRunner } from "./scripts";
-import { ScriptRunner } from "./scripts";
 
 /** The engine's diagnostics in `pulumi preview --json`, as "severity: message". */
 function jsonDiagnostics(stdout: string): string[] {
