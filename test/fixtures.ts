@@ -37,7 +37,7 @@ export function baseStack(mode: Mode, provisioner: Provisioner): StackInput {
         pool: "kubes",
         user: "kube",
         // The 2018 site's monitors: a test reaches only 127.0.0.1, so no preview asks them
-        // (test/cephAtPreview.spec.ts and the e2e read a real Ceph).
+        // (test/cephAtPreview.spec.ts, test/ceph/rbd.ts and the e2e turn the read on).
         readAtPreview: false,
     };
     if (provisioner === "csi") ceph.clusterId = "b9127830-b0cc-4e34-aa47-9d1a2e9949a8";

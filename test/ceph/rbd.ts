@@ -273,6 +273,15 @@ describe("rbd scripts against a real Ceph cluster", function () {
             `info: rbd: grow kubes/${image}-other 64 MiB -> 1 GiB`,
             "info: rbd: snapshot before the change (reason: initial)",
         ]);
+        // A key Ceph refuses: up would fail on it too, so the preview refuses, naming the key.
+        const wrongKey = stackWith(`${image}-other`, "jenkins-b");
+        wrongKey.config["jenkins-ceph:cephUserKey"] = fakeCephKey("jenkinsCephWRONG");
+        const wrong = await runProgram({ ...wrongKey, lastOutputs: last.outputs, preview: true });
+        assert.ok(wrong.error, "refused");
+        assert.match(
+            wrong.error.message,
+            /jenkins-ceph:cephUserKey: rbd image kubes\/jenkins-it-\d+-other: info failed: authentication refused for client\.kube/,
+        );
         cluster!.rbdAdmin(["rm", `kubes/${image}-other`]);
     });
 

@@ -188,6 +188,13 @@ describeWorld(
                 const snaps = world().rbd.snapshots(image);
                 assert.equal(snaps.length, 1, snaps.join(", "));
                 assert.match(snaps[0], /^jenkins-ceph-\d{8}T\d{6}Z-initial$/);
+                world().editConfig(s, { volume: { size: "512Mi" } });
+                const shrink = preview(world(), s, runner);
+                assert.notEqual(shrink.code, 0, shrink.text);
+                assert.match(
+                    shrink.text,
+                    /jenkins-ceph:volume\.size: is 512Mi, below the 1 GiB the claim on kubes\/\S+ has now: refusing to shrink it/,
+                );
                 world().editConfig(s, { volume: { size: "2Gi" } });
                 const p = preview(world(), s, runner);
                 assert.equal(p.code, 0, p.text);
