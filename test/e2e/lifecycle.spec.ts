@@ -129,17 +129,20 @@ describeWorld("e2e: each mode and provisioner, on the real engine", (world) => {
 
             it("a shrink is refused with one clear sentence and the stack stays consistent", async () => {
                 world().editConfig(s, { volume: { size: "1Gi" } });
-                // The preview phase of up reads Ceph and refuses first (settings/rbdPlan.ts).
-                const read = await failingUp();
+                // A preview reads Ceph and refuses (settings/rbdPlan.ts, docs/preview.md).
+                const previewed = await s
+                    .preview()
+                    .then(() => undefined)
+                    .catch((e: Error) => e);
+                assert.ok(previewed, "the preview must refuse the shrink");
                 assert.match(
-                    read,
+                    previewed.message,
                     /jenkins-ceph:volume\.size: is 1Gi, below the 2 GiB .* refusing to shrink it/,
                 );
                 assert.equal(world().rbd.imageSize(first.image), 2 * 1024 ** 3, "nothing shrank");
-                // Without the read (a runner that cannot reach Ceph), up's own guards refuse.
-                world().editConfig(s, { ceph: { readAtPreview: false } });
+                // The automation API's up skips the preview (as `up --skip-preview` does):
+                // up's own guards refuse, rbd's in static mode, the API server's in dynamic.
                 const text = await failingUp();
-                world().editConfig(s, { ceph: { readAtPreview: undefined } });
                 if (combo.mode === "static") {
                     assert.match(
                         text,
