@@ -37,13 +37,25 @@ export function readsAtPreview(s: Settings): s is OwnCephSettings {
     return pulumi.runtime.isDryRun() && s.ceph.provisioner !== "existing" && s.ceph.readAtPreview;
 }
 
+/** What the plan needs beside size, features and snapshots: each is one more rbd call. */
+export interface ReadNeeds {
+    /** Who has the image open: only an image being adopted may not be. */
+    watchers: boolean;
+    /** The last snapshot's fingerprints: only with volume.snapshots on. */
+    meta: boolean;
+}
+
 /** The preview read of Jenkins' home; never rejects (a failure is `notChecked` or `refused`). */
-export async function readHome(s: OwnCephSettings, cluster: ClusterSettings): Promise<HomeRead> {
+export async function readHome(
+    s: OwnCephSettings,
+    cluster: ClusterSettings,
+    needs: ReadNeeds,
+): Promise<HomeRead> {
     const located = await locateHome(s, cluster);
     if (located.notChecked || located.image === undefined) return located;
     const r = await runRbdStepNow(
         "inspect",
-        await inspectProgram(s, located.pool, located.image),
+        await inspectProgram(s, located.pool, located.image, needs),
         await resolvedHost(s),
         (s.ceph.timeoutSeconds + 5) * 1000,
     );
@@ -91,7 +103,12 @@ async function locateHome(s: OwnCephSettings, cluster: ClusterSettings): Promise
     }
 }
 
-async function inspectProgram(s: OwnCephSettings, pool: string, image: string): Promise<string> {
+async function inspectProgram(
+    s: OwnCephSettings,
+    pool: string,
+    image: string,
+    inspect: ReadNeeds,
+): Promise<string> {
     const params = {
         ...cephConnection(s.ceph).rbdClient,
         words: configKeyWords(s.project),
@@ -100,6 +117,7 @@ async function inspectProgram(s: OwnCephSettings, pool: string, image: string): 
         fingerprints: { image: "", plugins: "", javaopts: "", casc: "" },
         keep: 0,
         purgeOnDelete: false,
+        inspect,
     };
     return rbdProgram(params, await secretValue(s.ceph.userKey));
 }

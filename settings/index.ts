@@ -8,7 +8,7 @@ import { Problems } from "./problems";
 import { accessOf, guardOwnership } from "../components/cluster/ownership";
 import { readObject } from "../components/cluster/clusterReader";
 import { snapshotFingerprints } from "../components/jenkinsOnCeph";
-import { HomeRead, readHome, readsAtPreview } from "./cephAtPreview";
+import { HomeRead, readHome, ReadNeeds, readsAtPreview } from "./cephAtPreview";
 import { rbdPlan, RbdPlanInput } from "./rbdPlan";
 import { parseStorageQuantity } from "./quantity";
 
@@ -72,14 +72,15 @@ export interface CheckedSettings {
  * The settings after the check of a change of Jenkins' home against the stack's last
  * outputs (a StackReference to itself: the last `pulumi up` of this very stack). A change
  * that would start Jenkins on a new empty volume, or that the API server would refuse, is
- * one RunError before any other resource is registered. At preview, Ceph is asked in the
- * meantime; the program waits for that verdict only after registering its resources, so
- * the read costs the preview no wait of its own (a preview changes nothing either way).
+ * one RunError before any other resource is registered. At preview, Ceph is then asked
+ * while the program registers its resources; the program waits for that verdict only at
+ * the end, so the read costs the preview no wait of its own (a preview changes nothing
+ * either way).
  */
 export async function checkedAgainstLastRun(s: Settings): Promise<CheckedSettings> {
-    const read = readsAtPreview(s) ? readHome(s, clusterSettings()) : undefined;
     const outputs = await lastRunOutputs(s);
     const prev = previousHome(outputs);
+    const read = readsAtPreview(s) ? readHome(s, clusterSettings(), readNeeds(s, prev)) : undefined;
     if (prev?.mode === "static" && prev.pvSource === undefined && prev.pvName) {
         prev.pvSource = await livePvSource(prev.pvName);
     }
@@ -98,6 +99,14 @@ export async function checkedAgainstLastRun(s: Settings): Promise<CheckedSetting
     cephVerdict.catch(() => undefined);
     if (s.mode !== "static" || !check.adoptOnly) return { settings: s, cephVerdict };
     return { settings: { ...s, volume: { ...s.volume, adoptOnly: true } }, cephVerdict };
+}
+
+/** Watchers matter only for an image the stack adopts; image-meta only with snapshots. */
+function readNeeds(s: Settings, prev: ReturnType<typeof previousHome>): ReadNeeds {
+    const meta = s.volume.snapshots.enabled;
+    if (s.mode !== "static") return { watchers: false, meta };
+    const home = prev?.mode === "static" && prev.rbdImage === `${s.ceph.pool}/${s.volume.image}`;
+    return { watchers: !home, meta };
 }
 
 async function lastRunOutputs(s: Settings): Promise<Record<string, unknown>> {

@@ -13,7 +13,7 @@ export type ImageFacts =
           id: string;
           sizeBytes: number;
           features: string[];
-          /** Addresses of the clients that have it open (a mapped node, a pod). */
+          /** Addresses of the clients that have it open (a mapped node, a pod); [] when not asked. */
           watchers: string[];
           /** This program's snapshots, oldest first. */
           snapshots: string[];
@@ -51,7 +51,10 @@ export function parseInspect(stdout: string): ImageFacts {
         return JSON.parse(m[1]);
     };
     const info = line("info") as { id?: string; size?: number; features?: unknown };
-    const status = line("status") as { watchers?: { address?: unknown }[] };
+    // Asked for only when they matter (the step's inspect parameter): absent, none known.
+    const status = (/^status: /m.test(stdout) ? line("status") : {}) as {
+        watchers?: { address?: unknown }[];
+    };
     const meta = /^meta: /m.test(stdout) ? (line("meta") as Record<string, unknown>) : {};
     return {
         exists: true,

@@ -74,6 +74,11 @@ export interface SnapshotParams extends RbdClient {
     purgeOnDelete: boolean;
     /** The restore step only: the snapshot to roll the image back to. */
     restore?: string;
+    /**
+     * The inspect step only: what to read beside the image's info and this program's
+     * snapshots (each is one more rbd call); default both.
+     */
+    inspect?: { watchers: boolean; meta: boolean };
 }
 
 /** The prefix of every snapshot this program makes. */
@@ -119,6 +124,8 @@ FP_PLUGINS=${quote(fp?.plugins ?? "")}
 FP_JAVAOPTS=${quote(fp?.javaopts ?? "")}
 FP_CASC=${quote(fp?.casc ?? "")}
 RESTORE_SNAP=${quote("restore" in p && p.restore ? p.restore : "")}
+INSPECT_STATUS=${"inspect" in p && p.inspect?.watchers === false ? "false" : "true"}
+INSPECT_META=${"inspect" in p && p.inspect?.meta === false ? "false" : "true"}
 say() { printf 'rbd image %s/%s: %s\\n' "$RBD_POOL" "$RBD_IMAGE" "$*"; }
 die() { printf 'rbd image %s/%s: %s\\n' "$RBD_POOL" "$RBD_IMAGE" "$*" >&2; exit 1; }
 `;
@@ -303,13 +310,17 @@ else
     *) explain $rc "info" ;;
     esac
 fi
-rbdc status --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/status" || explain $? "status"
-rbdc image-meta list --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/meta" || explain $? "image-meta list"
-# rbd prints nothing at all for an image without metadata.
-[ -s "$tmp/meta" ] || printf '{}' > "$tmp/meta"
 printf 'info: %s\\n' "$(tr -d '\\n' < "$tmp/info")"
-printf 'status: %s\\n' "$(tr -d '\\n' < "$tmp/status")"
-printf 'meta: %s\\n' "$(tr -d '\\n' < "$tmp/meta")"
+if [ "$INSPECT_STATUS" = true ]; then
+    rbdc status --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/status" || explain $? "status"
+    printf 'status: %s\\n' "$(tr -d '\\n' < "$tmp/status")"
+fi
+if [ "$INSPECT_META" = true ]; then
+    rbdc image-meta list --format json "$RBD_POOL/$RBD_IMAGE" > "$tmp/meta" || explain $? "image-meta list"
+    # rbd prints nothing at all for an image without metadata.
+    [ -s "$tmp/meta" ] || printf '{}' > "$tmp/meta"
+    printf 'meta: %s\\n' "$(tr -d '\\n' < "$tmp/meta")"
+fi
 snap_list | sed 's/^/snapshot: /'
 }
 # The provider's stored delete step of the snapshot command: it never removes a snapshot.

@@ -163,6 +163,11 @@ describe("snapshot and restore steps against a real Ceph cluster", function () {
         // The preview's reason agrees with the snapshot step's: the fingerprints it set.
         assert.equal(snapshotReason(fp, facts.meta), "");
         assert.equal(snapshotReason({ ...fp, plugins: "b2" }, facts.meta), "plugins");
+        // The preview asks only for what its plan needs: fewer rbd calls, the same facts.
+        const lean = run("inspect", { inspect: { watchers: false, meta: false } });
+        assert.equal(lean.code, 0, lean.stderr);
+        assert.doesNotMatch(lean.stdout, /^(status|meta): /m);
+        assert.deepEqual(parseInspect(lean.stdout), { ...facts, meta: {} });
         assert.equal(cluster!.rbdAdmin(["snap", "rm", `kubes/${image}@by-hand`]).status, 0);
         const missing = run("inspect", { image: "no-such-image" });
         assert.equal(missing.code, 0, missing.stderr);
