@@ -8,6 +8,7 @@
 // read in index.ts): stacks made before the `home` output existed still say mode,
 // namespace, pvcName, pvName, rbdImage and storageClassName.
 import type { Settings } from "./settings";
+import { parseStorageQuantity } from "./quantity";
 import { cephConnection } from "../components/jenkinsOnCeph";
 
 /** What identifies Jenkins' volume; the `home` stack output. */
@@ -293,4 +294,29 @@ function describe(h: HomeIdentity): string {
     return h.rbdImage
         ? `(rbd image ${h.rbdImage}, claim ${h.namespace}/${h.claimName})`
         : `(claim ${h.namespace}/${h.claimName})`;
+}
+
+/**
+ * A shrink of the home the last `pulumi up` left at `lastSize` (its `volumeSize` output):
+ * rbd never shrinks an image and the API server refuses a smaller claim, each halfway
+ * through `up`; refused here, in every run, before anything is registered. Only for the
+ * same home (a new image's size is asked of Ceph at preview, settings/rbdPlan.ts).
+ */
+export function shrinkRefusal(
+    prev: HomeIdentity | undefined,
+    lastSize: unknown,
+    s: Settings,
+): [string, string, string] | undefined {
+    if (!prev || prev.mode !== s.mode || typeof lastSize !== "string") return undefined;
+    const cur = homeIdentity(s);
+    if (s.mode === "static" && prev.rbdImage !== cur.rbdImage) return undefined;
+    const last = parseStorageQuantity(lastSize);
+    const want = parseStorageQuantity(s.volume.size);
+    if (!("bytes" in last) || !("bytes" in want) || want.bytes >= last.bytes) return undefined;
+    const what = s.mode === "static" ? `rbd image ${cur.rbdImage}` : `claim ${cur.claimName}`;
+    return [
+        "volume.size",
+        `is ${s.volume.size}, below the ${lastSize} the last pulumi up gave Jenkins' home (${what}): neither an rbd image nor a claim can shrink without cutting off data (rbd and the API server refuse it); set volume.size to at least ${lastSize}`,
+        lastSize,
+    ];
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, parseSettings, RawStackConfig, Settings } from "./settings";
-import { checkHomeChange, previousHome } from "./homeGuard";
+import { checkHomeChange, previousHome, shrinkRefusal } from "./homeGuard";
 import { Problems } from "./problems";
 import { accessOf, guardOwnership } from "../components/cluster/ownership";
 import { readObject } from "../components/cluster/clusterReader";
@@ -85,6 +85,8 @@ export async function checkedAgainstLastRun(s: Settings): Promise<CheckedSetting
         prev.pvSource = await livePvSource(prev.pvName);
     }
     const check = checkHomeChange(prev, s);
+    const shrink = check.adoptOnly ? undefined : shrinkRefusal(prev, outputs.volumeSize, s);
+    if (shrink) check.refusals.push(shrink);
     if (check.refusals.length > 0) throw refusal(s.project, check.refusals);
     for (const note of check.notes) void pulumi.log.warn(note);
     if (s.volume.startEmpty) {
@@ -142,8 +144,8 @@ function reportPlan(
         return;
     }
     const plan = rbdPlan(planInput(s, read, outputs, prev, adoptOnly));
-    if (plan.refusals.length > 0) throw refusal(s.project, plan.refusals);
     for (const d of plan.drift) void pulumi.log.warn(`rbd drift: ${d}`);
+    if (plan.refusals.length > 0) throw refusal(s.project, plan.refusals);
     for (const line of plan.lines) void pulumi.log.info(`rbd: ${line}`);
 }
 

@@ -242,4 +242,33 @@ describe("a change of Jenkins' home is refused at preview when it would start Je
         assert.ifError(r.error);
         assert.ok(r.logs.some((l) => /warn: volume\.startEmpty is true/.test(l)));
     });
+
+    it("a shrink below the last up's volumeSize is refused in every run, before anything is registered", async () => {
+        for (const [base, what] of [
+            [st, /\(rbd image kubes\/jenkins\)/],
+            [dyn, /\(claim jenkins\)/],
+        ] as const) {
+            const big = merge(base, "volume", { size: "2Gi" });
+            const small = merge(base, "volume", { size: "1536Mi" });
+            const line = refused(await after(big, small), "volume.size", what);
+            assert.match(
+                line,
+                /is 1536Mi, below the 2Gi the last pulumi up gave Jenkins' home .*set volume\.size to at least 2Gi\. Example: 2Gi$/,
+            );
+            // The update phase of up (and up --skip-preview) refuses it the same way.
+            const first = await runProgram(toRunOptions(big));
+            const up = await runProgram({ ...toRunOptions(small), lastOutputs: first.outputs });
+            refused(up, "volume.size", what);
+            // Growing, or the same size written another way, passes.
+            assert.ifError((await after(big, merge(base, "volume", { size: "2048Mi" }))).error);
+        }
+        // A new image (adoption) is not the last home: its size is Ceph's to say.
+        const renamed = merge(st, "volume", {
+            size: "1Gi",
+            image: "jenkins2",
+            pvName: "jenkins2",
+            claimName: "jenkins2",
+        });
+        assert.ifError((await after(merge(st, "volume", { size: "2Gi" }), renamed)).error);
+    });
 });

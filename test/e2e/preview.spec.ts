@@ -67,10 +67,11 @@ describeWorld(
                     .split("\n")
                     .find((l) => l.includes("jenkins-ceph:volume.size:"));
                 assert.ok(line, p.text);
+                // Against the last up's volumeSize, before anything is registered or read.
                 assert.match(
                     line,
                     new RegExp(
-                        `is 512Mi, below the 1 GiB rbd image ${at} has in Ceph: refusing to shrink it .*set volume.size to at least 1Gi`,
+                        `is 512Mi, below the 1Gi the last pulumi up gave Jenkins' home \\(rbd image ${at}\\): .*set volume.size to at least 1Gi`,
                     ),
                 );
                 assert.doesNotMatch(p.text, /rbd_ensure|RBD_KEY_END|at .*\.ts:\d+/);
@@ -95,6 +96,18 @@ describeWorld(
                 ]) {
                     assert.ok(p.text.includes(expected), `no "${expected}" in:\n${p.text}`);
                 }
+                // volume.size as the last up left it, now below what Ceph has: only the read
+                // knows, and the preview refuses what rbd would refuse at up.
+                world().editConfig(s, { volume: { size: "1Gi" } });
+                const back = preview(world(), s);
+                assert.notEqual(back.code, 0, back.text);
+                assert.match(
+                    back.text,
+                    new RegExp(
+                        `jenkins-ceph:volume\\.size: is 1Gi, below the 2 GiB rbd image ${at} has in Ceph: refusing to shrink it`,
+                    ),
+                );
+                assert.ok(back.text.includes("the next up refuses to shrink it"), back.text);
             });
 
             it("with the monitors stopped, the preview warns what it did not check and returns within ceph.timeoutSeconds", function () {
@@ -138,7 +151,7 @@ describeWorld(
                 assert.ok(!w.path.split(":").some((d) => fs.existsSync(`${d}/rbd`)), w.path);
             });
 
-            it("static: up runs rbd on rbdHost; a shrink is refused and a grow previews, both read over SSH", async function () {
+            it("static: up runs rbd on rbdHost; a shrink is refused, and a grow previews from the read over SSH", async function () {
                 const c = localOnly(
                     this,
                     "it needs the local sshd",
@@ -158,7 +171,7 @@ describeWorld(
                 assert.notEqual(shrink.code, 0, shrink.text);
                 assert.match(
                     shrink.text,
-                    /jenkins-ceph:volume\.size: is 512Mi, below the 1 GiB rbd image/,
+                    /jenkins-ceph:volume\.size: is 512Mi, below the 1Gi the last pulumi up gave Jenkins' home \(rbd image/,
                 );
                 world().editConfig(s, { volume: { size: "2Gi" } });
                 const grow = preview(world(), s, runner);
@@ -193,7 +206,7 @@ describeWorld(
                 assert.notEqual(shrink.code, 0, shrink.text);
                 assert.match(
                     shrink.text,
-                    /jenkins-ceph:volume\.size: is 512Mi, below the 1 GiB the claim on kubes\/\S+ has now: refusing to shrink it/,
+                    /jenkins-ceph:volume\.size: is 512Mi, below the 1Gi the last pulumi up gave Jenkins' home \(claim jenkins\)/,
                 );
                 world().editConfig(s, { volume: { size: "2Gi" } });
                 const p = preview(world(), s, runner);
