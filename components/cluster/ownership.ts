@@ -124,16 +124,15 @@ export function guardOwnership(cluster: ClusterSettings, stackId: string): void 
             annotations?: pulumi.Input<Record<string, string>>;
         };
         const opts = args.opts as pulumi.CustomResourceOptions;
+        const given = metadata.annotations;
+        // A plain map is extended as it is: wrapping every object's annotations in an
+        // Output would hold each registration until it resolves.
+        const annotations =
+            given === undefined || (!pulumi.Output.isInstance(given) && !(given instanceof Promise))
+                ? { ...(given as Record<string, string> | undefined), [OWNER_ANNOTATION]: stackId }
+                : pulumi.output(given).apply((a) => ({ ...a, [OWNER_ANNOTATION]: stackId }));
         return {
-            props: {
-                ...args.props,
-                metadata: {
-                    ...metadata,
-                    annotations: pulumi
-                        .output(metadata.annotations ?? {})
-                        .apply((a) => ({ ...a, [OWNER_ANNOTATION]: stackId })),
-                },
-            },
+            props: { ...args.props, metadata: { ...metadata, annotations } },
             opts: {
                 ...opts,
                 hooks: { ...opts.hooks, beforeCreate: [...(opts.hooks?.beforeCreate ?? []), hook] },
