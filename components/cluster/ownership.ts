@@ -129,7 +129,7 @@ export function guardOwnership(cluster: ClusterSettings, stackId: string): void 
         // Output would hold each registration until it resolves.
         const annotations =
             given === undefined || (!pulumi.Output.isInstance(given) && !(given instanceof Promise))
-                ? { ...(given as Record<string, string> | undefined), [OWNER_ANNOTATION]: stackId }
+                ? { ...given, [OWNER_ANNOTATION]: stackId }
                 : pulumi.output(given).apply((a) => ({ ...a, [OWNER_ANNOTATION]: stackId }));
         return {
             props: { ...args.props, metadata: { ...metadata, annotations } },
