@@ -282,6 +282,7 @@ describe("rbd scripts against a real Ceph cluster", function () {
             wrong.error.message,
             /jenkins-ceph:cephUserKey: rbd image kubes\/jenkins-it-\d+-other: info failed: authentication refused for client\.kube/,
         );
+        assert.ok(!wrong.error.message.includes(fakeCephKey("jenkinsCephWRONG")));
         cluster!.rbdAdmin(["rm", `kubes/${image}-other`]);
     });
 
