@@ -1,18 +1,17 @@
 // What `npm run restore` and `npm run takeover` share: the stack's settings read through
 // the automation API (the same validation as `pulumi up`), kubectl with the stack's
-// context, the rbd program run on this machine with the key on stdin, and one way to end:
+// context, the stack's rbd steps (settings/rbdStep.ts), and one way to end:
 // a refusal is one worded sentence and exit 1, anything else its first line.
-import { runRbdStepNow, secretValue } from "../components/rbd/rbdRun";
+import { secretValue } from "../components/rbd/rbdRun";
+import { runStackRbdStep } from "../settings/rbdStep";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
-import { rbdProgram, SnapshotParams } from "../components/rbd/rbdScript";
-import { cephConnection } from "../components/jenkinsOnCeph";
+import type { SnapshotParams } from "../components/rbd/rbdScript";
 import { parseSettings, RawStackConfig, Settings } from "../settings/settings";
 import { PROJECT_ROOT } from "./projectRoot";
-import { configKeyWords } from "../settings/words";
 
 /** A reason to stop that is already worded for the user. */
 export class Refusal extends Error {
@@ -245,24 +244,7 @@ export async function runRbdStep(
     s: Settings,
     params: Pick<SnapshotParams, "pool" | "image"> & Partial<SnapshotParams>,
 ): Promise<{ ok: boolean; stdout: string; error: string }> {
-    if (s.ceph.provisioner === "existing") throw new Error("no Ceph connection in this stack");
-    const ceph = s.ceph;
-    const program = rbdProgram(
-        {
-            ...cephConnection(ceph).rbdClient,
-            words: configKeyWords(s.project),
-            fingerprints: { image: "", plugins: "", javaopts: "", casc: "" },
-            keep: s.volume.snapshots.keep,
-            purgeOnDelete: false,
-            ...params,
-        },
-        await secretValue(ceph.userKey),
-    );
-    const host = s.rbdHost && {
-        ...s.rbdHost,
-        privateKey: await secretValue(s.rbdHost.privateKey),
-    };
-    const r = await runRbdStepNow(step, program, host, 600_000);
+    const r = await runStackRbdStep(step, s, params, 600_000);
     return {
         ok: r.code === 0,
         stdout: r.stdout,

@@ -5,15 +5,12 @@
 // bound PV, found through the claim. settings/rbdPlan.ts turns the facts into the plan.
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "./settings";
-import { configKeyWords } from "./words";
 import { parseStorageQuantity } from "./quantity";
 import { ImageFacts, parseInspect } from "../components/rbd/imageFacts";
-import { rbdProgram } from "../components/rbd/rbdScript";
-import { runRbdStepNow, secretValue } from "../components/rbd/rbdRun";
+import { runStackRbdStep } from "./rbdStep";
 import { rbdImageOfPv, PvSourceSpec } from "../components/ceph/pvImage";
 import { accessOf, ClusterSettings } from "../components/cluster/ownership";
 import { readObject } from "../components/cluster/clusterReader";
-import { cephConnection } from "../components/jenkinsOnCeph";
 
 /** What the preview read found. */
 export interface HomeRead {
@@ -53,12 +50,8 @@ export async function readHome(
 ): Promise<HomeRead> {
     const located = await locateHome(s, cluster);
     if (located.notChecked || located.image === undefined) return located;
-    const r = await runRbdStepNow(
-        "inspect",
-        await inspectProgram(s, located.pool, located.image, needs),
-        await resolvedHost(s),
-        (s.ceph.timeoutSeconds + 5) * 1000,
-    );
+    const at = { pool: located.pool, image: located.image, inspect: needs };
+    const r = await runStackRbdStep("inspect", s, at, (s.ceph.timeoutSeconds + 5) * 1000);
     if (r.code === 0) return { ...located, facts: parseInspect(r.stdout) };
     const said = r.stderr.trim().split("\n").filter(Boolean).pop() ?? "";
     if (r.code === null || /no answer from the monitors|is not installed|ssh:/.test(said)) {
@@ -101,27 +94,4 @@ async function locateHome(s: OwnCephSettings, cluster: ClusterSettings): Promise
     } catch (e) {
         return { pool, notChecked: `the claim could not be read (${(e as Error).message})` };
     }
-}
-
-async function inspectProgram(
-    s: OwnCephSettings,
-    pool: string,
-    image: string,
-    inspect: ReadNeeds,
-): Promise<string> {
-    const params = {
-        ...cephConnection(s.ceph).rbdClient,
-        words: configKeyWords(s.project),
-        pool,
-        image,
-        fingerprints: { image: "", plugins: "", javaopts: "", casc: "" },
-        keep: 0,
-        purgeOnDelete: false,
-        inspect,
-    };
-    return rbdProgram(params, await secretValue(s.ceph.userKey));
-}
-
-async function resolvedHost(s: Settings) {
-    return s.rbdHost && { ...s.rbdHost, privateKey: await secretValue(s.rbdHost.privateKey) };
 }

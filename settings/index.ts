@@ -3,7 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, parseSettings, RawStackConfig, Settings } from "./settings";
-import { checkHomeChange, previousHome, shrinkRefusal } from "./homeGuard";
+import {
+    checkHomeChange,
+    HomeIdentity,
+    homeIdentity,
+    previousHome,
+    shrinkRefusal,
+} from "./homeGuard";
 import { Problems } from "./problems";
 import { accessOf, guardOwnership } from "../components/cluster/ownership";
 import { readObject } from "../components/cluster/clusterReader";
@@ -80,7 +86,13 @@ export interface CheckedSettings {
 export async function checkedAgainstLastRun(s: Settings): Promise<CheckedSettings> {
     const outputs = await lastRunOutputs(s);
     const prev = previousHome(outputs);
-    const read = readsAtPreview(s) ? readHome(s, clusterSettings(), readNeeds(s, prev)) : undefined;
+    const sameImage =
+        s.mode === "static" &&
+        prev?.mode === "static" &&
+        prev.rbdImage === homeIdentity(s).rbdImage;
+    const read = readsAtPreview(s)
+        ? readHome(s, clusterSettings(), readNeeds(s, sameImage))
+        : undefined;
     if (prev?.mode === "static" && prev.pvSource === undefined && prev.pvName) {
         prev.pvSource = await livePvSource(prev.pvName);
     }
@@ -95,7 +107,9 @@ export async function checkedAgainstLastRun(s: Settings): Promise<CheckedSetting
         );
     }
     const cephVerdict = read
-        ? read.then((r) => reportPlan(s, r, outputs, prev, check.adoptOnly))
+        ? read.then((r) =>
+              reportPlan(s, r, { outputs, prev, sameImage, adoptOnly: check.adoptOnly }),
+          )
         : Promise.resolve();
     // Until the program awaits it, a refusal is not an unhandled rejection.
     cephVerdict.catch(() => undefined);
@@ -104,11 +118,18 @@ export async function checkedAgainstLastRun(s: Settings): Promise<CheckedSetting
 }
 
 /** Watchers matter only for an image the stack adopts; image-meta only with snapshots. */
-function readNeeds(s: Settings, prev: ReturnType<typeof previousHome>): ReadNeeds {
-    const meta = s.volume.snapshots.enabled;
-    if (s.mode !== "static") return { watchers: false, meta };
-    const home = prev?.mode === "static" && prev.rbdImage === `${s.ceph.pool}/${s.volume.image}`;
-    return { watchers: !home, meta };
+function readNeeds(s: Settings, sameImage: boolean): ReadNeeds {
+    return { watchers: s.mode === "static" && !sameImage, meta: s.volume.snapshots.enabled };
+}
+
+/** What the stack's last run left, as the preview's plan reads it. */
+interface LastRun {
+    outputs: Record<string, unknown>;
+    prev: HomeIdentity | undefined;
+    /** Static: the image named now is the one the last up ran Jenkins on. */
+    sameImage: boolean;
+    /** Static: Jenkins' home was another image, so this one must exist (homeGuard.ts). */
+    adoptOnly: boolean;
 }
 
 async function lastRunOutputs(s: Settings): Promise<Record<string, unknown>> {
@@ -128,13 +149,7 @@ async function lastRunOutputs(s: Settings): Promise<Record<string, unknown>> {
  * would refuse at up is refused now. When Ceph could not be asked, one warning says what
  * was not checked (up still guards).
  */
-function reportPlan(
-    s: Settings,
-    read: HomeRead,
-    outputs: Record<string, unknown>,
-    prev: ReturnType<typeof previousHome>,
-    adoptOnly: boolean,
-): void {
+function reportPlan(s: Settings, read: HomeRead, last: LastRun): void {
     if (read.refused) throw refusal(s.project, [[...read.refused, undefined]]);
     const at = `${read.pool}/${read.image ?? "(the claim's image)"}`;
     if (read.notChecked !== undefined) {
@@ -143,29 +158,21 @@ function reportPlan(
         );
         return;
     }
-    const plan = rbdPlan(planInput(s, read, outputs, prev, adoptOnly));
+    const plan = rbdPlan(planInput(s, read, last));
     for (const d of plan.drift) void pulumi.log.warn(`rbd drift: ${d}`);
     if (plan.refusals.length > 0) throw refusal(s.project, plan.refusals);
     for (const line of plan.lines) void pulumi.log.info(`rbd: ${line}`);
 }
 
-function planInput(
-    s: Settings,
-    read: HomeRead,
-    outputs: Record<string, unknown>,
-    prev: ReturnType<typeof previousHome>,
-    adoptOnly: boolean,
-): RbdPlanInput {
+function planInput(s: Settings, read: HomeRead, last: LastRun): RbdPlanInput {
+    const { outputs, prev } = last;
     const size = outputs.volumeSize;
     const lastSize = parseStorageQuantity(typeof size === "string" ? size : "");
     const lastSnapshots = Array.isArray(outputs.snapshots)
         ? (outputs.snapshots as { name?: unknown }[]).map((x) => String(x.name))
         : undefined;
     const isHome =
-        prev !== undefined &&
-        (s.mode === "static"
-            ? prev.mode === "static" && prev.rbdImage === `${read.pool}/${read.image}`
-            : prev.mode === "dynamic" && read.image !== undefined);
+        s.mode === "static" ? last.sameImage : prev?.mode === "dynamic" && read.image !== undefined;
     const snapshots = s.volume.snapshots.enabled
         ? { fingerprints: snapshotFingerprints(s), keep: s.volume.snapshots.keep }
         : undefined;
@@ -177,7 +184,7 @@ function planInput(
         wantBytes: Number(s.volume.sizeMiB) * 1024 ** 2,
         features: s.ceph.provisioner === "existing" ? "" : s.ceph.imageFeatures,
         isHome,
-        mustExist: adoptOnly,
+        mustExist: last.adoptOnly,
         last: {
             sizeBytes: "bytes" in lastSize ? Number(lastSize.bytes) : undefined,
             snapshots: lastSnapshots,
