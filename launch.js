@@ -30,6 +30,12 @@ function compiledIsFresh() {
 }
 
 if (compiledIsFresh()) {
+    // Pulumi's runner installs source-map-support (@pulumi/pulumi cmd/run), and the SDK takes
+    // a full stack trace at every resource it registers (Resource.callsites). bin/ ships no
+    // source maps (tsconfig.build.json), so that mapping would only parse node_modules' own
+    // maps, about 60 ms of every preview (docs/performance.md). V8's stack format is kept:
+    // a stack names the compiled file and line in bin/.
+    Error.prepareStackTrace = undefined;
     module.exports = require(COMPILED);
 } else {
     require("ts-node").register({

@@ -21,11 +21,10 @@ function tree(): string {
     return dir;
 }
 
-function which(dir: string): string {
-    const r = spawnSync(process.execPath, ["-e", "console.log(require('./launch.js').which)"], {
-        cwd: dir,
-        encoding: "utf8",
-    });
+/** Which program launch.js ran, under source-map-support as Pulumi's runner installs it. */
+function which(dir: string, what = "which"): string {
+    const script = `require("source-map-support/register"); console.log(require("./launch.js").${what})`;
+    const r = spawnSync(process.execPath, ["-e", script], { cwd: dir, encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.trim();
 }
@@ -46,6 +45,22 @@ describe("launch.js", function () {
             const later = new Date(Date.now() + 120_000);
             fs.utimesSync(path.join(dir, "settings", "a.ts"), later, later);
             assert.equal(which(dir), "typescript");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("runs bin/ with V8's own stack traces, the sources with theirs mapped", () => {
+        const dir = tree();
+        try {
+            const probe = "exports.mapping = String(Error.prepareStackTrace !== undefined);\n";
+            fs.appendFileSync(path.join(dir, "index.ts"), probe);
+            assert.equal(which(dir, "mapping"), "true", "ts-node maps the sources' stacks");
+            const built = path.join(dir, "bin", "index.js");
+            fs.writeFileSync(built, probe);
+            const future = new Date(Date.now() + 60_000);
+            fs.utimesSync(built, future, future);
+            assert.equal(which(dir, "mapping"), "false", "no stack of bin/ is mapped");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
