@@ -12,7 +12,8 @@ import { javaOptsFor } from "./jenkins/javaOpts";
 import type { RbdWords } from "./rbd/rbdScript";
 import type { SnapshotInfo } from "./rbd/jenkinsSnapshot";
 import type { SnapshotArgs } from "./ceph/jenkinsVolume";
-import type { Settings } from "../settings/settings";
+import type { BackupSettings, Settings } from "../settings/settings";
+import { JenkinsBackups, JenkinsBackupsArgs } from "./backup/jenkinsBackups";
 import { defaultSecretNamespace } from "../settings/defaults";
 import { HomeIdentity, homeIdentity } from "../settings/homeGuard";
 import { createHash } from "crypto";
@@ -239,6 +240,33 @@ function volumeArgs(
     };
 }
 
+/** The backup CronJob of a static home, beside the key it reads (components/backup). */
+function backupArgs(
+    s: Settings & { mode: "static" },
+    b: BackupSettings,
+    parts: NonNullable<ReturnType<typeof cephParts>>,
+): JenkinsBackupsArgs {
+    return {
+        namespace: parts.ceph.secretNamespace,
+        target: {
+            client: parts.connection.rbdClient,
+            pool: parts.ceph.pool,
+            image: s.volume.image,
+            features: parts.ceph.imageFeatures,
+            backup: b,
+        },
+        schedule: b.schedule,
+        verifySchedule: b.verifySchedule,
+        timeZone: b.timeZone,
+        image: b.image,
+        cephKey: parts.ceph.userKey,
+        accessKey: b.accessKey,
+        secretKey: b.secretKey,
+        encryptionKey: b.encryptionKey,
+        dependsOn: parts.dependsOn,
+    };
+}
+
 /** The controller: its pod, configuration, Services and what exposes it. */
 function jenkinsArgs(s: Settings, ns: JenkinsNamespace, home: JenkinsVolume): JenkinsArgs {
     const j = s.jenkins;
@@ -291,6 +319,9 @@ function compose(
         child,
     );
     const jenkins = new Jenkins(`${prefix}jenkins`, jenkinsArgs(s, ns, home), child);
+    if (s.mode === "static" && s.backup && parts) {
+        new JenkinsBackups(`${prefix}jenkins-backup`, backupArgs(s, s.backup, parts), child);
+    }
     const outputs: JenkinsOnCephOutputs = {
         mode: s.mode,
         namespace: ns.name,

@@ -22,7 +22,12 @@ type Add = (path: string, reason: string, example?: string) => void;
 const ok = <T>(v: T | InvalidSetting): T | undefined =>
     v instanceof InvalidSetting ? undefined : v;
 
-type SecretKey = "cephUserKey" | "cephAdminKey" | "rbdHostKey";
+type SecretKey =
+    | "cephUserKey"
+    | "cephAdminKey"
+    | "rbdHostKey"
+    | "backupAccessKey"
+    | "backupSecretKey";
 
 const NEEDED_WHY: Record<SecretKey, [why: string, example: string | undefined]> = {
     cephUserKey: [
@@ -34,6 +39,14 @@ const NEEDED_WHY: Record<SecretKey, [why: string, example: string | undefined]> 
         "ceph auth get-key client.admin | pulumi config set --secret cephAdminKey",
     ],
     rbdHostKey: ["when rbdHost is set (the SSH private key for it)", undefined],
+    backupAccessKey: [
+        "when backup is set (the S3 access key id)",
+        "pulumi config set --secret backupAccessKey",
+    ],
+    backupSecretKey: [
+        "when backup is set (the S3 secret key)",
+        "pulumi config set --secret backupSecretKey",
+    ],
 };
 
 /**
@@ -45,6 +58,7 @@ export function neededSecrets(s: {
     mode?: unknown;
     ceph?: unknown;
     rbdHost?: unknown;
+    backup?: unknown;
 }): SecretKey[] {
     const ceph =
         typeof s.ceph === "object" && s.ceph !== null
@@ -56,6 +70,7 @@ export function neededSecrets(s: {
     if (ceph.existingStorageClass === undefined || s.mode !== "dynamic") needed.push("cephUserKey");
     if (provisioner === "in-tree" && s.mode === "dynamic") needed.push("cephAdminKey");
     if (s.rbdHost !== undefined) needed.push("rbdHostKey");
+    if (s.backup !== undefined) needed.push("backupAccessKey", "backupSecretKey");
     return needed;
 }
 
@@ -190,6 +205,7 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
         mode: input(s.mode),
         ceph: input(s.ceph),
         rbdHost: s.rbdHost,
+        backup: s.backup,
     })) {
         if (s[key] === undefined) {
             const [why, example] = NEEDED_WHY[key];
@@ -200,6 +216,7 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
     else if (ceph) cephRules(ceph, mode, volume, jenkins, add);
     if (volume) volumeRules(volume, mode, add);
     rbdHostRules(s, add);
+    backupRules(s, add);
     if (jenkins) {
         namespaceRules(ceph, jenkins, add);
         jenkinsRules(jenkins, s["jenkins.adminPassword"] !== undefined, add);
@@ -313,6 +330,36 @@ function rbdHostRules(s: LooseFields, add: Add): void {
             "rbdHost.insecureIgnoreHostKey",
             "contradicts rbdHost.hostKey; leave it out",
             "leave it out",
+        );
+    }
+}
+
+/** Backups read the stack's own static image with its key, from a namespace Jenkins cannot use. */
+function backupRules(s: LooseFields, add: Add): void {
+    for (const key of ["backupAccessKey", "backupSecretKey", "backupEncryptionKey"] as const) {
+        if (s[key] !== undefined && s.backup === undefined) add(key, "is set but backup is not");
+    }
+    if (s.backup === undefined) return;
+    const ceph = ok(s.ceph);
+    const jenkins = ok(s.jenkins);
+    if (ceph?.existingStorageClass !== undefined) {
+        add(
+            "backup",
+            "needs the stack's own Ceph key and image; with ceph.existingStorageClass this stack has neither (back up through the cluster's own tools)",
+            "leave it out",
+        );
+    } else if (ok(s.mode) === "dynamic") {
+        add(
+            "backup",
+            "backs up a static image for now: the program knows a dynamic volume's image only once its claim is bound, and the CronJob needs it before that",
+            '{"mode": "static"} with volume.image (npm run takeover moves a dynamic stack over)',
+        );
+    }
+    if (ceph && jenkins && (ceph.secretNamespace ?? "") === jenkins.namespace) {
+        add(
+            "backup",
+            `would put the S3 credentials and the Ceph key in Jenkins' own namespace (${jenkins.namespace}), where Jenkins can start pods that read them; leave ceph.secretNamespace at its default`,
+            "pulumi config rm --path ceph.secretNamespace",
         );
     }
 }

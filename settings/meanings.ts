@@ -102,10 +102,28 @@ export const MEANINGS: Readonly<Record<string, string>> = {
         "The host's pinned SSH key, as `ssh-keyscan` prints it; the rbd program (with the Ceph key) goes only to a host that shows it.",
     "rbdHost.insecureIgnoreHostKey":
         "Send the rbd program to whatever answers at the host; warned on every run.",
+    "backup.s3.endpoint":
+        "The S3 endpoint (AWS, Ceph RGW, MinIO), `https://host[:port]`; path-style requests.",
+    "backup.s3.bucket": "The bucket; it must exist.",
+    "backup.s3.prefix": "The key prefix of every backup object. Default: `<project>/<stack>/`.",
+    "backup.s3.region": "The region requests are signed for.",
+    "backup.schedule": "When the CronJob backs up (cron, five fields).",
+    "backup.verifySchedule":
+        "When a second CronJob restores the newest backup into a scratch image and compares it (unset: only `npm run backup -- --verify`).",
+    "backup.timeZone": "The schedules' time zone (the CronJob's `timeZone`).",
+    "backup.keep":
+        "How many chains are kept (a number), or for how many days (`30d`); older chains are removed after a backup.",
+    "backup.chainLength":
+        "Backups per chain: a full export starts each chain, then this many minus one incrementals.",
+    "backup.image": "The CronJob's image: a pinned Ceph image (it has `rbd` and `python3`).",
     cephUserKey:
         "Secret: `ceph auth get-key client.<ceph.user>`. Required, except with `ceph.existingStorageClass`.",
     cephAdminKey: "Secret, in-tree dynamic only: the key of `ceph.adminId`.",
     rbdHostKey: "Secret, with `rbdHost`: the SSH private key.",
     "jenkins.adminPassword":
         "Secret: configures Jenkins as code with this admin password; unset, Jenkins starts its setup wizard. Set it without `--path`.",
+    backupAccessKey: "Secret, with `backup`: the S3 access key id.",
+    backupSecretKey: "Secret, with `backup`: the S3 secret key.",
+    backupEncryptionKey:
+        "Secret, optional, with `backup`: a passphrase (20 characters or more) every backup is encrypted with before it leaves (gpg, AES-256), so the bucket's owner cannot read Jenkins' home. Keep a copy outside the stack: without it no backup can be restored.",
 };

@@ -221,3 +221,63 @@ export function timeZone(v: string): string | undefined {
         return `"${v}" is not a time zone the JVM knows (an IANA name such as Asia/Seoul or UTC); Java would silently use GMT`;
     }
 }
+
+/**
+ * An S3 endpoint: http(s)://host[:port], nothing after it (requests are path-style, the
+ * bucket goes in the path). Plain http only to this machine: the keys sign requests, but
+ * Jenkins' home would cross the network readable.
+ */
+export function s3Endpoint(v: string): string | undefined {
+    const m = /^(https?):\/\/(\[[^\]]+\]|[^/:]+)(?::(\d+))?\/?$/.exec(v);
+    if (!m) return `"${v}" is not an endpoint URL such as https://s3.example.com (no path, no bucket)`;
+    const problem = host(m[2]) ?? (m[3] ? tcpPort(Number(m[3])) : undefined);
+    if (problem) return problem;
+    const local = ["127.0.0.1", "localhost", "[::1]"].includes(m[2]);
+    return m[1] === "http" && !local
+        ? `"${v}" is plain http to another machine: Jenkins' home would cross the network readable; use https`
+        : undefined;
+}
+
+/** An S3 bucket name as AWS documents it (3-63 characters, lower case, no dots at the ends). */
+export function s3Bucket(v: string): string | undefined {
+    return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) && !v.includes("..")
+        ? undefined
+        : `"${v}" is not a bucket name (3-63 lower-case letters, digits, dots and hyphens)`;
+}
+
+/** The key prefix of every backup object: path segments, ending in a slash. */
+export function s3Prefix(v: string): string | undefined {
+    return /^([A-Za-z0-9_.-]+\/)+$/.test(v) && !/(^|\/)\.\.?\//.test(v)
+        ? undefined
+        : `"${v}" is not a prefix of path segments ending in a slash, such as jenkins-ceph/prod/`;
+}
+
+export function s3Region(v: string): string | undefined {
+    return /^[a-z0-9-]{2,40}$/.test(v) ? undefined : `"${v}" is not a region such as us-east-1`;
+}
+
+export function s3AccessKey(v: string): string | undefined {
+    return /^[A-Za-z0-9]{8,128}$/.test(v.trim()) ? undefined : "is not an S3 access key id";
+}
+
+export function s3SecretKey(v: string): string | undefined {
+    return /^[\x21-\x7e]{16,128}$/.test(v.trim()) ? undefined : "is not an S3 secret key";
+}
+
+/** The passphrase backups are encrypted with: long enough that the bucket's owner cannot guess it. */
+export function encryptionKey(v: string): string | undefined {
+    if (v.trim() !== v) return "starts or ends with white space";
+    return v.length >= 20 ? undefined : "is shorter than 20 characters";
+}
+
+/** A time zone the CronJob controller reads (an IANA name, checked with ICU). */
+export function cronTimeZone(v: string): string | undefined {
+    try {
+        new Intl.DateTimeFormat("en-US", { timeZone: v });
+        return /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(v)
+            ? undefined
+            : `"${v}" is not an IANA time zone name such as Europe/Berlin`;
+    } catch {
+        return `"${v}" is not an IANA time zone name such as Europe/Berlin`;
+    }
+}

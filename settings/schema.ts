@@ -342,6 +342,60 @@ const rbdHostSchema = z
     .strict()
     .describe('{"host": "ceph-admin.example.com", "user": "ceph-admin"}');
 
+// A pinned Ceph image for the backup CronJob: it has rbd and python3 (the backup program's
+// only needs besides gpg), and librbd maps nothing, so the pod needs no privilege.
+const BACKUP_IMAGE = "quay.io/ceph/ceph:v18.2.4";
+
+const cronSchedule = str((v) => {
+    if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/.test(v)) return undefined;
+    const fields = v.trim().split(/\s+/);
+    if (fields.length !== 5)
+        return `"${v}" is not a cron schedule of five fields (minute hour day-of-month month day-of-week)`;
+    return fields.every((f) => /^[0-9*/,A-Za-z?-]+$/.test(f))
+        ? undefined
+        : `"${v}" has a field cron does not read`;
+});
+
+const backupKeep = z
+    .union([
+        z.number().int().min(1).max(1000),
+        str((v) =>
+            /^[1-9][0-9]{0,3}d$/.test(v)
+                ? undefined
+                : `"${v}" is neither a number of chains nor a number of days such as 30d`,
+        ),
+    ])
+    .transform((v) =>
+        typeof v === "number" ? { chains: v } : { days: Number(v.slice(0, -1)) },
+    );
+
+const backupSchema = z
+    .object({
+        s3: z
+            .object({
+                endpoint: str(rules.s3Endpoint).describe("https://s3.eu-west-1.amazonaws.com"),
+                bucket: str(rules.s3Bucket).describe("jenkins-backups"),
+                prefix: str(rules.s3Prefix)
+                    .optional()
+                    .describe("jenkins-ceph/prod/ (default: <project>/<stack>/)"),
+                region: str(rules.s3Region).default("us-east-1").describe("us-east-1"),
+            })
+            .strict()
+            .describe('{"endpoint": "https://s3.example.com", "bucket": "jenkins-backups"}'),
+        schedule: cronSchedule.default("17 3 * * *").describe("17 3 * * * (03:17 every day)"),
+        verifySchedule: cronSchedule
+            .optional()
+            .describe("47 4 * * 0 (a restore test every Sunday at 04:47)"),
+        timeZone: str(rules.cronTimeZone).optional().describe("Europe/Berlin (default: UTC)"),
+        keep: backupKeep.default(4).describe('4 (chains), or "30d" (days)'),
+        chainLength: z.number().int().min(1).max(100).default(7).describe("7"),
+        image: str(rules.pinnedImage).default(BACKUP_IMAGE).describe(BACKUP_IMAGE),
+    })
+    .strict()
+    .describe(
+        '{"s3": {"endpoint": "https://s3.example.com", "bucket": "jenkins-backups"}, "schedule": "17 3 * * *"}',
+    );
+
 const modeSchema = z.enum(["dynamic", "static"]).describe("dynamic (or static)");
 
 /** A secret setting: stored encrypted, of the right form; its value never reaches a message. */
@@ -381,7 +435,7 @@ function structured<T extends z.ZodTypeAny>(schema: T, key: string) {
         if (v instanceof SecretStructured) {
             ctx.addIssue({
                 code: "custom",
-                message: `holds a value set with --secret (--path); nothing in ${key} is secret material, and it would reach the Deployment and the state in plaintext; set that field again without --secret, and keep secrets in cephUserKey, cephAdminKey, rbdHostKey or jenkins.adminPassword`,
+                message: `holds a value set with --secret (--path); nothing in ${key} is secret material, and it would reach the Deployment and the state in plaintext; set that field again without --secret, and keep secrets in cephUserKey, cephAdminKey, rbdHostKey, jenkins.adminPassword or the backup keys`,
                 fatal: true,
                 params: { example: `pulumi config set --path ${key}.<field> <value>` },
             });
@@ -405,6 +459,7 @@ const STRUCTURED_FIELDS = {
     volume: structured(volumeSchema.default({}), "volume"),
     jenkins: structured(jenkinsSchema.default({}), "jenkins"),
     rbdHost: structured(rbdHostSchema.optional(), "rbdHost"),
+    backup: structured(backupSchema.optional(), "backup"),
 };
 const SECRET_FIELDS = {
     cephUserKey: secretSetting("cephUserKey", rules.cephKey).optional(),
@@ -412,6 +467,9 @@ const SECRET_FIELDS = {
     rbdHostKey: secretSetting("rbdHostKey", sshKey, "\n").optional(),
     // A dotted key of its own (set without --path), so that it can be a secret.
     "jenkins.adminPassword": secretSetting("jenkins.adminPassword", rules.adminPassword).optional(),
+    backupAccessKey: secretSetting("backupAccessKey", rules.s3AccessKey).optional(),
+    backupSecretKey: secretSetting("backupSecretKey", rules.s3SecretKey).optional(),
+    backupEncryptionKey: secretSetting("backupEncryptionKey", rules.encryptionKey).optional(),
 };
 export const STACK_FIELDS = { mode: modeSchema, ...STRUCTURED_FIELDS, ...SECRET_FIELDS };
 /** Settings given as YAML objects (JSON text in the config). */
@@ -426,6 +484,10 @@ const SECRET_EXAMPLES: Record<string, string> = {
     rbdHostKey: "the private key file: pulumi config set --secret rbdHostKey < ~/.ssh/id_ed25519",
     "jenkins.adminPassword":
         "pulumi config set --secret jenkins.adminPassword (it prompts; at least 12 characters)",
+    backupAccessKey: "pulumi config set --secret backupAccessKey (the S3 access key id)",
+    backupSecretKey: "pulumi config set --secret backupSecretKey (the S3 secret key)",
+    backupEncryptionKey:
+        "openssl rand -base64 32 | pulumi config set --secret backupEncryptionKey (keep a copy outside the stack: without it no backup can be restored)",
 };
 
 /** The schema of a setting path ("ceph.monitors[0]"), or undefined past a leaf. */

@@ -72,6 +72,16 @@ type RbdHostSettings = NonNullable<StackFields["rbdHost"]> & {
     privateKey: pulumi.Output<string>;
 };
 
+type BackupFields = NonNullable<StackFields["backup"]>;
+/** Backups to S3 (docs/backups.md): static mode only, every secret an Output. */
+export type BackupSettings = Omit<BackupFields, "s3"> & {
+    s3: Required<BackupFields["s3"]>;
+    accessKey: pulumi.Output<string>;
+    secretKey: pulumi.Output<string>;
+    /** Set: every backup is encrypted with it before it leaves (gpg, AES-256). */
+    encryptionKey?: pulumi.Output<string>;
+};
+
 interface CommonSettings {
     project: string;
     stack: string;
@@ -94,6 +104,7 @@ interface StaticSettings extends CommonSettings {
     /** This stack names the image and the PV; a static PV is always Retain. */
     volume: Omit<VolumeSettings, "reclaimPolicy">;
     ceph: CephSettings;
+    backup?: BackupSettings;
 }
 
 export type Settings = DynamicSettings | StaticSettings;
@@ -224,7 +235,24 @@ function toSettings(f: StackFields, raw: RawStackConfig): Settings {
         f.rbdHost && f.rbdHostKey
             ? { ...f.rbdHost, privateKey: pulumi.secret(f.rbdHostKey) }
             : undefined;
-    return { ...common, mode: f.mode, ceph, rbdHost };
+    if (f.mode === "dynamic") return { ...common, mode: f.mode, ceph, rbdHost };
+    return { ...common, mode: f.mode, ceph, rbdHost, backup: backupSettings(f, raw) };
+}
+
+function backupSettings(f: StackFields, raw: RawStackConfig): BackupSettings | undefined {
+    const b = f.backup;
+    if (b === undefined) return undefined;
+    if (f.backupAccessKey === undefined || f.backupSecretKey === undefined) {
+        throw new Error("unreachable: the backup keys are validated");
+    }
+    const enc = f.backupEncryptionKey;
+    return {
+        ...b,
+        s3: { ...b.s3, prefix: b.s3.prefix ?? `${raw.project}/${raw.stack}/` },
+        accessKey: pulumi.secret(f.backupAccessKey),
+        secretKey: pulumi.secret(f.backupSecretKey),
+        encryptionKey: enc === undefined ? undefined : pulumi.secret(enc),
+    };
 }
 
 function jenkinsSettings(f: StackFields): JenkinsSettings {

@@ -52,7 +52,7 @@ const WAR_CACHE = "/var/jenkins_cache";
 const PLUGINS_DIR = "/var/jenkins_plugins";
 
 /** The Pod Security Standard "restricted" container rules, plus a read-only root. */
-function restrictedContainerSecurity(runAsUser: number): inputs.core.v1.SecurityContext {
+export function restrictedContainerSecurity(runAsUser: number): inputs.core.v1.SecurityContext {
     return {
         runAsNonRoot: true,
         runAsUser,

@@ -7,6 +7,9 @@
 #   cluster.sh stop DIR                  -> stops every daemon started from DIR
 #   cluster.sh stop-mon DIR | start-mon DIR
 #   cluster.sh rotate-user-key DIR       -> prints KEY=<client.kube's new key>
+#   cluster.sh start-rgw DIR PORT BUCKET -> Ceph's RADOS Gateway, an S3 endpoint on
+#                                           127.0.0.1:PORT with BUCKET made; prints
+#                                           ACCESS=<key id> and SECRET=<secret key>
 set -euo pipefail
 
 cmd=$1
@@ -131,8 +134,38 @@ EOF
     echo "ADMINKEY=$(admin auth get-key client.admin)"
     ;;
 stop)
+    stop_daemon client.rgw
     stop_daemon osd
     stop_daemon mon
+    ;;
+start-rgw)
+    port=$3
+    bucket=$4
+    admin auth get-or-create client.rgw.a mon 'allow rw' osd 'allow rwx' > "$dir/rgw.keyring"
+    mkdir -p "$dir/rgw"
+    cat >> "$conf" <<EOF
+[client.rgw.a]
+keyring = $dir/rgw.keyring
+rgw frontends = beast endpoint=127.0.0.1:$port
+rgw data = $dir/rgw
+log file = $dir/log/rgw.log
+admin socket = $dir/run/rgw.asok
+EOF
+    radosgw -c "$conf" -n client.rgw.a
+    for _ in $(seq 1 150); do
+        if curl -sf -o /dev/null "http://127.0.0.1:$port/"; then break; fi
+        sleep 0.2
+    done
+    curl -sf -o /dev/null "http://127.0.0.1:$port/" || { echo "rgw did not answer; log:" >&2; tail -20 "$dir/log/rgw.log" >&2; exit 1; }
+    user=$(timeout 60 radosgw-admin -c "$conf" -n client.admin user create --uid=backup --display-name=backup)
+    access=$(printf '%s' "$user" | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys"][0]["access_key"])')
+    secret=$(printf '%s' "$user" | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys"][0]["secret_key"])')
+    # The credentials reach curl on standard input (-K -), never its argv.
+    printf 'user = "%s:%s"\n' "$access" "$secret" |
+        curl -sf -K - --aws-sigv4 "aws:amz:us-east-1:s3" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+            -X PUT "http://127.0.0.1:$port/$bucket" -o /dev/null || { echo "bucket $bucket could not be made" >&2; exit 1; }
+    echo "ACCESS=$access"
+    echo "SECRET=$secret"
     ;;
 rotate-user-key)
     # A new key for client.kube with the same caps, as an operator rotating it would do.
@@ -155,7 +188,7 @@ start-mon)
     start_mon
     ;;
 *)
-    echo "usage: $0 start DIR V2PORT V1PORT | stop DIR | stop-mon DIR | start-mon DIR | rotate-user-key DIR | create-pool DIR NAME" >&2
+    echo "usage: $0 start DIR V2PORT V1PORT | start-rgw DIR PORT BUCKET | stop DIR | stop-mon DIR | start-mon DIR | rotate-user-key DIR | create-pool DIR NAME" >&2
     exit 2
     ;;
 esac

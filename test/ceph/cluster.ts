@@ -57,6 +57,15 @@ async function portLock(): Promise<() => void> {
     }
 }
 
+/** An S3 endpoint on 127.0.0.1 (CephCluster.startGateway). */
+export interface S3Gateway {
+    endpoint: string;
+    bucket: string;
+    accessKey: string;
+    secretKey: string;
+    startSeconds: number;
+}
+
 export class CephCluster {
     private constructor(
         readonly dir: string,
@@ -172,6 +181,31 @@ export class CephCluster {
     /** Creates a pool as client.admin (client.kube gets no caps on it). */
     createPool(name: string): void {
         execFileSync(SCRIPT, ["create-pool", this.dir, name], { timeout: 120_000 });
+    }
+
+    /**
+     * Ceph's RADOS Gateway on this cluster, a real S3 endpoint on 127.0.0.1 with `bucket`
+     * made and a user's credentials (shared/CEPH-FIXTURE.md: it answers in about 10 s).
+     */
+    async startGateway(bucket: string): Promise<S3Gateway> {
+        const unlock = await portLock();
+        try {
+            const port = await freePort();
+            const t0 = Date.now();
+            const r = spawnSync(SCRIPT, ["start-rgw", this.dir, String(port), bucket], {
+                encoding: "utf8",
+                timeout: 120_000,
+            });
+            const accessKey = /^ACCESS=(\S+)$/m.exec(r.stdout ?? "")?.[1];
+            const secretKey = /^SECRET=(\S+)$/m.exec(r.stdout ?? "")?.[1];
+            if (r.status !== 0 || !accessKey || !secretKey)
+                throw new Error(`the RADOS Gateway did not start (exit ${r.status}):\n${r.stderr}`);
+            const endpoint = `http://127.0.0.1:${port}`;
+            const startSeconds = (Date.now() - t0) / 1000;
+            return { endpoint, bucket, accessKey, secretKey, startSeconds };
+        } finally {
+            unlock();
+        }
     }
 
     stopMon(): void {

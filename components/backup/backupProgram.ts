@@ -1,0 +1,95 @@
+// The backup program (jenkinsBackup.py beside this file) and its settings, for the two ways
+// it runs: the CronJob (jenkinsBackups.ts), which reads its settings from a mounted file and
+// its secrets from a mounted Secret, and the CLIs (cli/backup.ts), which send the program
+// with its settings, secrets included, on standard input, locally or to rbdHost over SSH.
+import * as fs from "fs";
+import * as path from "path";
+import type { RbdClient } from "../rbd/rbdScript";
+import type { BackupSettings } from "../../settings/settings";
+
+const PROGRAM_FILE = "jenkinsBackup.py";
+
+/** jenkinsBackup.py's text, from the sources (bin/ holds only compiled TypeScript). */
+export function backupProgramText(): string {
+    for (let dir = __dirname; ; dir = path.dirname(dir)) {
+        const file = path.join(dir, "components", "backup", PROGRAM_FILE);
+        if (fs.existsSync(file)) return fs.readFileSync(file, "utf8");
+        const here = path.join(dir, PROGRAM_FILE);
+        if (fs.existsSync(here)) return fs.readFileSync(here, "utf8");
+        if (path.dirname(dir) === dir) throw new Error(`${PROGRAM_FILE} is not above ${__dirname}`);
+    }
+}
+
+/** What the program backs up and where to: every setting but the secrets. */
+export interface BackupTarget {
+    client: RbdClient;
+    pool: string;
+    image: string;
+    /** rbd image features of an image a restore creates (ceph.imageFeatures). */
+    features: string;
+    backup: Pick<BackupSettings, "s3" | "keep" | "chainLength">;
+}
+
+/** The secrets, as text: only ever on standard input or in a mounted Secret. */
+export interface BackupSecrets {
+    cephKey: string;
+    accessKey: string;
+    secretKey: string;
+    encryptionKey?: string;
+}
+
+function settingsObject(t: BackupTarget) {
+    return {
+        monitors: t.client.monitors,
+        user: t.client.userId,
+        timeoutSeconds: t.client.timeoutSeconds,
+        pool: t.pool,
+        image: t.image,
+        features: t.features,
+        chainLength: t.backup.chainLength,
+        keep: t.backup.keep,
+        s3: {
+            endpoint: t.backup.s3.endpoint,
+            bucket: t.backup.s3.bucket,
+            prefix: t.backup.s3.prefix,
+            region: t.backup.s3.region,
+        },
+    };
+}
+
+/** Where the CronJob mounts the backup Secret, and the file of each key in it. */
+export const SECRET_MOUNT = "/run/secrets/backup";
+export const SECRET_FILES = {
+    key: "ceph-key",
+    "s3.accessKey": "s3-access-key",
+    "s3.secretKey": "s3-secret-key",
+    encryptionKey: "encryption-key",
+} as const;
+
+/** The CronJob's settings file: no secret, only the files that hold them. */
+export function cronJobSettings(t: BackupTarget, encrypted: boolean): string {
+    const files = Object.entries(SECRET_FILES)
+        .filter(([field]) => encrypted || field !== "encryptionKey")
+        .map(([field, file]) => [field, `${SECRET_MOUNT}/${file}`]);
+    return JSON.stringify(
+        { ...settingsObject(t), secretFiles: Object.fromEntries(files) },
+        null,
+        1,
+    );
+}
+
+/**
+ * The program for `python3 -` on standard input: one line of settings with the secrets,
+ * then the program. Nothing of it reaches argv or the environment.
+ */
+export function stdinProgram(t: BackupTarget, secrets: BackupSecrets): string {
+    const o = settingsObject(t);
+    const settings = {
+        ...o,
+        key: secrets.cephKey,
+        s3: { ...o.s3, accessKey: secrets.accessKey, secretKey: secrets.secretKey },
+        ...(secrets.encryptionKey ? { encryptionKey: secrets.encryptionKey } : {}),
+    };
+    const encoded = Buffer.from(JSON.stringify(settings)).toString("base64");
+    return `STDIN_SETTINGS = "${encoded}"\n${backupProgramText()}`;
+}
