@@ -32,6 +32,8 @@ export interface CommandSpec {
     own?: Record<string, string>;
     /** Options that may be left out, with what each is. */
     optional?: Record<string, string>;
+    /** The command's own `--name` switches (no value), with what each does. */
+    flags?: Record<string, string>;
     /** The shared options this command takes (render takes none of them but --stack). */
     shared?: readonly ("yes" | "timeout")[];
 }
@@ -43,6 +45,8 @@ interface CommandArgs {
     timeoutSeconds: number;
     /** Values of the command's own options (the optional ones only when given). */
     named: Record<string, string | undefined>;
+    /** The command's own switches that were given. */
+    flags: ReadonlySet<string>;
 }
 
 /** The shared options a command takes when its spec does not say. */
@@ -64,6 +68,7 @@ function helpText(spec: CommandSpec): string {
         ...Object.entries({ ...spec.own, ...spec.optional }).map(
             ([k, v]) => `  --${k} <value>`.padEnd(23) + v,
         ),
+        ...Object.entries(spec.flags ?? {}).map(([k, v]) => `  --${k}`.padEnd(23) + v),
         ...shared.map((k) => `  ${SHARED_HELP[k]}`),
         "  --help               this text",
     ].join("\n");
@@ -83,6 +88,7 @@ export function parseCommandArgs(argv: string[], spec: CommandSpec): CommandArgs
     for (const k of spec.shared ?? DEFAULT_SHARED)
         options[k] = { type: k === "yes" ? "boolean" : "string" };
     for (const k of [...own, ...Object.keys(spec.optional ?? {})]) options[k] = { type: "string" };
+    for (const k of Object.keys(spec.flags ?? {})) options[k] = { type: "boolean" };
     let values: Record<string, string | boolean | undefined>;
     try {
         values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
@@ -108,6 +114,7 @@ export function parseCommandArgs(argv: string[], spec: CommandSpec): CommandArgs
         named: Object.fromEntries(
             Object.entries(values).filter((e): e is [string, string] => typeof e[1] === "string"),
         ),
+        flags: new Set(Object.keys(spec.flags ?? {}).filter((k) => values[k] === true)),
     };
 }
 

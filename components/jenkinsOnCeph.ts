@@ -14,6 +14,7 @@ import type { SnapshotInfo } from "./rbd/jenkinsSnapshot";
 import type { SnapshotArgs } from "./ceph/jenkinsVolume";
 import type { BackupSettings, Settings } from "../settings/settings";
 import { JenkinsBackups, JenkinsBackupsArgs } from "./backup/jenkinsBackups";
+import type { BackupTarget } from "./backup/backupProgram";
 import { defaultSecretNamespace } from "../settings/defaults";
 import { HomeIdentity, homeIdentity } from "../settings/homeGuard";
 import { createHash } from "crypto";
@@ -240,6 +241,17 @@ function volumeArgs(
     };
 }
 
+/** What a backup of a static home reads and where it writes: the CronJob's and the CLIs'. */
+export function backupTarget(s: Settings & { mode: "static" }, b: BackupSettings): BackupTarget {
+    return {
+        client: cephConnection(s.ceph).rbdClient,
+        pool: s.ceph.pool,
+        image: s.volume.image,
+        features: s.ceph.imageFeatures,
+        backup: b,
+    };
+}
+
 /** The backup CronJob of a static home, beside the key it reads (components/backup). */
 function backupArgs(
     s: Settings & { mode: "static" },
@@ -248,13 +260,7 @@ function backupArgs(
 ): JenkinsBackupsArgs {
     return {
         namespace: parts.ceph.secretNamespace,
-        target: {
-            client: parts.connection.rbdClient,
-            pool: parts.ceph.pool,
-            image: s.volume.image,
-            features: parts.ceph.imageFeatures,
-            backup: b,
-        },
+        target: backupTarget(s, b),
         schedule: b.schedule,
         verifySchedule: b.verifySchedule,
         timeZone: b.timeZone,

@@ -23,11 +23,7 @@ const ok = <T>(v: T | InvalidSetting): T | undefined =>
     v instanceof InvalidSetting ? undefined : v;
 
 type SecretKey =
-    | "cephUserKey"
-    | "cephAdminKey"
-    | "rbdHostKey"
-    | "backupAccessKey"
-    | "backupSecretKey";
+    "cephUserKey" | "cephAdminKey" | "rbdHostKey" | "backupAccessKey" | "backupSecretKey";
 
 const NEEDED_WHY: Record<SecretKey, [why: string, example: string | undefined]> = {
     cephUserKey: [

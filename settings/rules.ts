@@ -229,7 +229,8 @@ export function timeZone(v: string): string | undefined {
  */
 export function s3Endpoint(v: string): string | undefined {
     const m = /^(https?):\/\/(\[[^\]]+\]|[^/:]+)(?::(\d+))?\/?$/.exec(v);
-    if (!m) return `"${v}" is not an endpoint URL such as https://s3.example.com (no path, no bucket)`;
+    if (!m)
+        return `"${v}" is not an endpoint URL such as https://s3.example.com (no path, no bucket)`;
     const problem = host(m[2]) ?? (m[3] ? tcpPort(Number(m[3])) : undefined);
     if (problem) return problem;
     const local = ["127.0.0.1", "localhost", "[::1]"].includes(m[2]);

@@ -365,9 +365,7 @@ const backupKeep = z
                 : `"${v}" is neither a number of chains nor a number of days such as 30d`,
         ),
     ])
-    .transform((v) =>
-        typeof v === "number" ? { chains: v } : { days: Number(v.slice(0, -1)) },
-    );
+    .transform((v) => (typeof v === "number" ? { chains: v } : { days: Number(v.slice(0, -1)) }));
 
 const backupSchema = z
     .object({

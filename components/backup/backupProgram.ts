@@ -9,6 +9,9 @@ import type { BackupSettings } from "../../settings/settings";
 
 const PROGRAM_FILE = "jenkinsBackup.py";
 
+/** A backup's ID, <chain>-<n>: jenkinsBackup.py's BACKUP_ID (test/backupProgram.spec.ts keeps them one). */
+export const BACKUP_ID = /^([0-9]{8}T[0-9]{6}Z)-([1-9][0-9]*)$/;
+
 /** jenkinsBackup.py's text, from the sources (bin/ holds only compiled TypeScript). */
 export function backupProgramText(): string {
     for (let dir = __dirname; ; dir = path.dirname(dir)) {
@@ -70,7 +73,7 @@ export const SECRET_FILES = {
 export function cronJobSettings(t: BackupTarget, encrypted: boolean): string {
     const files = Object.entries(SECRET_FILES)
         .filter(([field]) => encrypted || field !== "encryptionKey")
-        .map(([field, file]) => [field, `${SECRET_MOUNT}/${file}`]);
+        .map(([field, file]): [string, string] => [field, `${SECRET_MOUNT}/${file}`]);
     return JSON.stringify(
         { ...settingsObject(t), secretFiles: Object.fromEntries(files) },
         null,

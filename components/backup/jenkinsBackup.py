@@ -544,6 +544,10 @@ def restore(ctx, backup_id, target, into_stack, dry_run):
 
 def swap_into_stack(rbd, spec, scratch, backup_id):
     """The stack's image keeps its data under another name; the restored one takes its place."""
+    if rbd.exists(spec) is None:
+        rbd.run("rename", scratch, spec, what="rename")
+        say(f"restored backup {backup_id} into {spec} (there was no such image)")
+        return
     status = json.loads(rbd.run("status", "--format", "json", spec, what="status"))
     if status.get("watchers"):
         remove_image(rbd, scratch)

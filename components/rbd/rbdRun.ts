@@ -35,9 +35,28 @@ export async function runRbdStepNow(
     host?: ResolvedSshHost,
     timeoutMs?: number,
 ): Promise<StepResult> {
+    return runProgramNow(["/bin/sh", "-s", step], program, host, timeoutMs);
+}
+
+/**
+ * Runs `argv` (a program that reads itself from standard input: `sh -s`, `python3 -`) now,
+ * locally or on `host`, with `program` on its standard input. Over SSH the words travel as
+ * one command line, so each must be a plain word (validated names and flags only).
+ */
+export async function runProgramNow(
+    argv: string[],
+    program: string,
+    host?: ResolvedSshHost,
+    timeoutMs?: number,
+): Promise<StepResult> {
     const dir = host ? fs.mkdtempSync(path.join(os.tmpdir(), "rbd-ssh.")) : undefined;
     try {
-        const [cmd, args] = dir && host ? sshCommand(step, host, dir) : ["/bin/sh", ["-s", step]];
+        const remote = argv.map((w, i) => (i === 0 ? path.basename(w) : w));
+        const odd = remote.find((w) => !/^[A-Za-z0-9_./:=-]+$/.test(w));
+        if (odd !== undefined)
+            return { code: null, stdout: "", stderr: `not a plain word: ${JSON.stringify(odd)}` };
+        const [cmd, args] =
+            dir && host ? sshCommand(remote.join(" "), host, dir) : [argv[0], argv.slice(1)];
         return await run(cmd, args, program, timeoutMs);
     } finally {
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -60,7 +79,7 @@ function run(cmd: string, args: string[], input: string, timeoutMs?: number): Pr
 }
 
 /** ssh to the host, with its pinned key (or none, when the stack opted out). */
-function sshCommand(step: string, host: ResolvedSshHost, dir: string): [string, string[]] {
+function sshCommand(command: string, host: ResolvedSshHost, dir: string): [string, string[]] {
     const keyFile = path.join(dir, "id");
     fs.writeFileSync(keyFile, host.privateKey, { mode: 0o600 });
     const hostOpts = host.hostKey
@@ -68,7 +87,7 @@ function sshCommand(step: string, host: ResolvedSshHost, dir: string): [string, 
         : ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
     const args = ["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"];
     args.push(...hostOpts, "-i", keyFile, "-p", String(host.port), "-l", host.user);
-    return ["ssh", [...args, host.host, `sh -s ${step}`]];
+    return ["ssh", [...args, host.host, command]];
 }
 
 function knownHosts(dir: string, host: ResolvedSshHost): string {
