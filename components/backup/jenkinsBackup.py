@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 
@@ -304,13 +305,14 @@ def backup(ctx, dry_run):
     if dry_run:
         say(f"would back up {spec}: {kind} (dry run; add --yes to do it)")
         return
+    # Names carry the second: a backup within the same second as the last waits for the next.
+    while f"{SNAP_PREFIX}{utc_stamp()}-backup" in rbd.snapshots(spec) or utc_stamp() in store.chains():
+        time.sleep(0.2)
     snap = f"{SNAP_PREFIX}{utc_stamp()}-backup"
     if m is None:
         m = {"format": 1, "chain": utc_stamp(), "image": spec, "encrypted": bool(cfg.get("encryptionKey")), "backups": []}
         if m["encrypted"]:
             m["keyCheck"] = key_check(cfg["encryptionKey"])
-        if m["chain"] in store.chains():
-            raise Refusal(f"chain {m['chain']} exists already; run the backup again in a second")
     rbd.run("snap", "create", f"{spec}@{snap}", what="snap create")
     n = len(m["backups"]) + 1
     started = datetime.datetime.now(datetime.timezone.utc)

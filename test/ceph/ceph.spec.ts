@@ -5,6 +5,7 @@
 import { CephCluster } from "./cluster";
 import "./rbd";
 import "./snapshot";
+import "./backup";
 
 after(async function () {
     this.timeout(60_000);
