@@ -21,6 +21,29 @@ export const FAKE_SSH_KEY =
 export const FAKE_HOST_KEY_LINE =
     "ceph-admin.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFw5rBO73XLyTtnXg6/qKj3HVb7AvHue1K4d1x2Q3QMx";
 
+/** Distinctive S3 credentials and a backup passphrase, so that a leak is easy to find. */
+export const FAKE_S3_ACCESS_KEY = "AKIAJENKINSCEPHFAKE1";
+export const FAKE_S3_SECRET_KEY = "jenkinsCephS3SecretKEY/fake+0123456789abcd";
+export const FAKE_BACKUP_KEY = "jenkinsCephBackupPassphrase-fake";
+
+/** A static stack that backs up to S3, with every backup secret (encryption on). */
+export function backupStack(provisioner: Provisioner = "in-tree"): StackInput {
+    const base = baseStack("static", provisioner);
+    return {
+        ...base,
+        values: {
+            ...base.values,
+            backup: { s3: { endpoint: "https://s3.example.com", bucket: "jenkins-backups" } },
+        },
+        secrets: {
+            ...base.secrets,
+            backupAccessKey: FAKE_S3_ACCESS_KEY,
+            backupSecretKey: FAKE_S3_SECRET_KEY,
+            backupEncryptionKey: FAKE_BACKUP_KEY,
+        },
+    };
+}
+
 export type Mode = "dynamic" | "static";
 export type Provisioner = "csi" | "in-tree";
 

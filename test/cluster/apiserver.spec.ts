@@ -13,7 +13,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ProgramRun } from "../../cli/mockRuntime";
 import { CephCluster, missingCephBinaries } from "../ceph/cluster";
-import { baseStack, StackInput } from "../fixtures";
+import { backupStack, baseStack, StackInput } from "../fixtures";
 import { k8s, merge, one, runOk } from "../helpers";
 import { CONTROLPLANE, controlPlaneMissing, TOOLCHAIN } from "../../tools/toolchain";
 
@@ -283,6 +283,60 @@ describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", functio
         const refused = kubectl(["apply", "-f", "-"], YAML.stringify(bare));
         assert.ok(!refused.ok);
         assert.match(refused.out, /violates PodSecurity "restricted/);
+    });
+
+    it("the backup CronJob is admitted in the key's namespace, and so is the pod its Job makes", async () => {
+        const ns = "bk";
+        let input = merge(backupStack(), "ceph", { monitors: [ceph!.monitor], timeoutSeconds: 10 });
+        input = merge(input, "jenkins", { namespace: ns });
+        input = merge(input, "volume", {
+            size: "1Gi",
+            pvName: `jenkins-${ns}`,
+            image: `img-${ns}`,
+        });
+        input = merge(input, "backup", {
+            s3: { endpoint: "https://s3.example.com", bucket: "jenkins-backups" },
+            verifySchedule: "47 4 * * 0",
+        });
+        input.secrets = { ...input.secrets, cephUserKey: ceph!.userKey };
+        apply(await runOk(input));
+        const keyNs = `${ns}-ceph`;
+        const labels = kubectl(["get", "ns", keyNs, "-o", "jsonpath={.metadata.labels}"]);
+        assert.match(labels.out, /"pod-security.kubernetes.io\/enforce":"restricted"/);
+        for (const cronJob of ["jenkins-backup", "jenkins-backup-verify"]) {
+            const job = `${cronJob}-now`;
+            const made = kubectl(["-n", keyNs, "create", "job", job, `--from=cronjob/${cronJob}`]);
+            assert.ok(made.ok, made.out);
+            assert.doesNotMatch(made.out, /violates PodSecurity|Warning/);
+            // The Job controller makes its pod through Pod Security admission (no kubelet runs it).
+            await waitFor(`${cronJob} pod admitted`, () =>
+                kubectl([
+                    "-n",
+                    keyNs,
+                    "get",
+                    "pods",
+                    "-l",
+                    `job-name=${job}`,
+                    "-o",
+                    "name",
+                ]).out.includes("pod/"),
+            );
+        }
+        // Nothing Jenkins runs can read the backup's Secret or start a pod beside it.
+        for (const q of [
+            ["get", "secret/jenkins-backup"],
+            ["create", "pods"],
+        ]) {
+            const r = kubectl([
+                "auth",
+                "can-i",
+                ...q,
+                "-n",
+                keyNs,
+                `--as=system:serviceaccount:${ns}:jenkins`,
+            ]);
+            assert.equal(r.out.trim(), "no", q.join(" "));
+        }
     });
 
     it("the Ceph Secrets' namespace refuses any pod that is not restricted", () => {
