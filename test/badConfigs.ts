@@ -1,6 +1,14 @@
 // Bad stack configs, one realistic mistake each: the input, the key the error must
 // name, and what the message must say. Used by the program and render suites.
-import { baseStack, FAKE_HOST_KEY_LINE, FAKE_SSH_KEY, FAKE_USER_KEY, StackInput } from "./fixtures";
+import {
+    backupStack,
+    baseStack,
+    FAKE_HOST_KEY_LINE,
+    FAKE_S3_SECRET_KEY,
+    FAKE_SSH_KEY,
+    FAKE_USER_KEY,
+    StackInput,
+} from "./fixtures";
 import { merge } from "./helpers";
 
 export type Case = [title: string, input: () => StackInput, key: string, reason: RegExp];
@@ -43,7 +51,110 @@ const plainKey = () => {
     return { ...i, values: { ...i.values, cephUserKey: FAKE_USER_KEY }, secrets: {} };
 };
 
+const backup = (patch: Record<string, unknown>) => () => merge(backupStack(), "backup", patch);
+const s3 = (patch: Record<string, unknown>) =>
+    backup({ s3: { endpoint: "https://s3.example.com", bucket: "jenkins-backups", ...patch } });
+
 export const BAD_CONFIGS: Case[] = [
+    [
+        "backup to plain http on another machine",
+        s3({ endpoint: "http://s3.example.com" }),
+        "jenkins-ceph:backup.s3.endpoint",
+        /is plain http to another machine: Jenkins' home would cross the network readable; use https/,
+    ],
+    [
+        "backup endpoint with the bucket in its path",
+        s3({ endpoint: "https://s3.example.com/jenkins-backups" }),
+        "jenkins-ceph:backup.s3.endpoint",
+        /is not an endpoint URL such as https:\/\/s3.example.com \(no path, no bucket\)/,
+    ],
+    [
+        "backup bucket with capitals",
+        s3({ bucket: "Jenkins_Backups" }),
+        "jenkins-ceph:backup.s3.bucket",
+        /is not a bucket name/,
+    ],
+    [
+        "backup prefix without its trailing slash",
+        s3({ prefix: "jenkins/prod" }),
+        "jenkins-ceph:backup.s3.prefix",
+        /is not a prefix of path segments ending in a slash/,
+    ],
+    [
+        "backup schedule of six fields",
+        backup({ schedule: "0 17 3 * * *" }),
+        "jenkins-ceph:backup.schedule",
+        /is not a cron schedule of five fields/,
+    ],
+    [
+        "backup.keep in weeks",
+        backup({ keep: "3w" }),
+        "jenkins-ceph:backup.keep",
+        /is neither a number of chains nor a number of days such as 30d/,
+    ],
+    [
+        "backup without its S3 secret key",
+        () => {
+            const i = backupStack();
+            const secrets = { ...i.secrets };
+            delete secrets.backupSecretKey;
+            return { ...i, secrets };
+        },
+        "jenkins-ceph:backupSecretKey",
+        /is required when backup is set \(the S3 secret key\)/,
+    ],
+    [
+        "backup secret key in plaintext",
+        () => {
+            const i = backupStack();
+            const secrets = { ...i.secrets };
+            delete secrets.backupSecretKey;
+            return { ...i, values: { ...i.values, backupSecretKey: FAKE_S3_SECRET_KEY }, secrets };
+        },
+        "jenkins-ceph:backupSecretKey",
+        /is stored in plaintext; it must be a secret/,
+    ],
+    [
+        "backup encryption key too short",
+        () => {
+            const i = backupStack();
+            return { ...i, secrets: { ...i.secrets, backupEncryptionKey: "short-key" } };
+        },
+        "jenkins-ceph:backupEncryptionKey",
+        /is shorter than 20 characters/,
+    ],
+    [
+        "backup of a dynamic volume",
+        set(
+            {
+                backup: { s3: { endpoint: "https://s3.example.com", bucket: "jenkins-backups" } },
+            },
+            { backupAccessKey: "AKIAJENKINSCEPHFAKE1", backupSecretKey: FAKE_S3_SECRET_KEY },
+        ),
+        "jenkins-ceph:backup",
+        /backs up a static image for now/,
+    ],
+    [
+        "backup with the key in Jenkins' namespace",
+        () =>
+            merge(backupStack(), "ceph", {
+                ...(backupStack().values.ceph as object),
+                secretNamespace: "ci-infra",
+            }),
+        "jenkins-ceph:backup",
+        /would put the S3 credentials and the Ceph key in Jenkins' own namespace \(ci-infra\)/,
+    ],
+    [
+        "backup keys without backup",
+        () => {
+            const i = backupStack();
+            const values = { ...i.values };
+            delete values.backup;
+            return { ...i, values };
+        },
+        "jenkins-ceph:backupAccessKey",
+        /is set but backup is not/,
+    ],
     [
         "ConfigMaps made immutable again",
         set({ "kubernetes:enableConfigMapMutable": "false" }),

@@ -16,7 +16,10 @@ import {
     baseStack,
     COMBINATIONS,
     FAKE_ADMIN_KEY,
+    FAKE_BACKUP_KEY,
     FAKE_HOST_KEY_LINE,
+    FAKE_S3_ACCESS_KEY,
+    FAKE_S3_SECRET_KEY,
     FAKE_SSH_KEY,
     FAKE_USER_KEY,
     StackInput,
@@ -25,7 +28,15 @@ import { k8s, run } from "./helpers";
 
 /** Jenkins' admin password: a secret like the keys. */
 const FAKE_ADMIN_PASSWORD = "jenkinsAdminPASSWORD-audit";
-const KEYS = [FAKE_USER_KEY, FAKE_ADMIN_KEY, FAKE_SSH_KEY, FAKE_ADMIN_PASSWORD];
+const KEYS = [
+    FAKE_USER_KEY,
+    FAKE_ADMIN_KEY,
+    FAKE_SSH_KEY,
+    FAKE_ADMIN_PASSWORD,
+    FAKE_S3_ACCESS_KEY,
+    FAKE_S3_SECRET_KEY,
+    FAKE_BACKUP_KEY,
+];
 // The SSH key's distinctive middle line, in case it is re-wrapped or trimmed.
 const NEEDLES = [...KEYS, "FAKESSHKEYFAKESSHKEY"];
 
@@ -56,6 +67,18 @@ function withEveryKey(
         cephAdminKey: FAKE_ADMIN_KEY,
         "jenkins.adminPassword": FAKE_ADMIN_PASSWORD,
     };
+    if (mode === "static") {
+        // Backups: the S3 credentials and the passphrase go into the key's namespace too.
+        input.values.backup = {
+            s3: { endpoint: "https://s3.example.com", bucket: "jenkins-backups" },
+            verifySchedule: "47 4 * * 0",
+        };
+        Object.assign(input.secrets, {
+            backupAccessKey: FAKE_S3_ACCESS_KEY,
+            backupSecretKey: FAKE_S3_SECRET_KEY,
+            backupEncryptionKey: FAKE_BACKUP_KEY,
+        });
+    }
     if (mode === "static" && sshHost) {
         input.values.rbdHost = {
             host: "ceph-admin.example.com",

@@ -239,7 +239,7 @@ describe("backups to S3 (Ceph's RADOS Gateway) against a real Ceph cluster", fun
         );
         const before = images();
         const chain = id.split("-")[0];
-        await s3Object("corrupt", `damaged/${chain}/2.diff`);
+        s3Object("corrupt", `damaged/${chain}/2.diff`);
         const bad = await run(t, ["restore", "--from-backup", id, "--to", `${image}-d`, "--yes"]);
         assert.equal(bad.code, 1);
         assert.match(bad.stderr, /does not match its checksum .* nothing else was written/);
@@ -247,7 +247,7 @@ describe("backups to S3 (Ceph's RADOS Gateway) against a real Ceph cluster", fun
         const failed = await run(t, ["verify"]);
         assert.equal(failed.code, 1);
         assert.equal(failed.stderr.trim().split("\n").length, 1, failed.stderr);
-        await s3Object("delete", `damaged/${chain}/1.diff`);
+        s3Object("delete", `damaged/${chain}/1.diff`);
         const gone = await run(t, ["restore", "--from-backup", id, "--to", `${image}-d`, "--yes"]);
         assert.match(gone.stderr, /is missing from the bucket; nothing was written/);
         assert.deepEqual(images(), before);
@@ -268,7 +268,7 @@ describe("backups to S3 (Ceph's RADOS Gateway) against a real Ceph cluster", fun
     });
 
     /** Damages or removes one object in the bucket, as a lost or bit-rotted copy would. */
-    async function s3Object(op: "corrupt" | "delete", key: string): Promise<void> {
+    function s3Object(op: "corrupt" | "delete", key: string): void {
         const script = `
 import importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("jb", sys.argv[1]); jb = importlib.util.module_from_spec(spec); spec.loader.exec_module(jb)
