@@ -6,6 +6,8 @@ import * as path from "path";
 import { PROJECT_ROOT } from "../cli/projectRoot";
 import { stackFileConfig } from "../cli/render";
 import { benchEngine, engineBenchMissing } from "./benchEngine";
+import { benchBackup } from "./benchBackup";
+import { missingCephBinaries } from "../test/ceph/cluster";
 
 const ROOT = PROJECT_ROOT;
 const CHILD = path.join(__dirname, "benchChild.js");
@@ -122,9 +124,42 @@ async function main(): Promise<void> {
     const { floor, dev, prod } = processLine();
     const scale = scalingLine();
     const engine = await engineLine(dev - floor);
+    const backup = await backupLine();
     console.log(
-        `ratios: dev=${(dev / floor).toFixed(3)} static=${(prod / floor).toFixed(3)} scale=${scale.toFixed(3)} engine=${engine.dev} engine-static-read=${engine.staticRead}`,
+        `ratios: dev=${(dev / floor).toFixed(3)} static=${(prod / floor).toFixed(3)} scale=${scale.toFixed(3)} engine=${engine.dev} engine-static-read=${engine.staticRead} ${backup}`,
     );
+}
+
+/** Backup and restore throughput on the throwaway Ceph and its gateway (docs/backups.md). */
+async function backupLine(): Promise<string> {
+    const missing = missingCephBinaries();
+    if (missing.length || spawnSync("sh", ["-c", "command -v radosgw gpg"]).status !== 0) {
+        console.log("backups: skipped: Ceph, radosgw or gpg is not installed here");
+        return "backup=skipped";
+    }
+    const f = await benchBackup();
+    const mibs = (s: number) => (f.dataMiB / s).toFixed(1);
+    const line = (what: string, s: number, extra = "") =>
+        console.log(`  ${what.padEnd(40)} ${s.toFixed(2)} s  ${extra}`);
+    console.log(
+        `backups (the backup program, local Ceph memstore OSD, its RADOS Gateway as S3), ${f.dataMiB} MiB of random data:`,
+    );
+    line("full backup", f.fullSeconds, `${mibs(f.fullSeconds)} MiB/s, ${f.fullBytes} bytes`);
+    line("full backup, encrypted", f.fullEncryptedSeconds, `${mibs(f.fullEncryptedSeconds)} MiB/s`);
+    line(
+        `incremental after ${f.changeMiB} MiB changed`,
+        f.incrementalSeconds,
+        `${f.incrementalBytes} bytes (${((100 * f.incrementalBytes) / f.fullBytes).toFixed(1)}% of the full)`,
+    );
+    line("restore of the full backup", f.restoreSeconds, `${mibs(f.restoreSeconds)} MiB/s`);
+    line(
+        "restore of the encrypted backup",
+        f.restoreEncryptedSeconds,
+        `${mibs(f.restoreEncryptedSeconds)} MiB/s`,
+    );
+    const perGiB = (f.restoreSeconds * 1024) / f.dataMiB;
+    console.log(`  a restore takes about ${perGiB.toFixed(0)} s per GiB of data here`);
+    return `backup=${mibs(f.fullSeconds)}MiB/s restore=${mibs(f.restoreSeconds)}MiB/s`;
 }
 
 /** The real engine: no-change previews of the dev stack against a one-Namespace program. */

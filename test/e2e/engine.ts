@@ -16,7 +16,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT } from "../../cli/mockRuntime";
-import { CephCluster, missingCephBinaries } from "../ceph/cluster";
+import { CephCluster, missingCephBinaries, S3Gateway } from "../ceph/cluster";
 import { TestSshd } from "../ceph/sshd";
 import { Combo, userStackFile } from "./combos";
 
@@ -367,6 +367,13 @@ export class E2eWorld {
     }
 
     /** Stops Ceph's monitor (a local world only), as an outage does; startMonitors brings it back. */
+    /** Ceph's RADOS Gateway beside this world's Ceph, with `bucket` made; undefined on a user's cluster. */
+    async startGateway(bucket: string): Promise<S3Gateway | undefined> {
+        const gw = await this.local?.cluster.startGateway(bucket);
+        this.local?.timings.push(`rgw ${gw?.startSeconds.toFixed(1)}s`);
+        return gw;
+    }
+
     stopMonitors(): boolean {
         this.local?.cluster.stopMon();
         return this.local !== undefined;

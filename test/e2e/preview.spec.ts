@@ -2,7 +2,8 @@
 // line per action (settings/rbdPlan.ts), reports what changed outside the program, refuses
 // a shrink with the CLI's exit code before anything changes, and with the monitors down
 // warns and returns within ceph.timeoutSeconds. Over SSH, on a runner with no rbd on its
-// PATH, a static and a dynamic stack run every rbd step on rbdHost (docs/preview.md).
+// PATH, a static and a dynamic stack run every rbd step on rbdHost (docs/preview.md), and
+// the static one backs up to Ceph's RADOS Gateway through the CLIs (docs/backups.md).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
@@ -151,6 +152,9 @@ describeWorld(
                 assert.ok(!w.path.split(":").some((d) => fs.existsSync(`${d}/rbd`)), w.path);
             });
 
+            let st: Stack;
+            let sc: Combo;
+
             it("static: up runs rbd on rbdHost; a shrink is refused, and a grow previews from the read over SSH", async function () {
                 const c = localOnly(
                     this,
@@ -177,6 +181,49 @@ describeWorld(
                 const grow = preview(world(), s, runner);
                 assert.equal(grow.code, 0, grow.text);
                 assert.ok(grow.text.includes(`rbd: grow ${at} 1 GiB -> 2 GiB`), grow.text);
+                [st, sc] = [s, c];
+            });
+
+            it("static backups: up makes the CronJob and its Secret with no key in the state; backup, backups and restore --from-backup run on rbdHost", async function () {
+                const gw = await world().startGateway("e2e-backups");
+                if (!gw) this.skip();
+                world().editConfig(st, {
+                    backup: { s3: { endpoint: gw.endpoint, bucket: gw.bucket }, keep: 2 },
+                });
+                world().setSecretSetting(st, "backupAccessKey", gw.accessKey);
+                world().setSecretSetting(st, "backupSecretKey", gw.secretKey);
+                world().setSecretSetting(
+                    st,
+                    "backupEncryptionKey",
+                    "e2e backup passphrase, long enough",
+                );
+                await st.up();
+                const keyNs = `${sc.namespace}-ceph`;
+                const cronJob = world().kube.get("cronjob", keyNs, "jenkins-backup");
+                assert.equal(cronJob.spec.concurrencyPolicy, "Forbid");
+                assert.ok(world().kube.get("secret", keyNs, "jenkins-backup"));
+                world().assertNoKeys(world().exportStack(st), "pulumi stack export");
+                world().rbd.writeMarker(sc.image, "backed-up-over-ssh");
+                const scripts = new ScriptRunner(runner.workDir, runner.envVars);
+                const backup = scripts.runScript("backup", ["--stack", st.name, "--yes"]);
+                assert.equal(backup.code, 0, backup.out);
+                assert.match(backup.out, /^backup of \S+, on 127\.0\.0\.1 over SSH:$/m);
+                const id = /^backup (\S+) of \S+: full \(a new chain\)/m.exec(backup.out)?.[1];
+                assert.ok(id, backup.out);
+                const list = scripts.runScript("backups", ["--stack", st.name]);
+                assert.match(list.out, new RegExp(`^${id} .* full .* encrypted$`, "m"));
+                world().rbd.writeMarker(sc.image, "written-after-the-backup");
+                const copy = `${sc.image}-copy`;
+                const args = ["--stack", st.name, "--from-backup", id, "--to", copy, "--yes"];
+                const restore = scripts.runScript("restore", args);
+                assert.equal(restore.code, 0, restore.out);
+                assert.equal(world().rbd.readMarker(copy), "backed-up-over-ssh");
+                const verify = scripts.runScript("backup", ["--stack", st.name, "--verify"]);
+                assert.equal(verify.code, 0, verify.out);
+                assert.match(
+                    verify.out,
+                    new RegExp(`^verify passed: backup ${id} restores to`, "m"),
+                );
             });
 
             it("dynamic: the snapshot before Jenkins starts is taken over SSH, and the grow previews as the provisioner's expansion", async function () {

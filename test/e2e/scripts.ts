@@ -1,10 +1,13 @@
-// The operator CLIs (cli/restore.ts, cli/takeover.ts) as a user runs them from the
+// The operator CLIs (cli/restore.ts, cli/takeover.ts, cli/backup.ts) as a user runs them from the
 // project, with the world's engine and cluster on PATH: to the end, or in a process
 // group of its own that a test interrupts as Ctrl-C would.
 import { spawn, spawnSync } from "child_process";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../cli/projectRoot";
 import { TOOLCHAIN } from "../../tools/toolchain";
+
+/** The npm scripts of package.json that operators run. */
+type Script = "restore" | "takeover" | "backup" | "backups";
 
 export class ScriptRunner {
     constructor(
@@ -29,18 +32,17 @@ export class ScriptRunner {
         };
     }
 
-    private scriptCommand(script: "restore" | "takeover", args: string[]): [string, string[]] {
+    private scriptCommand(script: Script, args: string[]): [string, string[]] {
+        // As package.json runs them: `backups` is cli/backup.ts --list.
+        const [file, ...first] = script === "backups" ? ["backup", "--list"] : [script];
         return [
             path.join(PROJECT_ROOT, "node_modules", ".bin", "ts-node"),
-            [path.join(PROJECT_ROOT, "cli", `${script}.ts`), ...args],
+            [path.join(PROJECT_ROOT, "cli", `${file}.ts`), ...first, ...args],
         ];
     }
 
     /** `npm run <script> -- ARGS` as a user runs it from the project. */
-    runScript(
-        script: "restore" | "takeover",
-        args: string[],
-    ): { code: number | null; out: string } {
+    runScript(script: Script, args: string[]): { code: number | null; out: string } {
         const [cmd, argv] = this.scriptCommand(script, args);
         const r = spawnSync(cmd, argv, {
             cwd: this.workDir,
@@ -55,7 +57,7 @@ export class ScriptRunner {
      * The script in a process group of its own, as a terminal runs it: `interrupt()` is
      * Ctrl-C (SIGINT to the whole group: the script, kubectl, the Pulumi CLI).
      */
-    startScript(script: "restore" | "takeover", args: string[]) {
+    startScript(script: Script, args: string[]) {
         const [cmd, argv] = this.scriptCommand(script, args);
         const child = spawn(cmd, argv, {
             cwd: this.workDir,
