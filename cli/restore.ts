@@ -179,7 +179,7 @@ function restoreSteps(s: BackupStack, id: string): string[] {
         `with --yes:`,
         `  1. scale Jenkins to 0: kubectl -n ${s.jenkins.namespace} scale deploy/${s.jenkins.name} --replicas=0, and wait until its pod is gone`,
         `  2. import backup ${id} into a scratch image, each object checked against its checksum (a damaged or missing one stops here, the scratch image is removed)`,
-        `  3. refuse if ${image} is still open by any client; rename it to ${image}-pre-restore-<UTC time> (kept whole), and the scratch image to ${image}`,
+        `  3. refuse if ${image} is still open by any client; take snapshot jenkins-ceph-<UTC time>-pre-restore of it, rename it to ${image}-pre-restore-<UTC time> (kept whole), and the scratch image to ${image}`,
         `  4. scale Jenkins back to 1`,
     ];
 }

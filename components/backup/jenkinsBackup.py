@@ -554,10 +554,14 @@ def swap_into_stack(rbd, spec, scratch, backup_id):
     if status.get("watchers"):
         remove_image(rbd, scratch)
         raise Refusal(f"rbd image {spec} is still open by a client (the Jenkins pod, or a node that has not unmapped it); nothing was changed")
-    kept = f"{spec}-pre-restore-{utc_stamp()}"
+    stamp = utc_stamp()
+    # The restore's safety snapshot, as npm run restore takes it, on the home it replaces;
+    # that image is then kept whole under another name (undo: rename the two back).
+    rbd.run("snap", "create", f"{spec}@{SNAP_PREFIX}{stamp}-pre-restore", what="snap create")
+    kept = f"{spec}-pre-restore-{stamp}"
     rbd.run("rename", spec, kept, what="rename")
     rbd.run("rename", scratch, spec, what="rename")
-    say(f"restored backup {backup_id} into {spec}; its state before the restore is kept whole as {kept} (rbd rm it when no longer needed)")
+    say(f"restored backup {backup_id} into {spec}; the home it replaces is kept whole as {kept}, with the safety snapshot {SNAP_PREFIX}{stamp}-pre-restore (rbd rm it when no longer needed)")
 
 
 def export_hash(rbd, spec):

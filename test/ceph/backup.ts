@@ -185,7 +185,7 @@ describe("backups to S3 (Ceph's RADOS Gateway) against a real Ceph cluster", fun
         const r = await run(t, ["restore", "--from-backup", ids[0], "--into-stack", "--yes"]);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(content(`kubes/${image}`).marker, "marker-one");
-        const kept = /kept whole as kubes\/(\S+) /.exec(r.stdout)?.[1];
+        const kept = /kept whole as kubes\/(\S+), with the safety snapshot /.exec(r.stdout)?.[1];
         assert.ok(kept && images().includes(kept), r.stdout);
         assert.deepEqual(content(`kubes/${kept}`), before);
     });

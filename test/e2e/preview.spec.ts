@@ -218,6 +218,18 @@ describeWorld(
                 const restore = scripts.runScript("restore", args);
                 assert.equal(restore.code, 0, restore.out);
                 assert.equal(world().rbd.readMarker(copy), "backed-up-over-ssh");
+                // In place of Jenkins' home: Jenkins stopped, the home kept, Jenkins back.
+                const inPlace = scripts.runScript("restore", [...args.slice(0, 4), "--yes"]);
+                assert.equal(inPlace.code, 0, inPlace.out);
+                assert.equal(world().rbd.readMarker(sc.image), "backed-up-over-ssh");
+                const kept = /kept whole as \S+\/(\S+), with the safety snapshot/.exec(
+                    inPlace.out,
+                )?.[1];
+                assert.ok(kept, inPlace.out);
+                assert.equal(world().rbd.readMarker(kept), "written-after-the-backup");
+                assert.match(inPlace.out, /3\. Jenkins is scaled back to 1/);
+                const deploy = world().kube.get("deployment", sc.namespace, "jenkins");
+                assert.equal(deploy.spec.replicas, 1);
                 const verify = scripts.runScript("backup", ["--stack", st.name, "--verify"]);
                 assert.equal(verify.code, 0, verify.out);
                 assert.match(
