@@ -22,10 +22,10 @@ function cli(name: string, args: string[], env: NodeJS.ProcessEnv = process.env)
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe("cli: render, restore and takeover", function () {
+describe("cli: render, restore, takeover and backup", function () {
     this.timeout(60_000);
 
-    for (const name of ["render", "restore", "takeover"]) {
+    for (const name of ["render", "restore", "takeover", "backup"]) {
         it(`${name} --help prints what it does and every option, exit 0`, () => {
             const r = cli(name, ["--help"]);
             assert.equal(r.code, 0, r.stderr);
@@ -46,7 +46,23 @@ describe("cli: render, restore and takeover", function () {
 
     it("restore names each missing flag", () => {
         const r = cli("restore", ["--yes"]);
-        assert.match(r.stderr, /--stack and --snapshot are missing/);
+        assert.match(r.stderr, /--stack is missing/);
+        const which = cli("restore", ["--stack", "dev"]);
+        assert.match(which.stderr, /give either --snapshot or --from-backup/);
+        const both = cli("restore", ["--stack", "dev", "--snapshot", "x", "--from-backup", "y"]);
+        assert.match(both.stderr, /give either --snapshot or --from-backup/);
+        const to = cli("restore", ["--stack", "dev", "--snapshot", "x", "--to", "copy"]);
+        assert.match(to.stderr, /--to goes with --from-backup/);
+        const id = cli("restore", ["--stack", "dev", "--from-backup", "last-tuesday"]);
+        assert.match(id.stderr, /--from-backup last-tuesday is not a backup ID/);
+    });
+
+    it("backups (cli/backup.ts --list) takes only --stack", () => {
+        const help = cli("backup", ["--list", "--help"]);
+        assert.match(help.stdout, /^usage: npm run backups -- --stack <name>$/m);
+        const r = cli("backup", ["--list", "--stack", "dev", "--yes"]);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, /^backups: Unknown option '--yes'/);
     });
 
     it("runs the pulumi the user has, not the npm wrapper that npm run puts first", () => {
