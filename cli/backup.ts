@@ -5,7 +5,7 @@
 // restore test (--verify: the newest backup into a scratch image, compared byte for byte
 // with the snapshot it came from, then removed), or the list of every backup, one line each,
 // its ID first. Restoring one is `npm run restore -- --from-backup ID` (cli/restore.ts).
-import { backupStack, backupStep } from "./backupStep";
+import { backupContext, backupStep } from "./backupStep";
 import { openStack, parseCommandArgs, runCli } from "./shared";
 
 const BACKUP = {
@@ -28,19 +28,21 @@ async function main(): Promise<void> {
     const listing = process.argv[2] === "--list";
     const argv = process.argv.slice(listing ? 3 : 2);
     const args = parseCommandArgs(argv, listing ? LIST : BACKUP);
-    const s = backupStack((await openStack(args.stack)).settings);
+    const { stack, settings } = await openStack(args.stack);
+    const c = await backupContext(stack, settings);
+    const s = c.s;
     const where = s.rbdHost ? `on ${s.rbdHost.host} over SSH` : "on this machine";
     if (listing) {
-        process.stdout.write(await backupStep("list", [], s));
+        process.stdout.write(await backupStep("list", [], c));
         return;
     }
     if (args.flags.has("verify")) {
         console.log(`restore test of the newest backup, ${where}:`);
-        process.stdout.write(await backupStep("verify", [], s));
+        process.stdout.write(await backupStep("verify", [], c));
         return;
     }
-    if (args.yes) console.log(`backup of ${s.ceph.pool}/${s.volume.image}, ${where}:`);
-    process.stdout.write(await backupStep("backup", args.yes ? ["--yes"] : [], s));
+    if (args.yes) console.log(`backup of ${c.image}, ${where}:`);
+    process.stdout.write(await backupStep("backup", args.yes ? ["--yes"] : [], c));
 }
 
 runCli(process.argv[2] === "--list" ? "backups" : "backup", main);

@@ -16,7 +16,7 @@ import { APP_SELECTOR } from "../components/jenkins/names";
 import type { BackupStack } from "../settings/rbdStep";
 import { cephName } from "../settings/rules";
 import { BACKUP_ID } from "../components/backup/backupProgram";
-import { backupStack, backupStep } from "./backupStep";
+import { BackupContext, backupContext, backupStep } from "./backupStep";
 import {
     kubectl,
     openStack,
@@ -86,7 +86,7 @@ async function restoreTarget(stack: Stack, s: Settings): Promise<{ pool: string;
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
     const { stack, settings: s, kubeContext: context } = await openStack(args.stack);
-    if (args.backup) return fromBackup(args, args.backup, backupStack(s), context);
+    if (args.backup) return fromBackup(args, args.backup, await backupContext(stack, s), context);
     const snapshot = args.snapshot;
     const { pool, image } = await restoreTarget(stack, s);
     const rbdImage = `${pool}/${image}`;
@@ -137,19 +137,20 @@ async function main(): Promise<void> {
 async function fromBackup(
     args: { yes: boolean; timeoutSeconds: number },
     backup: { id: string; to?: string },
-    s: BackupStack,
+    c: BackupContext,
     context?: string,
 ): Promise<void> {
+    const s = c.s;
     const target = backup.to ? ["--to", backup.to] : ["--into-stack"];
     const step = (yes: boolean) =>
         backupStep(
             "restore",
             ["--from-backup", backup.id, ...target, ...(yes ? ["--yes"] : [])],
-            s,
+            c,
         );
     if (!args.yes || backup.to) {
         process.stdout.write(await step(args.yes));
-        if (!args.yes && !backup.to) console.log(restoreSteps(s, backup.id).join("\n"));
+        if (!args.yes && !backup.to) console.log(restoreSteps(s, c.image, backup.id).join("\n"));
         return;
     }
     const ns = s.jenkins.namespace;
@@ -173,8 +174,7 @@ async function fromBackup(
     }
 }
 
-function restoreSteps(s: BackupStack, id: string): string[] {
-    const image = `${s.ceph.pool}/${s.volume.image}`;
+function restoreSteps(s: BackupStack, image: string, id: string): string[] {
     return [
         `with --yes:`,
         `  1. scale Jenkins to 0: kubectl -n ${s.jenkins.namespace} scale deploy/${s.jenkins.name} --replicas=0, and wait until its pod is gone`,

@@ -223,6 +223,8 @@ function volumeArgs(
             // This stack's class (the claim waits for it through dependsOn), or the cluster's.
             storageClassName: s.ceph.storageClassName,
             reclaimPolicy: parts ? s.volume.reclaimPolicy : undefined,
+            // Backups name the image the provisioner made.
+            readImage: parts !== undefined && s.backup !== undefined,
         };
     }
     if (!parts) throw new Error("unreachable: static settings always have the stack's own Ceph");
@@ -241,26 +243,40 @@ function volumeArgs(
     };
 }
 
-/** What a backup of a static home reads and where it writes: the CronJob's and the CLIs'. */
-export function backupTarget(s: Settings & { mode: "static" }, b: BackupSettings): BackupTarget {
+/**
+ * What a backup of Jenkins' home reads and where it writes: the CronJob's and the CLIs'.
+ * `image` is pool/image: a static stack's own, or the one the provisioner made for the
+ * claim (the stack's rbdImage output; "" while the claim is not bound).
+ */
+export function backupTarget<I extends pulumi.Input<string>>(
+    s: Settings,
+    b: BackupSettings,
+    image: I,
+): BackupTarget<I> {
+    if (s.ceph.provisioner === "existing") throw new Error("unreachable: backup is refused");
     return {
         client: cephConnection(s.ceph).rbdClient,
-        pool: s.ceph.pool,
-        image: s.volume.image,
+        image,
         features: s.ceph.imageFeatures,
         backup: b,
     };
 }
 
-/** The backup CronJob of a static home, beside the key it reads (components/backup). */
+/** A static home's pool/image, as backups and the rbdImage output name it. */
+export function staticImage(s: Settings & { mode: "static" }): string {
+    return `${s.ceph.pool}/${s.volume.image}`;
+}
+
+/** The backup CronJob of Jenkins' home, beside the key it reads (components/backup). */
 function backupArgs(
-    s: Settings & { mode: "static" },
+    s: Settings,
     b: BackupSettings,
     parts: NonNullable<ReturnType<typeof cephParts>>,
+    image: pulumi.Input<string>,
 ): JenkinsBackupsArgs {
     return {
         namespace: parts.ceph.secretNamespace,
-        target: backupTarget(s, b),
+        target: backupTarget(s, b, image),
         schedule: b.schedule,
         verifySchedule: b.verifySchedule,
         timeZone: b.timeZone,
@@ -325,15 +341,17 @@ function compose(
         child,
     );
     const jenkins = new Jenkins(`${prefix}jenkins`, jenkinsArgs(s, ns, home), child);
-    if (s.mode === "static" && s.backup && parts) {
-        new JenkinsBackups(`${prefix}jenkins-backup`, backupArgs(s, s.backup, parts), child);
+    if (s.backup && parts) {
+        const image = s.mode === "static" ? staticImage(s) : home.provisionedImage;
+        if (!image) throw new Error("unreachable: a dynamic volume with backups reads its image");
+        new JenkinsBackups(`${prefix}jenkins-backup`, backupArgs(s, s.backup, parts, image), child);
     }
     const outputs: JenkinsOnCephOutputs = {
         mode: s.mode,
         namespace: ns.name,
         pvcName: home.claimName,
         pvName: home.volume?.metadata.name,
-        rbdImage: home.image ? `${home.image.pool}/${home.image.image}` : home.provisionedImage,
+        rbdImage: s.mode === "static" ? staticImage(s) : home.provisionedImage,
         storageClassName: s.mode === "dynamic" ? pulumi.output(s.ceph.storageClassName) : undefined,
         cephSecretNamespace: parts?.ceph.secretNamespace,
         snapshots: home.snapshots,

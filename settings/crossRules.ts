@@ -330,7 +330,7 @@ function rbdHostRules(s: LooseFields, add: Add): void {
     }
 }
 
-/** Backups read the stack's own static image with its key, from a namespace Jenkins cannot use. */
+/** Backups read the stack's own image with its key, from a namespace Jenkins cannot use. */
 function backupRules(s: LooseFields, add: Add): void {
     for (const key of ["backupAccessKey", "backupSecretKey", "backupEncryptionKey"] as const) {
         if (s[key] !== undefined && s.backup === undefined) add(key, "is set but backup is not");
@@ -343,12 +343,6 @@ function backupRules(s: LooseFields, add: Add): void {
             "backup",
             "needs the stack's own Ceph key and image; with ceph.existingStorageClass this stack has neither (back up through the cluster's own tools)",
             "leave it out",
-        );
-    } else if (ok(s.mode) === "dynamic") {
-        add(
-            "backup",
-            "backs up a static image for now: the program knows a dynamic volume's image only once its claim is bound, and the CronJob needs it before that",
-            '{"mode": "static"} with volume.image (npm run takeover moves a dynamic stack over)',
         );
     }
     if (ceph && jenkins && (ceph.secretNamespace ?? "") === jenkins.namespace) {

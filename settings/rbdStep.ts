@@ -37,7 +37,7 @@ export async function runStackRbdStep(
 }
 
 /** A static stack with backups on: what the backup program can run for. */
-export type BackupStack = Settings & { mode: "static"; backup: BackupSettings };
+export type BackupStack = Settings & { backup: BackupSettings };
 
 /**
  * One step of the backup program (components/backup/jenkinsBackup.py) for the stack, here
@@ -48,10 +48,13 @@ export async function runStackBackupStep(
     step: "backup" | "list" | "restore" | "verify",
     args: string[],
     s: BackupStack,
+    /** pool/image of Jenkins' home (the stack's rbdImage output). */
+    image: string,
 ): Promise<StepResult> {
     const b = s.backup;
+    if (s.ceph.provisioner === "existing") throw new Error("unreachable: backup is refused");
     const encryptionKey = b.encryptionKey && (await secretValue(b.encryptionKey));
-    const program = stdinProgram(backupTarget(s, b), {
+    const program = stdinProgram(backupTarget(s, b, image), {
         cephKey: await secretValue(s.ceph.userKey),
         accessKey: await secretValue(b.accessKey),
         secretKey: await secretValue(b.secretKey),

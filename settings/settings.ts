@@ -73,7 +73,7 @@ type RbdHostSettings = NonNullable<StackFields["rbdHost"]> & {
 };
 
 type BackupFields = NonNullable<StackFields["backup"]>;
-/** Backups to S3 (docs/backups.md): static mode only, every secret an Output. */
+/** Backups to S3 (docs/backups.md), every secret an Output. */
 export type BackupSettings = Omit<BackupFields, "s3"> & {
     s3: Required<BackupFields["s3"]>;
     accessKey: pulumi.Output<string>;
@@ -88,6 +88,8 @@ interface CommonSettings {
     jenkins: JenkinsSettings;
     /** Where every `rbd` step runs; undefined = on the machine running Pulumi. */
     rbdHost?: RbdHostSettings;
+    /** Backups to S3 (never with ceph.existingStorageClass). */
+    backup?: BackupSettings;
 }
 
 /** Dynamic volumes: the provisioner creates the image (in-tree: as ceph.adminId). */
@@ -104,7 +106,6 @@ interface StaticSettings extends CommonSettings {
     /** This stack names the image and the PV; a static PV is always Retain. */
     volume: Omit<VolumeSettings, "reclaimPolicy">;
     ceph: CephSettings;
-    backup?: BackupSettings;
 }
 
 export type Settings = DynamicSettings | StaticSettings;
@@ -235,7 +236,6 @@ function toSettings(f: StackFields, raw: RawStackConfig): Settings {
         f.rbdHost && f.rbdHostKey
             ? { ...f.rbdHost, privateKey: pulumi.secret(f.rbdHostKey) }
             : undefined;
-    if (f.mode === "dynamic") return { ...common, mode: f.mode, ceph, rbdHost };
     return { ...common, mode: f.mode, ceph, rbdHost, backup: backupSettings(f, raw) };
 }
 

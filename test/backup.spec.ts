@@ -97,6 +97,17 @@ describe("backups: the CronJob, its program and its Secret", () => {
         assert.deepEqual(byKind(r, "CronJob"), []);
     });
 
+    it("backs up a dynamic volume: the image is the one its bound PV names", async () => {
+        const input = backupStack();
+        const r = await runOk({ ...input, values: { ...input.values, mode: "dynamic" } });
+        const cm = one(r, "ConfigMap", "jenkins-backup").inputs as Any;
+        const settings = JSON.parse(cm.data["settings.json"]) as Any;
+        // The mock runtime's PV read names no image: as before a claim is bound, none.
+        assert.deepEqual([settings.pool, settings.image], ["", ""]);
+        assert.ok(r.resources.some((x) => x.name === "jenkins-home-pvc"));
+        assert.equal(byKind(r, "CronJob").length, 1);
+    });
+
     it("knows a backup ID as the backup program does", () => {
         const py = fs.readFileSync(
             path.join(__dirname, "../components/backup/jenkinsBackup.py"),

@@ -124,15 +124,22 @@ export const BAD_CONFIGS: Case[] = [
         /is shorter than 20 characters/,
     ],
     [
-        "backup of a dynamic volume",
-        set(
-            {
+        "backup with existingStorageClass (no key, no image of its own)",
+        () => ({
+            stack: "test",
+            values: {
+                mode: "dynamic",
+                ceph: { existingStorageClass: "rook-ceph-block" },
+                volume: { snapshots: { enabled: false } },
                 backup: { s3: { endpoint: "https://s3.example.com", bucket: "jenkins-backups" } },
             },
-            { backupAccessKey: "AKIAJENKINSCEPHFAKE1", backupSecretKey: FAKE_S3_SECRET_KEY },
-        ),
+            secrets: {
+                backupAccessKey: "AKIAJENKINSCEPHFAKE1",
+                backupSecretKey: FAKE_S3_SECRET_KEY,
+            },
+        }),
         "jenkins-ceph:backup",
-        /backs up a static image for now/,
+        /needs the stack's own Ceph key and image; with ceph.existingStorageClass this stack has neither/,
     ],
     [
         "backup with the key in Jenkins' namespace",

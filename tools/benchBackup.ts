@@ -88,8 +88,7 @@ function stepOn(cluster: CephCluster, gw: S3Gateway, image: string) {
     return async (prefix: string, args: string[], encryptionKey?: string) => {
         const target: BackupTarget = {
             client: { monitors: [cluster.monitor], userId: "kube", timeoutSeconds: 30 },
-            pool: "kubes",
-            image,
+            image: `kubes/${image}`,
             features: "layering",
             backup: {
                 s3: { endpoint: gw.endpoint, bucket: gw.bucket, prefix, region: "us-east-1" },

@@ -3,6 +3,7 @@
 // its secrets from a mounted Secret, and the CLIs (cli/backup.ts), which send the program
 // with its settings, secrets included, on standard input, locally or to rbdHost over SSH.
 import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { RbdClient } from "../rbd/rbdScript";
 import type { BackupSettings } from "../../settings/settings";
@@ -24,10 +25,10 @@ export function backupProgramText(): string {
 }
 
 /** What the program backs up and where to: every setting but the secrets. */
-export interface BackupTarget {
+export interface BackupTarget<I extends pulumi.Input<string> = string> {
     client: RbdClient;
-    pool: string;
-    image: string;
+    /** pool/image of Jenkins' home ("" while a dynamic claim is not bound). */
+    image: I;
     /** rbd image features of an image a restore creates (ceph.imageFeatures). */
     features: string;
     backup: Pick<BackupSettings, "s3" | "keep" | "chainLength">;
@@ -42,12 +43,13 @@ export interface BackupSecrets {
 }
 
 function settingsObject(t: BackupTarget) {
+    const [pool, image] = t.image.split("/");
     return {
         monitors: t.client.monitors,
         user: t.client.userId,
         timeoutSeconds: t.client.timeoutSeconds,
-        pool: t.pool,
-        image: t.image,
+        pool: pool ?? "",
+        image: image ?? "",
         features: t.features,
         chainLength: t.backup.chainLength,
         keep: t.backup.keep,
@@ -70,15 +72,22 @@ export const SECRET_FILES = {
 } as const;
 
 /** The CronJob's settings file: no secret, only the files that hold them. */
-export function cronJobSettings(t: BackupTarget, encrypted: boolean): string {
+export function cronJobSettings(
+    t: BackupTarget<pulumi.Input<string>>,
+    encrypted: boolean,
+): pulumi.Output<string> {
     const files = Object.entries(SECRET_FILES)
         .filter(([field]) => encrypted || field !== "encryptionKey")
         .map(([field, file]): [string, string] => [field, `${SECRET_MOUNT}/${file}`]);
-    return JSON.stringify(
-        { ...settingsObject(t), secretFiles: Object.fromEntries(files) },
-        null,
-        1,
-    );
+    return pulumi
+        .output(t.image)
+        .apply((image) =>
+            JSON.stringify(
+                { ...settingsObject({ ...t, image }), secretFiles: Object.fromEntries(files) },
+                null,
+                1,
+            ),
+        );
 }
 
 /**

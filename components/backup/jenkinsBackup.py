@@ -277,6 +277,13 @@ def backup_ids(m):
 
 
 # ---------------------------------------------------------------- backup
+def home_spec(cfg):
+    """pool/image of Jenkins' home; a dynamic claim that is not bound yet has none."""
+    if not cfg.get("pool") or not cfg.get("image"):
+        raise Refusal("there is no image to back up yet: the claim of Jenkins' home is not bound (run pulumi up again once it is)")
+    return f"{cfg['pool']}/{cfg['image']}"
+
+
 def next_base(cfg, store, rbd, spec):
     """The chain to extend and the snapshot to diff from, or (None, None): a new chain."""
     chains = store.chains()
@@ -296,7 +303,7 @@ def next_base(cfg, store, rbd, spec):
 
 def backup(ctx, dry_run):
     cfg, tmp, store, rbd = ctx.cfg, ctx.tmp, ctx.store, ctx.rbd
-    spec = f"{cfg['pool']}/{cfg['image']}"
+    spec = home_spec(cfg)
     info = rbd.exists(spec)
     if info is None:
         raise Refusal(f"rbd image {spec} does not exist; nothing was backed up")
@@ -513,6 +520,7 @@ def remove_image(rbd, spec):
 
 def into_scratch(ctx, backup_id):
     cfg, tmp, store, rbd = ctx.cfg, ctx.tmp, ctx.store, ctx.rbd
+    home_spec(cfg)
     m, entries = chain_to(store, cfg, backup_id)
     scratch = f"{cfg['pool']}/{cfg['image']}-restore-{utc_stamp()}"
     try:
@@ -526,7 +534,7 @@ def into_scratch(ctx, backup_id):
 
 def restore(ctx, backup_id, target, into_stack, dry_run):
     cfg = ctx.cfg
-    spec = f"{cfg['pool']}/{cfg['image']}"
+    spec = home_spec(cfg)
     dest = f"{cfg['pool']}/{target}" if target else spec
     if target and ctx.rbd.exists(dest) is not None:
         raise Refusal(f"rbd image {dest} exists already; --to names a new image; nothing was written")

@@ -19,7 +19,7 @@ export interface JenkinsBackupsArgs {
     /** The key's namespace (ceph.secretNamespace): never one where Jenkins starts pods. */
     namespace: string;
     /** What is backed up, and where to. */
-    target: BackupTarget;
+    target: BackupTarget<pulumi.Input<string>>;
     /** The backup CronJob's schedule (cron). */
     schedule: string;
     /** A second CronJob's schedule, for the restore test (`verify`); default none. */

@@ -45,6 +45,8 @@ export interface SnapshotArgs {
 export interface DynamicVolumeArgs extends CommonVolumeArgs {
     mode: "dynamic";
     storageClassName: string;
+    /** Read the bound PV's image (provisionedImage) even without snapshots: backups need it. */
+    readImage?: boolean;
     /**
      * The policy of the class this stack made: with Retain, a destroy says which PV and
      * image it leaves. Undefined for a class the cluster had (its policy is not ours).
@@ -106,7 +108,7 @@ export class JenkinsVolume extends pulumi.ComponentResource {
     public readonly image?: RbdImage;
     /** This program's snapshots of the image, oldest first (snapshots on). */
     public readonly snapshots?: pulumi.Output<SnapshotInfo[]>;
-    /** pool/image of a dynamic volume, as the bound PV names it (snapshots on). */
+    /** pool/image of a dynamic volume, as the bound PV names it ("" before it is bound; snapshots or readImage on). */
     public readonly provisionedImage?: pulumi.Output<string>;
 
     constructor(name: string, args: JenkinsVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -146,11 +148,27 @@ export class JenkinsVolume extends pulumi.ComponentResource {
             dependsOn: claimDeps,
         });
         this.claimName = claim.metadata.name;
+        const bound = args.mode === "dynamic" && (args.snapshots || args.readImage);
+        // The bound PV, read once for the snapshot step and the backups; never registered.
+        const pv = bound
+            ? claim.spec.volumeName.apply((pvName) =>
+                  pvName
+                      ? PersistentVolume.get(`${name}-snapshot-pv`, pvName, { parent: this })
+                      : undefined,
+              )
+            : undefined;
+        if (pv) {
+            this.provisionedImage = pv.apply((v) =>
+                v
+                    ? v.spec.apply((x) => {
+                          const i = rbdImageOfPv(x);
+                          return i ? `${i.pool}/${i.image}` : "";
+                      })
+                    : pulumi.output(""),
+            );
+        }
         if (args.snapshots) {
-            const step = snapshotStep(this, name, args, args.snapshots, claim, guards.snapshot);
-            if (args.mode === "dynamic") {
-                this.provisionedImage = step.apply((x) => (x ? x.rbdImage : pulumi.output("")));
-            }
+            const step = snapshotStep(this, name, args, args.snapshots, claim, pv, guards.snapshot);
             this.snapshots = step.apply((x) =>
                 x ? x.snapshots : pulumi.output<SnapshotInfo[]>([]),
             );
@@ -189,6 +207,7 @@ function snapshotStep(
     args: JenkinsVolumeArgs,
     snap: SnapshotArgs,
     claim: PersistentVolumeClaim,
+    boundPv: pulumi.Output<PersistentVolume | undefined> | undefined,
     removal: RemovalGuard,
 ): pulumi.Output<JenkinsSnapshot | undefined> {
     const common = {
@@ -216,9 +235,9 @@ function snapshotStep(
             ),
         );
     }
-    return claim.spec.volumeName.apply((pvName) => {
-        if (!pvName) return undefined;
-        const pv = PersistentVolume.get(`${name}-snapshot-pv`, pvName, { parent });
+    if (!boundPv) throw new Error("unreachable: a dynamic volume with snapshots reads its PV");
+    return boundPv.apply((pv) => {
+        if (!pv) return undefined;
         return new JenkinsSnapshot(
             `${name}-snapshot`,
             {

@@ -60,8 +60,7 @@ describe("backups to S3 (Ceph's RADOS Gateway) against a real Ceph cluster", fun
     function target(prefix: string, extra: Partial<BackupTarget["backup"]> = {}): BackupTarget {
         return {
             client: { monitors: [cluster.monitor], userId: "kube", timeoutSeconds: 10 },
-            pool: "kubes",
-            image,
+            image: `kubes/${image}`,
             features: "layering",
             backup: {
                 s3: { endpoint: s3.endpoint, bucket: s3.bucket, prefix, region: "us-east-1" },

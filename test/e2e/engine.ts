@@ -367,10 +367,28 @@ export class E2eWorld {
     }
 
     /** Stops Ceph's monitor (a local world only), as an outage does; startMonitors brings it back. */
-    /** Ceph's RADOS Gateway beside this world's Ceph, with `bucket` made; undefined on a user's cluster. */
-    async startGateway(bucket: string): Promise<S3Gateway | undefined> {
-        const gw = await this.local?.cluster.startGateway(bucket);
-        this.local?.timings.push(`rgw ${gw?.startSeconds.toFixed(1)}s`);
+    private gateway?: Promise<S3Gateway | undefined>;
+
+    /** Ceph's RADOS Gateway beside this world's Ceph (started once), with a bucket; undefined on a user's cluster. */
+    gatewayS3(): Promise<S3Gateway | undefined> {
+        this.gateway ??= (async () => {
+            const gw = await this.local?.cluster.startGateway("e2e-backups");
+            this.local?.timings.push(`rgw ${gw?.startSeconds.toFixed(1)}s`);
+            return gw;
+        })();
+        return this.gateway;
+    }
+
+    /** backup.* to the world's gateway under `prefix`, with the three backup secrets. */
+    async backUpTo(s: Stack, prefix: string): Promise<S3Gateway | undefined> {
+        const gw = await this.gatewayS3();
+        if (!gw) return undefined;
+        this.editConfig(s, {
+            backup: { s3: { endpoint: gw.endpoint, bucket: gw.bucket, prefix }, keep: 2 },
+        });
+        this.setSecretSetting(s, "backupAccessKey", gw.accessKey);
+        this.setSecretSetting(s, "backupSecretKey", gw.secretKey);
+        this.setSecretSetting(s, "backupEncryptionKey", "e2e backup passphrase, long enough");
         return gw;
     }
 

@@ -185,18 +185,7 @@ describeWorld(
             });
 
             it("static backups: up makes the CronJob and its Secret with no key in the state; backup, backups and restore --from-backup run on rbdHost", async function () {
-                const gw = await world().startGateway("e2e-backups");
-                if (!gw) this.skip();
-                world().editConfig(st, {
-                    backup: { s3: { endpoint: gw.endpoint, bucket: gw.bucket }, keep: 2 },
-                });
-                world().setSecretSetting(st, "backupAccessKey", gw.accessKey);
-                world().setSecretSetting(st, "backupSecretKey", gw.secretKey);
-                world().setSecretSetting(
-                    st,
-                    "backupEncryptionKey",
-                    "e2e backup passphrase, long enough",
-                );
+                if (!(await world().backUpTo(st, "static/"))) this.skip();
                 await st.up();
                 const keyNs = `${sc.namespace}-ceph`;
                 const cronJob = world().kube.get("cronjob", keyNs, "jenkins-backup");
@@ -238,7 +227,7 @@ describeWorld(
                 );
             });
 
-            it("dynamic: the snapshot before Jenkins starts is taken over SSH, and the grow previews as the provisioner's expansion", async function () {
+            it("dynamic: the snapshot before Jenkins starts is taken over SSH, the grow previews as the provisioner's expansion, and its image is backed up", async function () {
                 const c = localOnly(
                     this,
                     "it needs the local sshd",
@@ -289,6 +278,21 @@ describeWorld(
                     world().rbd.readMarker(image),
                     before,
                     "the snapshot's content is back",
+                );
+                // Backups of the provisioner's image: the CronJob names it, the CLI backs it up.
+                if (!(await world().backUpTo(s, "dynamic/"))) return;
+                await s.up();
+                const cm = world().kube.get("configmap", `${c.namespace}-ceph`, "jenkins-backup");
+                const settings = JSON.parse(cm.data["settings.json"]) as {
+                    pool: string;
+                    image: string;
+                };
+                assert.deepEqual([settings.pool, settings.image], [world().ceph.pool, image]);
+                const backup = scripts.runScript("backup", ["--stack", s.name, "--yes"]);
+                assert.equal(backup.code, 0, backup.out);
+                assert.match(
+                    backup.out,
+                    new RegExp(`^backup \\S+ of ${world().ceph.pool}/${image}: full`, "m"),
                 );
             });
         });
