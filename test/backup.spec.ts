@@ -101,7 +101,7 @@ describe("backups: the CronJob, its program and its Secret", () => {
         const input = backupStack();
         const r = await runOk({ ...input, values: { ...input.values, mode: "dynamic" } });
         const cm = one(r, "ConfigMap", "jenkins-backup").inputs as Any;
-        const settings = JSON.parse(cm.data["settings.json"]) as Any;
+        const settings = JSON.parse(cm.data["settings.json"]);
         // The mock runtime's PV read names no image: as before a claim is bound, none.
         assert.deepEqual([settings.pool, settings.image], ["", ""]);
         assert.ok(r.resources.some((x) => x.name === "jenkins-home-pvc"));

@@ -148,23 +148,10 @@ export class JenkinsVolume extends pulumi.ComponentResource {
             dependsOn: claimDeps,
         });
         this.claimName = claim.metadata.name;
-        const bound = args.mode === "dynamic" && (args.snapshots || args.readImage);
-        // The bound PV, read once for the snapshot step and the backups; never registered.
-        const pv = bound
-            ? claim.spec.volumeName.apply((pvName) =>
-                  pvName
-                      ? PersistentVolume.get(`${name}-snapshot-pv`, pvName, { parent: this })
-                      : undefined,
-              )
-            : undefined;
+        const pv = boundVolume(this, name, args, claim);
         if (pv) {
             this.provisionedImage = pv.apply((v) =>
-                v
-                    ? v.spec.apply((x) => {
-                          const i = rbdImageOfPv(x);
-                          return i ? `${i.pool}/${i.image}` : "";
-                      })
-                    : pulumi.output(""),
+                v ? v.spec.apply((x) => poolImage(rbdImageOfPv(x))) : pulumi.output(""),
             );
         }
         if (args.snapshots) {
@@ -179,6 +166,25 @@ export class JenkinsVolume extends pulumi.ComponentResource {
         this.registerOutputs({ claimName: this.claimName, pvName: this.volume?.metadata.name });
     }
 }
+
+/**
+ * A dynamic claim's bound PV, read once for the snapshot step and the backups (never
+ * registered); undefined when neither needs it, an undefined PV before the claim is bound.
+ */
+function boundVolume(
+    parent: JenkinsVolume,
+    name: string,
+    args: JenkinsVolumeArgs,
+    claim: PersistentVolumeClaim,
+): pulumi.Output<PersistentVolume | undefined> | undefined {
+    if (args.mode !== "dynamic" || !(args.snapshots || args.readImage)) return undefined;
+    return claim.spec.volumeName.apply((pvName) =>
+        pvName ? PersistentVolume.get(`${name}-snapshot-pv`, pvName, { parent }) : undefined,
+    );
+}
+
+const poolImage = (i: { pool: string; image: string } | undefined) =>
+    i ? `${i.pool}/${i.image}` : "";
 
 /** Both guards exist in every mode: a stored step that names one must find it. */
 function removalGuards(name: string): { image: RemovalGuard; snapshot: RemovalGuard } {
