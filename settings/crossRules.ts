@@ -7,6 +7,9 @@ import { STACK_FIELDS } from "./schema";
 import { MIB, parseStorageQuantity } from "./quantity";
 import { heapFlagBytes, heapFlagErrors, javaOptsOrderErrors, jenkinsOptsErrors } from "./javaOpts";
 import { javaOptsFor, splitOpts } from "../components/jenkins/javaOpts";
+import { BASE_CASC_FILE, cascFiles } from "../components/jenkins/jenkinsConfig";
+import { cascCollisions } from "../components/jenkins/cascMerge";
+import * as YAML from "yaml";
 
 /** A setting that failed its own schema: present, with only its input to relate. */
 export class InvalidSetting {
@@ -372,6 +375,41 @@ function jenkinsRules(jenkins: StackFields["jenkins"], asCode: boolean, add: Add
     for (const e of jenkinsOptsErrors(splitOpts(jenkins.jenkinsOpts)))
         add("jenkins.jenkinsOpts", e, "--sessionTimeout=1440");
     resourceRules(jenkins.resources, tokens, add);
+    if (asCode) cascRules(jenkins, add);
+}
+
+/**
+ * The stack's JCasC files merged with the program's, as the plugin merges its directory
+ * (components/jenkins/cascMerge.ts): a collision would stop Jenkins at its start.
+ */
+function cascRules(jenkins: StackFields["jenkins"], add: Add): void {
+    const files = cascFiles({
+        adminUser: jenkins.adminUser,
+        url: "http://jenkins.example:8080/",
+        serviceHost: "jenkins",
+        agentServiceHost: "jenkins-agent",
+        agents: jenkins.agents.enabled
+            ? { namespace: "agents", image: jenkins.agents.image }
+            : undefined,
+        userFiles: jenkins.casc,
+    });
+    const docs = Object.entries(files).map(([file, text]) => ({
+        file,
+        doc: YAML.parse(text) as unknown,
+    }));
+    for (const c of cascCollisions(docs)) {
+        const [a, b] = c.files;
+        const stackFile = (b === BASE_CASC_FILE ? a : b).replace(/\.yaml$/, "");
+        const other =
+            a === BASE_CASC_FILE
+                ? "the program's own file (jenkins-ceph.yaml: the admin, the URL, the agents' cloud)"
+                : `jenkins.casc.${a.replace(/\.yaml$/, "")}`;
+        add(
+            `jenkins.casc.${stackFile}`,
+            `${c.path} ${c.reason}; the other file is ${other}`,
+            "leave that key to one file (securityRealm and authorizationStrategy may be the stack's: the program's file then leaves them out)",
+        );
+    }
 }
 
 /** CPU request within its limit, memory request equal to the limit, a heap that fits it. */

@@ -55,7 +55,30 @@ const backup = (patch: Record<string, unknown>) => () => merge(backupStack(), "b
 const s3 = (patch: Record<string, unknown>) =>
     backup({ s3: { endpoint: "https://s3.example.com", bucket: "jenkins-backups", ...patch } });
 
+const casc = (files: Record<string, string>) => () => {
+    const i = merge(csi(), "jenkins", { casc: files });
+    return { ...i, secrets: { ...i.secrets, "jenkins.adminPassword": "a-long-admin-password" } };
+};
+
 export const BAD_CONFIGS: Case[] = [
+    [
+        "a JCasC file that sets what the program's file sets",
+        casc({ executors: "jenkins:\n  numExecutors: 2\n" }),
+        "jenkins-ceph:jenkins.casc.executors",
+        /jenkins.numExecutors is set in both \(JCasC: Found conflicting configuration, even for equal values\); the other file is the program's own file/,
+    ],
+    [
+        "a JCasC file with the URL the program sets",
+        casc({ url: "unclassified:\n  location:\n    url: https://ci.example.com/\n" }),
+        "jenkins-ceph:jenkins.casc.url",
+        /unclassified.location.url is set in both/,
+    ],
+    [
+        "two JCasC files that set one key",
+        casc({ a: "jenkins:\n  systemMessage: one\n", b: "jenkins:\n  systemMessage: two\n" }),
+        "jenkins-ceph:jenkins.casc.b",
+        /jenkins.systemMessage is set in both .*; the other file is jenkins.casc.a/,
+    ],
     [
         "backup to plain http on another machine",
         s3({ endpoint: "http://s3.example.com" }),

@@ -123,6 +123,41 @@ describe("configuration as code", () => {
         assert.equal(casc(r)["welcome.yaml"], "jenkins:\n  systemMessage: Configured as code\n");
     });
 
+    it("leaves login and authorisation to a stack file that sets them, and keeps the rest", async () => {
+        // The LDAP realm as the configuration-as-code plugin documents it (its demos/ldap/README.md,
+        // first sample); the matrix entries only show a strategy of the stack's own.
+        const ldap = [
+            "jenkins:",
+            "  securityRealm:",
+            "    ldap:",
+            "      configurations:",
+            "        - server: ldap.acme.com",
+            "          rootDN: dc=acme,dc=fr",
+            "          managerPasswordSecret: ${LDAP_PASSWORD}",
+            "  authorizationStrategy:",
+            "    globalMatrix:",
+            "      entries:",
+            "        - group: {name: admins, permissions: [Overall/Administer]}",
+            "",
+        ].join("\n");
+        const r = await runOk(asCode(baseStack("dynamic", "csi"), { casc: { ldap } }));
+        const base = YAML.parse(casc(r)["jenkins-ceph.yaml"]).jenkins;
+        assert.equal(base.securityRealm, undefined);
+        assert.equal(base.authorizationStrategy, undefined);
+        assert.equal(base.numExecutors, 0);
+        const realmOnly = await runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                casc: { ldap: "jenkins:\n  securityRealm:\n    ldap: {configurations: []}\n" },
+            }),
+        );
+        const kept = YAML.parse(casc(realmOnly)["jenkins-ceph.yaml"]).jenkins;
+        assert.equal(kept.securityRealm, undefined);
+        assert.ok(
+            kept.authorizationStrategy.loggedInUsersCanDoAnything,
+            "authorisation stays the program's",
+        );
+    });
+
     it("a plugin or JCasC change changes the checksum (the pod rolls); the same config keeps it", async () => {
         const base = await runOk(asCode(baseStack("dynamic", "csi"), { plugins: ["git:5.7.0"] }));
         const same = await runOk(asCode(baseStack("dynamic", "csi"), { plugins: ["git:5.7.0"] }));

@@ -5,6 +5,7 @@
 import { createHash } from "crypto";
 import * as YAML from "yaml";
 import { AGENT_PORT, HTTP_PORT } from "./names";
+import { stackSetsJenkins } from "./cascMerge";
 
 /**
  * What this program's own configuration needs, at versions the Jenkins chart pins for
@@ -125,25 +126,35 @@ function kubernetesCloud(args: ConfigAsCodeArgs, agents: AgentConfig) {
 /**
  * The program's JCasC file: one admin (password from the mounted Secret), logged-in users
  * may do anything and anonymous users nothing, no builds on the controller, the URL, and
- * with agents the Kubernetes cloud.
+ * with agents the Kubernetes cloud. Login (securityRealm) and authorisation are the
+ * stack's when one of its files sets them: the base then leaves that part out, since JCasC
+ * would merge the two into one realm with two kinds and refuse it (cascMerge.ts).
  */
 function baseCasc(args: ConfigAsCodeArgs): string {
+    const own = (key: string) => !stackSetsJenkins(args.userFiles, key);
+    const realm = {
+        local: {
+            allowsSignup: false,
+            users: [
+                {
+                    id: args.adminUser,
+                    name: "Jenkins Admin",
+                    password: `\${${ADMIN_PASSWORD_KEY}}`,
+                },
+            ],
+        },
+    };
     const doc = {
         jenkins: {
             numExecutors: 0,
-            securityRealm: {
-                local: {
-                    allowsSignup: false,
-                    users: [
-                        {
-                            id: args.adminUser,
-                            name: "Jenkins Admin",
-                            password: `\${${ADMIN_PASSWORD_KEY}}`,
-                        },
-                    ],
-                },
-            },
-            authorizationStrategy: { loggedInUsersCanDoAnything: { allowAnonymousRead: false } },
+            ...(own("securityRealm") ? { securityRealm: realm } : {}),
+            ...(own("authorizationStrategy")
+                ? {
+                      authorizationStrategy: {
+                          loggedInUsersCanDoAnything: { allowAnonymousRead: false },
+                      },
+                  }
+                : {}),
             ...(args.agents ? { clouds: [kubernetesCloud(args, args.agents)] } : {}),
         },
         unclassified: { location: { url: args.url } },
@@ -151,9 +162,12 @@ function baseCasc(args: ConfigAsCodeArgs): string {
     return YAML.stringify(doc);
 }
 
+/** The program's own JCasC file's name in the directory. */
+export const BASE_CASC_FILE = "jenkins-ceph.yaml";
+
 /** The JCasC directory's files: the program's first, then the stack's. */
 export function cascFiles(args: ConfigAsCodeArgs): Record<string, string> {
-    const files: Record<string, string> = { "jenkins-ceph.yaml": baseCasc(args) };
+    const files: Record<string, string> = { [BASE_CASC_FILE]: baseCasc(args) };
     for (const [name, text] of Object.entries(args.userFiles)) files[`${name}.yaml`] = text;
     return files;
 }
