@@ -312,6 +312,7 @@ function jenkinsArgs(s: Settings, ns: JenkinsNamespace, home: JenkinsVolume): Je
         adminPassword: j.adminPassword,
         plugins: j.plugins,
         casc: j.casc,
+        secrets: j.secrets,
         pdb: j.pdb,
         networkPolicy: j.networkPolicy,
         lastSnapshot: home.snapshots?.apply((l) => l.at(-1)?.name ?? ""),

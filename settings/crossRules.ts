@@ -7,8 +7,14 @@ import { STACK_FIELDS } from "./schema";
 import { MIB, parseStorageQuantity } from "./quantity";
 import { heapFlagBytes, heapFlagErrors, javaOptsOrderErrors, jenkinsOptsErrors } from "./javaOpts";
 import { javaOptsFor, splitOpts } from "../components/jenkins/javaOpts";
-import { BASE_CASC_FILE, cascFiles } from "../components/jenkins/jenkinsConfig";
+import {
+    ADMIN_PASSWORD_KEY,
+    ADMIN_USER_KEY,
+    BASE_CASC_FILE,
+    cascFiles,
+} from "../components/jenkins/jenkinsConfig";
 import { cascCollisions } from "../components/jenkins/cascMerge";
+import { CONTROLLER_ENV } from "../components/jenkins/jenkinsPod";
 import * as YAML from "yaml";
 
 /** A setting that failed its own schema: present, with only its input to relate. */
@@ -218,7 +224,15 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
     backupRules(s, add);
     if (jenkins) {
         namespaceRules(ceph, jenkins, add);
-        jenkinsRules(jenkins, s["jenkins.adminPassword"] !== undefined, add);
+        const secrets = new Set(Object.keys(ok(s.jenkinsSecrets) ?? {}));
+        if (s.jenkinsSecrets !== undefined && s["jenkins.adminPassword"] === undefined) {
+            add(
+                "jenkinsSecrets",
+                "is read only by JCasC files, which need jenkins.adminPassword (configuration as code)",
+                "pulumi config set --secret jenkins.adminPassword",
+            );
+        }
+        jenkinsRules(jenkins, s["jenkins.adminPassword"] !== undefined, secrets, add);
     }
 }
 
@@ -358,7 +372,12 @@ function backupRules(s: LooseFields, add: Add): void {
 }
 
 /** What configuration as code and agents need, and what the JVM and the API server refuse. */
-function jenkinsRules(jenkins: StackFields["jenkins"], asCode: boolean, add: Add): void {
+function jenkinsRules(
+    jenkins: StackFields["jenkins"],
+    asCode: boolean,
+    secrets: ReadonlySet<string>,
+    add: Add,
+): void {
     if (Object.keys(jenkins.casc).length > 0 && !asCode) {
         add(
             "jenkins.casc",
@@ -375,14 +394,61 @@ function jenkinsRules(jenkins: StackFields["jenkins"], asCode: boolean, add: Add
     for (const e of jenkinsOptsErrors(splitOpts(jenkins.jenkinsOpts)))
         add("jenkins.jenkinsOpts", e, "--sessionTimeout=1440");
     resourceRules(jenkins.resources, tokens, add);
-    if (asCode) cascRules(jenkins, add);
+    if (asCode) cascRules(jenkins, secrets, add);
+}
+
+/**
+ * What else JCasC resolves ${NAME} from in the controller: the program's own files in the
+ * Secret (the admin's), the variables the pod sets (jenkinsPod.ts), and those the
+ * jenkins/jenkins image sets (its Dockerfile; HOSTNAME and HOME from the runtime).
+ */
+const KNOWN_NAMES = [
+    ADMIN_USER_KEY,
+    ADMIN_PASSWORD_KEY,
+    ...CONTROLLER_ENV,
+    "JENKINS_HOME",
+    "JENKINS_UC",
+    "JENKINS_UC_EXPERIMENTAL",
+    "JENKINS_INCREMENTALS_REPO_MIRROR",
+    "JENKINS_VERSION",
+    "COPY_REFERENCE_FILE_LOG",
+    "REF",
+    "JAVA_HOME",
+    "LANG",
+    "PATH",
+    "HOME",
+    "HOSTNAME",
+];
+
+/**
+ * The ${NAME} a JCasC file reads that no secret file provides. JCasC's own syntax: ^${...}
+ * is an escaped literal, ${NAME:-default} has a default, ${decodeBase64:...} and other
+ * prefixed lookups (a colon) are JCasC's own.
+ */
+function unresolvedReferences(text: string, secrets: ReadonlySet<string>): string[] {
+    const found = new Set<string>();
+    for (const m of text.matchAll(/(\^?)\$\{([^}]*)\}/g)) {
+        const [, escaped, inner] = m;
+        if (escaped || inner.includes(":")) continue;
+        if (!secrets.has(inner) && !KNOWN_NAMES.includes(inner)) found.add(inner);
+    }
+    return [...found];
 }
 
 /**
  * The stack's JCasC files merged with the program's, as the plugin merges its directory
  * (components/jenkins/cascMerge.ts): a collision would stop Jenkins at its start.
  */
-function cascRules(jenkins: StackFields["jenkins"], add: Add): void {
+function cascRules(jenkins: StackFields["jenkins"], secrets: ReadonlySet<string>, add: Add): void {
+    for (const [name, text] of Object.entries(jenkins.casc)) {
+        for (const ref of unresolvedReferences(text, secrets)) {
+            add(
+                `jenkins.casc.${name}`,
+                `reads \${${ref}}, which no secret provides (JCasC would leave it empty or stop); add it to jenkinsSecrets, or give a default as \${${ref}:-value}`,
+                `pulumi config set --secret --path 'jenkinsSecrets.${ref}'`,
+            );
+        }
+    }
     const files = cascFiles({
         adminUser: jenkins.adminUser,
         url: "http://jenkins.example:8080/",

@@ -122,6 +122,8 @@ export const MEANINGS: Readonly<Record<string, string>> = {
     rbdHostKey: "Secret, with `rbdHost`: the SSH private key.",
     "jenkins.adminPassword":
         "Secret: configures Jenkins as code with this admin password; unset, Jenkins starts its setup wizard. Set it without `--path`.",
+    jenkinsSecrets:
+        "Secrets your JCasC files read as `${NAME}` (a token, an LDAP bind password), name to value, each set with `pulumi config set --secret --path 'jenkinsSecrets.NAME'`. Each is a file in the Secret JCasC reads, never in a ConfigMap. Configured as code only.",
     backupAccessKey: "Secret, with `backup`: the S3 access key id.",
     backupSecretKey: "Secret, with `backup`: the S3 secret key.",
     backupEncryptionKey:

@@ -158,6 +158,16 @@ export function cascYaml(v: string): string | undefined {
         : "is not a YAML mapping of configuration-as-code root elements (jenkins:, unclassified:, ...)";
 }
 
+/**
+ * A name in jenkinsSecrets: a file in the Secret JCasC reads, resolved as ${NAME}. Not one
+ * of the program's own files (the admin's).
+ */
+export function cascSecretName(v: string): string | undefined {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(v))
+        return "is not a name JCasC resolves as ${NAME} (letters, digits and _, not starting with a digit)";
+    return undefined;
+}
+
 /** The admin password: long enough that a guess is not the way in. */
 export function adminPassword(v: string): string | undefined {
     if (v.trim() !== v) return "starts or ends with white space";

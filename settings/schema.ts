@@ -413,6 +413,42 @@ function secretSetting(key: string, check: Check<string>, suffix = "") {
         .transform((v) => v.value.trim() + suffix);
 }
 
+/**
+ * A map of secrets set one by one with `--secret --path 'KEY.NAME'`: the CLI marks the whole
+ * key secret and hands it over as JSON. Each name must be a file name JCasC can resolve as
+ * ${NAME}; no value ever reaches a message.
+ */
+function secretMap(key: string) {
+    const example = `pulumi config set --secret --path '${key}.LDAP_PASSWORD' (it prompts)`;
+    return z
+        .object({ value: z.string(), secret: z.boolean() })
+        .transform((v, ctx): Record<string, string> => {
+            const fail = (message: string) => {
+                ctx.addIssue({ code: "custom", message, params: { example } });
+                return z.NEVER;
+            };
+            if (!v.secret)
+                return fail("is stored in plaintext; every value in it must be a secret");
+            let map: unknown;
+            try {
+                map = JSON.parse(v.value);
+            } catch {
+                return fail("is not a map of names to secrets");
+            }
+            if (typeof map !== "object" || map === null || Array.isArray(map))
+                return fail("is not a map of names to secrets");
+            for (const [name, value] of Object.entries(map)) {
+                const bad =
+                    rules.cascSecretName(name) ??
+                    (typeof value === "string" && value !== ""
+                        ? undefined
+                        : "has an empty or non-text value");
+                if (bad) return fail(`${name}: ${bad}`);
+            }
+            return map as Record<string, string>;
+        });
+}
+
 const sshKey: Check<string> = (v) =>
     /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v)
         ? undefined
@@ -468,6 +504,7 @@ const SECRET_FIELDS = {
     backupAccessKey: secretSetting("backupAccessKey", rules.s3AccessKey).optional(),
     backupSecretKey: secretSetting("backupSecretKey", rules.s3SecretKey).optional(),
     backupEncryptionKey: secretSetting("backupEncryptionKey", rules.encryptionKey).optional(),
+    jenkinsSecrets: secretMap("jenkinsSecrets").optional(),
 };
 export const STACK_FIELDS = { mode: modeSchema, ...STRUCTURED_FIELDS, ...SECRET_FIELDS };
 /** Settings given as YAML objects (JSON text in the config). */
@@ -486,6 +523,7 @@ const SECRET_EXAMPLES: Record<string, string> = {
     backupSecretKey: "pulumi config set --secret backupSecretKey (the S3 secret key)",
     backupEncryptionKey:
         "openssl rand -base64 32 | pulumi config set --secret backupEncryptionKey (keep a copy outside the stack: without it no backup can be restored)",
+    jenkinsSecrets: "pulumi config set --secret --path 'jenkinsSecrets.LDAP_PASSWORD' (it prompts)",
 };
 
 /** The schema of a setting path ("ceph.monitors[0]"), or undefined past a leaf. */

@@ -67,6 +67,8 @@ type VolumeSettings = StackFields["volume"] & {
 type JenkinsSettings = Omit<StackFields["jenkins"], "adminPassword"> & {
     /** Set: Jenkins is configured as code (admin user, no wizard). Unset: the setup wizard. */
     adminPassword?: pulumi.Output<string>;
+    /** jenkinsSecrets: each a file JCasC resolves as ${NAME} (names are not secret, values are). */
+    secrets: Record<string, pulumi.Output<string>>;
 };
 type RbdHostSettings = NonNullable<StackFields["rbdHost"]> & {
     privateKey: pulumi.Output<string>;
@@ -265,6 +267,9 @@ function jenkinsSettings(f: StackFields): JenkinsSettings {
     return {
         ...jenkins,
         adminPassword: password === undefined ? undefined : pulumi.secret(password),
+        secrets: Object.fromEntries(
+            Object.entries(f.jenkinsSecrets ?? {}).map(([k, v]) => [k, pulumi.secret(v)]),
+        ),
     };
 }
 

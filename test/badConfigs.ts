@@ -74,6 +74,38 @@ export const BAD_CONFIGS: Case[] = [
         /unclassified.location.url is set in both/,
     ],
     [
+        "a JCasC file that reads a secret no setting provides",
+        casc({
+            ldap: "jenkins:\n  securityRealm:\n    ldap:\n      configurations:\n        - managerPasswordSecret: ${LDAP_PASSWORD}\n",
+        }),
+        "jenkins-ceph:jenkins.casc.ldap",
+        /reads \$\{LDAP_PASSWORD\}, which no secret provides .*Example: pulumi config set --secret --path 'jenkinsSecrets.LDAP_PASSWORD'/,
+    ],
+    [
+        "jenkinsSecrets in plaintext",
+        () => {
+            const i = casc({})();
+            return {
+                ...i,
+                values: { ...i.values, jenkinsSecrets: { LDAP_PASSWORD: "hunter2hunter2" } },
+            };
+        },
+        "jenkins-ceph:jenkinsSecrets",
+        /is stored in plaintext; every value in it must be a secret/,
+    ],
+    [
+        "a jenkinsSecrets name JCasC cannot read",
+        () => {
+            const i = casc({})();
+            return {
+                ...i,
+                secrets: { ...i.secrets, jenkinsSecrets: JSON.stringify({ "ldap-password": "x" }) },
+            };
+        },
+        "jenkins-ceph:jenkinsSecrets",
+        /ldap-password: is not a name JCasC resolves as \$\{NAME\}/,
+    ],
+    [
         "two JCasC files that set one key",
         casc({ a: "jenkins:\n  systemMessage: one\n", b: "jenkins:\n  systemMessage: two\n" }),
         "jenkins-ceph:jenkins.casc.b",

@@ -9,6 +9,7 @@ import { stackFileConfig } from "../cli/render";
 import { baseStack, COMBINATIONS, StackInput } from "./fixtures";
 import { Any, byKind, merge, one, runOk } from "./helpers";
 import { restrictedViolations } from "./podSecurity";
+import { CONTROLLER_ENV } from "../components/jenkins/jenkinsPod";
 
 const PASSWORD = "correct-horse-battery-staple";
 
@@ -140,7 +141,12 @@ describe("configuration as code", () => {
             "        - group: {name: admins, permissions: [Overall/Administer]}",
             "",
         ].join("\n");
-        const r = await runOk(asCode(baseStack("dynamic", "csi"), { casc: { ldap } }));
+        const input = asCode(baseStack("dynamic", "csi"), { casc: { ldap } });
+        input.secrets = {
+            ...input.secrets,
+            jenkinsSecrets: JSON.stringify({ LDAP_PASSWORD: "bind-pw" }),
+        };
+        const r = await runOk(input);
         const base = YAML.parse(casc(r)["jenkins-ceph.yaml"]).jenkins;
         assert.equal(base.securityRealm, undefined);
         assert.equal(base.authorizationStrategy, undefined);
@@ -156,6 +162,27 @@ describe("configuration as code", () => {
             kept.authorizationStrategy.loggedInUsersCanDoAnything,
             "authorisation stays the program's",
         );
+    });
+
+    it("puts jenkinsSecrets beside the admin's files, where JCasC reads ${NAME}", async () => {
+        const ldap =
+            "jenkins:\n  securityRealm:\n    ldap:\n      configurations:\n        - server: ldap.acme.com\n          managerPasswordSecret: ${LDAP_PASSWORD}\n";
+        const input = asCode(baseStack("dynamic", "csi"), { casc: { ldap } });
+        const secret = "ldap-bind-password-value";
+        input.secrets = {
+            ...input.secrets,
+            jenkinsSecrets: JSON.stringify({ LDAP_PASSWORD: secret }),
+        };
+        const r = await runOk(input);
+        const admin = one(r, "Secret", "jenkins-admin");
+        const data = (admin.inputs as Any).stringData as Record<string, string>;
+        assert.equal(data.LDAP_PASSWORD, secret);
+        assert.ok(admin.secretPaths.length > 0, "the Secret's data is a Pulumi secret");
+        assert.ok(!JSON.stringify(casc(r)).includes(secret), "no secret in the JCasC files");
+        const env = pod(r).spec.containers[0].env as Any[];
+        assert.equal(env.find((e: Any) => e.name === "SECRETS").value, "/run/secrets/jenkins-ceph");
+        for (const e of env)
+            assert.ok(CONTROLLER_ENV.includes(e.name), `${e.name} is not in CONTROLLER_ENV`);
     });
 
     it("a plugin or JCasC change changes the checksum (the pod rolls); the same config keeps it", async () => {

@@ -26,6 +26,8 @@ import {
 } from "./fixtures";
 import { k8s, run } from "./helpers";
 
+/** A secret a JCasC file reads (jenkinsSecrets). */
+const FAKE_JCASC_SECRET = "jenkinsCascSECRET-audit";
 /** Jenkins' admin password: a secret like the keys. */
 const FAKE_ADMIN_PASSWORD = "jenkinsAdminPASSWORD-audit";
 const KEYS = [
@@ -36,6 +38,7 @@ const KEYS = [
     FAKE_S3_ACCESS_KEY,
     FAKE_S3_SECRET_KEY,
     FAKE_BACKUP_KEY,
+    FAKE_JCASC_SECRET,
 ];
 // The SSH key's distinctive middle line, in case it is re-wrapped or trimmed.
 const NEEDLES = [...KEYS, "FAKESSHKEYFAKESSHKEY"];
@@ -66,6 +69,7 @@ function withEveryKey(
         cephUserKey: FAKE_USER_KEY,
         cephAdminKey: FAKE_ADMIN_KEY,
         "jenkins.adminPassword": FAKE_ADMIN_PASSWORD,
+        jenkinsSecrets: JSON.stringify({ LDAP_PASSWORD: FAKE_JCASC_SECRET }),
     };
     if (mode === "static") {
         // Backups: the S3 credentials and the passphrase go into the key's namespace too.

@@ -53,7 +53,9 @@ export function configAsCode(
         {
             metadata: meta("admin"),
             type: "Opaque",
+            // JCasC reads ${NAME} from the file NAME here: the admin's, then jenkinsSecrets.
             stringData: {
+                ...args.secrets,
                 [ADMIN_USER_KEY]: args.adminUser,
                 [ADMIN_PASSWORD_KEY]: args.adminPassword,
             },

@@ -44,6 +44,8 @@ export interface JenkinsArgs extends Omit<JenkinsPodArgs, "serviceAccountName" |
     plugins: string[];
     /** The stack's own JCasC files, name -> YAML (only with adminPassword). */
     casc: Record<string, string>;
+    /** Secrets the JCasC files read as ${NAME}, each a file beside the admin's; default none. */
+    secrets?: Record<string, pulumi.Input<string>>;
     /**
      * A PodDisruptionBudget of minAvailable 1. With one replica and a ReadWriteOnce volume
      * it blocks every voluntary eviction, so a node drain waits for a person.

@@ -43,6 +43,15 @@ export interface PodConfig {
     checksum: pulumi.Input<string>;
 }
 
+/** The variables the controller container gets from the program (JCasC may read them as ${NAME}). */
+export const CONTROLLER_ENV = [
+    "JAVA_OPTS",
+    "JENKINS_OPTS",
+    "JENKINS_SLAVE_AGENT_PORT",
+    "CASC_JENKINS_CONFIG",
+    "SECRETS",
+] as const;
+
 const UID = 1000;
 const PAUSE_UID = 65535;
 /** First boot on a fresh volume unpacks the war and plugins: allow 10 minutes. */
