@@ -444,6 +444,28 @@ export class E2eWorld {
         this.setSecret(s, name, value);
     }
 
+    /** `pulumi config set --secret --path` of one field (`jenkinsSecrets.NAME`), the value on stdin. */
+    setSecretPath(s: Stack, path: string, value: string): void {
+        this.keys.push(value);
+        const cli = USER_CONFIG ? "pulumi" : PULUMI_CLI;
+        const args = [
+            "config",
+            "set",
+            "--secret",
+            "--path",
+            "--stack",
+            s.name,
+            `${PROJECT}:${path}`,
+        ];
+        const r = spawnSync(cli, args, {
+            cwd: s.workspace.workDir,
+            input: value,
+            encoding: "utf8",
+            env: { ...process.env, ...this.ws.envVars },
+        });
+        assert.equal(r.status, 0, `pulumi config set --secret --path ${path}: ${r.stderr}`);
+    }
+
     /** `pulumi config rm` of one of this project's keys. */
     async removeSetting(s: Stack, name: string): Promise<void> {
         await s.removeConfig(`${PROJECT}:${name}`);

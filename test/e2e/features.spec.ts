@@ -4,6 +4,7 @@
 // says what a world is).
 import { localCombo, upgradeCombos } from "./combos";
 import { strict as assert } from "assert";
+import * as YAML from "yaml";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { describeWorld, REQUIRED } from "./engine";
 import { changes, describeChanges, localOnly, REPLACING } from "./events";
@@ -135,7 +136,7 @@ describeWorld(
             world().kube.deleteNamespace("e2e-rook-ceph");
         });
 
-        it("configured as code: up, a plugin change touches only its ConfigMap and the Deployment, removing the password brings the wizard back", async function () {
+        it("configured as code: up, a plugin change touches only its ConfigMap and the Deployment, a credential (--secret --path) only the Secret, the JCasC files and the Deployment, removing the password brings the wizard back", async function () {
             const combo = localOnly(
                 this,
                 "this test sets an admin password of its own",
@@ -192,6 +193,44 @@ describeWorld(
                 rolled.metadata.annotations["jenkins-ceph/config-checksum"],
                 template.metadata.annotations["jenkins-ceph/config-checksum"],
             );
+
+            // A credential for a realm of the stack's own, set as users set it (--secret --path):
+            // only the Secret, the JCasC files and the Deployment change (and the snapshot first).
+            world().setSecretPath(s, "jenkinsSecrets.LDAP_PASSWORD", "e2e-ldap-bind-password");
+            const ldap = [
+                "jenkins:",
+                "  securityRealm:",
+                "    ldap:",
+                "      configurations:",
+                "        - server: ldap.acme.com",
+                "          rootDN: dc=acme,dc=fr",
+                "          managerPasswordSecret: ${LDAP_PASSWORD}",
+                "",
+            ].join("\n");
+            world().editConfig(s, { jenkins: { casc: { ldap } } });
+            const credential: EngineEvent[] = [];
+            await s.up({ onEvent: (e) => credential.push(e) });
+            const touched = changes(credential);
+            assert.deepEqual(
+                [...touched].map(([k, op]) => `${op} ${k}`).sort(),
+                [
+                    "update command:local:Command::jenkins-home-snapshot",
+                    "update kubernetes:apps/v1:Deployment::jenkins",
+                    "update kubernetes:core/v1:ConfigMap::jenkins-casc",
+                    "update kubernetes:core/v1:Secret::jenkins-admin",
+                ],
+                describeChanges(touched),
+            );
+            const withLdap = world().kube.get("secret", ns, "jenkins-admin");
+            assert.equal(
+                Buffer.from(withLdap.data.LDAP_PASSWORD, "base64").toString(),
+                "e2e-ldap-bind-password",
+            );
+            const files = world().kube.get("configmap", ns, "jenkins-casc").data;
+            assert.equal(YAML.parse(files["jenkins-ceph.yaml"]).jenkins.securityRealm, undefined);
+            world().assertNoKeys(world().exportStack(s), "pulumi stack export");
+            await world().removeSetting(s, "jenkinsSecrets");
+            world().editConfig(s, { jenkins: { casc: undefined } });
 
             await world().removeSetting(s, "jenkins.adminPassword");
             await s.up();
