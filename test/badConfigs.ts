@@ -32,6 +32,14 @@ const without =
         delete values[key];
         return { ...i, values };
     };
+const withoutSecret =
+    (key: string, base = csi) =>
+    () => {
+        const i = base();
+        const secrets = { ...i.secrets };
+        delete secrets[key];
+        return { ...i, secrets };
+    };
 const cephWithout =
     (field: string, base = csi) =>
     () => {
@@ -149,22 +157,15 @@ export const BAD_CONFIGS: Case[] = [
     ],
     [
         "backup without its S3 secret key",
-        () => {
-            const i = backupStack();
-            const secrets = { ...i.secrets };
-            delete secrets.backupSecretKey;
-            return { ...i, secrets };
-        },
+        withoutSecret("backupSecretKey", backupStack),
         "jenkins-ceph:backupSecretKey",
         /is required when backup is set \(the S3 secret key\)/,
     ],
     [
         "backup secret key in plaintext",
         () => {
-            const i = backupStack();
-            const secrets = { ...i.secrets };
-            delete secrets.backupSecretKey;
-            return { ...i, values: { ...i.values, backupSecretKey: FAKE_S3_SECRET_KEY }, secrets };
+            const i = withoutSecret("backupSecretKey", backupStack)();
+            return { ...i, values: { ...i.values, backupSecretKey: FAKE_S3_SECRET_KEY } };
         },
         "jenkins-ceph:backupSecretKey",
         /is stored in plaintext; it must be a secret/,
@@ -208,12 +209,7 @@ export const BAD_CONFIGS: Case[] = [
     ],
     [
         "backup keys without backup",
-        () => {
-            const i = backupStack();
-            const values = { ...i.values };
-            delete values.backup;
-            return { ...i, values };
-        },
+        without("backup", backupStack),
         "jenkins-ceph:backupAccessKey",
         /is set but backup is not/,
     ],

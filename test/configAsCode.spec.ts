@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import * as YAML from "yaml";
 import { ProgramRun } from "../cli/mockRuntime";
 import { stackFileConfig } from "../cli/render";
-import { baseStack, COMBINATIONS, StackInput } from "./fixtures";
+import { baseStack, COMBINATIONS, LDAP_REALM_CASC, StackInput } from "./fixtures";
 import { Any, byKind, merge, one, runOk } from "./helpers";
 import { restrictedViolations } from "./podSecurity";
 import { CONTROLLER_ENV } from "../components/jenkins/jenkinsPod";
@@ -125,16 +125,9 @@ describe("configuration as code", () => {
     });
 
     it("leaves login and authorisation to a stack file that sets them, and keeps the rest", async () => {
-        // The LDAP realm as the configuration-as-code plugin documents it (its demos/ldap/README.md,
-        // first sample); the matrix entries only show a strategy of the stack's own.
+        // The plugin's LDAP sample; the matrix entries only show a strategy of the stack's own.
         const ldap = [
-            "jenkins:",
-            "  securityRealm:",
-            "    ldap:",
-            "      configurations:",
-            "        - server: ldap.acme.com",
-            "          rootDN: dc=acme,dc=fr",
-            "          managerPasswordSecret: ${LDAP_PASSWORD}",
+            LDAP_REALM_CASC.trimEnd(),
             "  authorizationStrategy:",
             "    globalMatrix:",
             "      entries:",
@@ -165,9 +158,7 @@ describe("configuration as code", () => {
     });
 
     it("puts jenkinsSecrets beside the admin's files, where JCasC reads ${NAME}", async () => {
-        const ldap =
-            "jenkins:\n  securityRealm:\n    ldap:\n      configurations:\n        - server: ldap.acme.com\n          managerPasswordSecret: ${LDAP_PASSWORD}\n";
-        const input = asCode(baseStack("dynamic", "csi"), { casc: { ldap } });
+        const input = asCode(baseStack("dynamic", "csi"), { casc: { ldap: LDAP_REALM_CASC } });
         const secret = "ldap-bind-password-value";
         input.secrets = {
             ...input.secrets,

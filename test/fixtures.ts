@@ -44,6 +44,22 @@ export function backupStack(provisioner: Provisioner = "in-tree"): StackInput {
     };
 }
 
+/**
+ * A stack's JCasC file with its own login: the LDAP realm as the configuration-as-code
+ * plugin documents it (its demos/ldap/README.md, first sample), its bind password read as
+ * ${LDAP_PASSWORD} (jenkinsSecrets).
+ */
+export const LDAP_REALM_CASC = [
+    "jenkins:",
+    "  securityRealm:",
+    "    ldap:",
+    "      configurations:",
+    "        - server: ldap.acme.com",
+    "          rootDN: dc=acme,dc=fr",
+    "          managerPasswordSecret: ${LDAP_PASSWORD}",
+    "",
+].join("\n");
+
 export type Mode = "dynamic" | "static";
 export type Provisioner = "csi" | "in-tree";
 

@@ -7,8 +7,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BackupTarget, stdinProgram } from "../components/backup/backupProgram";
-import { runProgramNow } from "../components/rbd/rbdRun";
+import { backupTargetOn, runBackupOn } from "../test/ceph/backupOn";
 import { CephCluster, S3Gateway } from "../test/ceph/cluster";
 import { writeDiff } from "../test/ceph/rbdDiff";
 
@@ -86,24 +85,12 @@ export async function benchBackup(): Promise<BackupFigures> {
 /** One run of the backup program as the CLIs run it, timed. */
 function stepOn(cluster: CephCluster, gw: S3Gateway, image: string) {
     return async (prefix: string, args: string[], encryptionKey?: string) => {
-        const target: BackupTarget = {
-            client: { monitors: [cluster.monitor], userId: "kube", timeoutSeconds: 30 },
-            image: `kubes/${image}`,
-            features: "layering",
-            backup: {
-                s3: { endpoint: gw.endpoint, bucket: gw.bucket, prefix, region: "us-east-1" },
-                keep: { chains: 4 },
-                chainLength: 7,
-            },
-        };
-        const secrets = {
-            cephKey: cluster.userKey,
-            accessKey: gw.accessKey,
-            secretKey: gw.secretKey,
-            encryptionKey,
-        };
+        const target = backupTargetOn(cluster, gw, image, prefix, {
+            timeoutSeconds: 30,
+            chainLength: 7,
+        });
         const t0 = Date.now();
-        const r = await runProgramNow(["python3", "-", ...args], stdinProgram(target, secrets));
+        const r = await runBackupOn(cluster, gw, target, args, encryptionKey);
         if (r.code !== 0) throw new Error(`backup program ${args[0]}: ${r.stderr}`);
         return { seconds: (Date.now() - t0) / 1000, out: r.stdout };
     };

@@ -9,8 +9,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BackupSecrets, BackupTarget, stdinProgram } from "../../components/backup/backupProgram";
-import { runProgramNow } from "../../components/rbd/rbdRun";
+import type { BackupTarget } from "../../components/backup/backupProgram";
+import { backupTargetOn, runBackupOn } from "./backupOn";
 import { CephCluster, missingCephBinaries, S3Gateway } from "./cluster";
 import { writeDiff } from "./rbdDiff";
 
@@ -58,27 +58,15 @@ describe("backups to S3 (Ceph's RADOS Gateway) against a real Ceph cluster", fun
     });
 
     function target(prefix: string, extra: Partial<BackupTarget["backup"]> = {}): BackupTarget {
-        return {
-            client: { monitors: [cluster.monitor], userId: "kube", timeoutSeconds: 10 },
-            image: `kubes/${image}`,
-            features: "layering",
-            backup: {
-                s3: { endpoint: s3.endpoint, bucket: s3.bucket, prefix, region: "us-east-1" },
-                keep: { chains: 4 },
-                chainLength: 5,
-                ...extra,
-            },
-        };
+        return backupTargetOn(cluster, s3, image, prefix, {
+            timeoutSeconds: 10,
+            chainLength: extra.chainLength ?? 5,
+            keep: extra.keep,
+        });
     }
 
     async function run(t: BackupTarget, args: string[], encryptionKey?: string) {
-        const secrets: BackupSecrets = {
-            cephKey: cluster.userKey,
-            accessKey: s3.accessKey,
-            secretKey: s3.secretKey,
-            encryptionKey,
-        };
-        const r = await runProgramNow(["python3", "-", ...args], stdinProgram(t, secrets));
+        const r = await runBackupOn(cluster, s3, t, args, encryptionKey);
         for (const secret of [cluster.userKey, s3.secretKey, ENCRYPTION_KEY]) {
             assert.ok(!`${r.stdout}${r.stderr}`.includes(secret), "a secret in the output");
         }

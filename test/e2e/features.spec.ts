@@ -9,6 +9,7 @@ import { EngineEvent } from "@pulumi/pulumi/automation";
 import { describeWorld, REQUIRED } from "./engine";
 import { changes, describeChanges, localOnly, REPLACING } from "./events";
 import { cephCsiChartDir } from "../../tools/toolchain";
+import { LDAP_REALM_CASC } from "../fixtures";
 
 // The upgrade runs the last release's program, which takes monitors only as host:port:
 // this world has Ceph's standard ports (the others never take them).
@@ -197,16 +198,7 @@ describeWorld(
             // A credential for a realm of the stack's own, set as users set it (--secret --path):
             // only the Secret, the JCasC files and the Deployment change (and the snapshot first).
             world().setSecretPath(s, "jenkinsSecrets.LDAP_PASSWORD", "e2e-ldap-bind-password");
-            const ldap = [
-                "jenkins:",
-                "  securityRealm:",
-                "    ldap:",
-                "      configurations:",
-                "        - server: ldap.acme.com",
-                "          rootDN: dc=acme,dc=fr",
-                "          managerPasswordSecret: ${LDAP_PASSWORD}",
-                "",
-            ].join("\n");
+            const ldap = LDAP_REALM_CASC;
             world().editConfig(s, { jenkins: { casc: { ldap } } });
             const credential: EngineEvent[] = [];
             await s.up({ onEvent: (e) => credential.push(e) });
