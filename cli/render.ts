@@ -272,7 +272,7 @@ async function main(): Promise<number> {
             fs.rmSync(target);
             console.error(`removed the stale ${target}: it no longer matches the config`);
         }
-        console.error(`render failed: ${e instanceof Error ? e.message : String(e)}`);
+        console.error(`render: ${e instanceof Error ? e.message : String(e)}`);
         return 1;
     }
 }

@@ -39,7 +39,7 @@ const COMMAND = {
 };
 
 /** The restore's arguments: the shared ones and the snapshot to roll back to. */
-function parseArgs(argv: string[]) {
+export function parseRestoreArgs(argv: string[]) {
     const args = parseCommandArgs(argv, COMMAND);
     const fromBackup = args.named["from-backup"];
     const to = args.named.to;
@@ -84,7 +84,7 @@ async function restoreTarget(stack: Stack, s: Settings): Promise<{ pool: string;
 }
 
 async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2));
+    const args = parseRestoreArgs(process.argv.slice(2));
     const { stack, settings: s, kubeContext: context } = await openStack(args.stack);
     if (args.backup) return fromBackup(args, args.backup, await backupContext(stack, s), context);
     const snapshot = args.snapshot;
@@ -200,4 +200,5 @@ async function stopJenkins(ns: string, deploy: string, timeoutSeconds: number, c
     }
 }
 
-runCli("restore", main);
+// test/cli.spec.ts imports parseRestoreArgs without running the command.
+if (require.main === module) runCli("restore", main);

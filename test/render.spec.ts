@@ -179,7 +179,7 @@ describe("render: the offline render as a process", function () {
         it(`bad stack file (${title}): non-zero exit, the error on stderr, no manifest left`, () => {
             const { proc: r, left } = badRuns.get(title)!;
             assert.equal(r.code, 1);
-            assert.match(r.stderr, /render failed: The stack configuration has \d+ problem/);
+            assert.match(r.stderr, /render: The stack configuration has \d+ problem/);
             const line = r.stderr.split("\n").find((l) => l.includes(key));
             assert.ok(line, r.stderr);
             assert.match(line, reason);

@@ -83,7 +83,7 @@ export class CephCluster {
 
     private static one: Promise<CephCluster> | undefined;
 
-    /** The one cluster of this process (test/ceph/ceph.spec.ts stops it after every suite). */
+    /** The one cluster of this process (stopSharedClusterAfterAll stops it after its file). */
     static shared(): Promise<CephCluster> {
         CephCluster.one ??= CephCluster.start();
         return CephCluster.one;
@@ -222,4 +222,13 @@ export class CephCluster {
         fs.rmSync(this.dir, { recursive: true, force: true });
         return (Date.now() - t0) / 1000;
     }
+}
+
+/** In a spec file under test/ceph: stops the process's shared cluster after all its suites. */
+export function stopSharedClusterAfterAll(): void {
+    after(async function () {
+        this.timeout(60_000);
+        const s = await CephCluster.stopShared();
+        if (s !== undefined) console.log(`    ceph: cluster stop ${s.toFixed(1)}s`);
+    });
 }

@@ -1,21 +1,20 @@
 // `npm run test:e2e`, the lifecycle of each mode x provisioner on the real Pulumi engine
 // (CLI, nodejs language host, Kubernetes and command providers) through the automation
-// API: preview, up, grow, a refused shrink, an image change, a key rotation, destroy;
-// and the settings the engine refuses before anything is registered. Every step is
-// checked against the real objects: the Kubernetes API through kubectl, Ceph through rbd.
+// API: preview, up, grow, a refused shrink, an image change, a key rotation, destroy.
+// Every step is checked against the real objects: the Kubernetes API through kubectl, Ceph through rbd.
 //
 // Where: a world of its own (test/e2e/engine.ts), by default on 127.0.0.1: Ceph (mon +
 // memstore OSD), etcd + kube-apiserver + controller-manager + scheduler built from Go
 // modules, kwok for a node whose pods become Ready, and a throwaway sshd so one stack
 // runs rbd through remote.Command. With JENKINS_CEPH_E2E_CONFIG set, a real cluster
 // instead (docs/testing.md, "End-to-end tests on your cluster"). The e2e specs run in
-// parallel, each in its own world. REQUIRE_E2E=1 turns every skip into a failure.
+// parallel, each in its own world, longest first (package.json's test:e2e lists them so
+// that two workers finish close together). REQUIRE_E2E=1 turns every skip into a failure.
 import { plannedCombos } from "./combos";
 import { strict as assert } from "assert";
 import { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { describeWorld, stopAfterFirstFailure } from "./engine";
-import { changes, describeChanges, localOnly, REPLACING } from "./events";
-import { BAD_CONFIGS } from "../badConfigs";
+import { changes, describeChanges, REPLACING } from "./events";
 
 describeWorld("e2e: each mode and provisioner, on the real engine", (world) => {
     // Registered at load time: the combinations a world offers are known from the
@@ -292,60 +291,4 @@ describeWorld("e2e: each mode and provisioner, on the real engine", (world) => {
             });
         });
     }
-
-    // The refusals of the settings added for least privilege, configuration as code and
-    // snapshots, through the real engine: the same sentence as under the mocks, and nothing
-    // registered (the rest of the table runs under the mocks in npm test).
-    const ENGINE_REFUSALS = [
-        "journaling, which the kernel client cannot map",
-        "existingStorageClass in static mode",
-        "existingStorageClass with monitors that would be ignored",
-        "provisionerReplicas zero",
-        "toleration with a value and Exists",
-        "networkPolicy without the ingress namespace",
-        "plugin at latest",
-        "plugin listed twice",
-        "JCasC that is not YAML",
-        "adminPassword in plaintext",
-        "agents namespace not a DNS label",
-        "snapshots on with a class the cluster has",
-        "ConfigMaps made immutable again",
-    ];
-    it(`refuses ${ENGINE_REFUSALS.length} bad settings on the real engine before anything is registered`, async function () {
-        const combo = localOnly(
-            this,
-            "this test rewrites a stack's whole config",
-            "static",
-            "csi",
-            "casc",
-        );
-        const s = await world().stack({ ...combo, short: "refusals" }, undefined, "e2e-refusals");
-        const t0 = Date.now();
-        for (const title of ENGINE_REFUSALS) {
-            const found = BAD_CONFIGS.find(([t]) => t === title);
-            assert.ok(found, `no bad config titled ${title}`);
-            const [, input, key, reason] = found;
-            const i = input();
-            world().setWholeConfig(s, i.values, i.secrets ?? {});
-            const message = await s.preview().then(
-                () => "",
-                (e: Error) => e.message,
-            );
-            const line = message.split("\n").find((l) => l.includes(`${key}`) && reason.test(l));
-            assert.ok(
-                line,
-                `${title}: no line for ${key} matching ${String(reason)} in:\n${message}`,
-            );
-            const resources = (await s.exportStack()).deployment.resources ?? [];
-            assert.deepEqual(
-                resources.filter((r: { type: string }) => !r.type.startsWith("pulumi:")),
-                [],
-                `${title}: registered something`,
-            );
-        }
-        console.log(
-            `      ${ENGINE_REFUSALS.length} previews refused in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
-        );
-        await world().remove(s);
-    });
 });

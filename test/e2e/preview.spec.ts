@@ -4,6 +4,7 @@
 // warns and returns within ceph.timeoutSeconds. Over SSH, on a runner with no rbd on its
 // PATH, a static and a dynamic stack run every rbd step on rbdHost (docs/preview.md), and
 // the static one backs up to Ceph's RADOS Gateway through the CLIs (docs/backups.md).
+// And bad settings the engine refuses at preview with nothing registered.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
@@ -11,6 +12,7 @@ import { describeWorld, E2eWorld, stopAfterFirstFailure } from "./engine";
 import { localOnly } from "./events";
 import type { Combo } from "./combos";
 import { ScriptRunner } from "./scripts";
+import { BAD_CONFIGS } from "../badConfigs";
 
 /** The engine's diagnostics in `pulumi preview --json`, as "severity: message". */
 function jsonDiagnostics(stdout: string): string[] {
@@ -295,6 +297,68 @@ describeWorld(
                     new RegExp(`^backup \\S+ of ${world().ceph.pool}/${image}: full`, "m"),
                 );
             });
+        });
+
+        // The refusals of the settings added for least privilege, configuration as code and
+        // snapshots, through the real engine: the same sentence as under the mocks, and nothing
+        // registered (the rest of the table runs under the mocks in npm test).
+        const ENGINE_REFUSALS = [
+            "journaling, which the kernel client cannot map",
+            "existingStorageClass in static mode",
+            "existingStorageClass with monitors that would be ignored",
+            "provisionerReplicas zero",
+            "toleration with a value and Exists",
+            "networkPolicy without the ingress namespace",
+            "plugin at latest",
+            "plugin listed twice",
+            "JCasC that is not YAML",
+            "adminPassword in plaintext",
+            "agents namespace not a DNS label",
+            "snapshots on with a class the cluster has",
+            "ConfigMaps made immutable again",
+        ];
+        it(`refuses ${ENGINE_REFUSALS.length} bad settings on the real engine before anything is registered`, async function () {
+            const combo = localOnly(
+                this,
+                "this test rewrites a stack's whole config",
+                "static",
+                "csi",
+                "casc",
+            );
+            const s = await world().stack(
+                { ...combo, short: "refusals" },
+                undefined,
+                "e2e-refusals",
+            );
+            const t0 = Date.now();
+            for (const title of ENGINE_REFUSALS) {
+                const found = BAD_CONFIGS.find(([t]) => t === title);
+                assert.ok(found, `no bad config titled ${title}`);
+                const [, input, key, reason] = found;
+                const i = input();
+                world().setWholeConfig(s, i.values, i.secrets ?? {});
+                const message = await s.preview().then(
+                    () => "",
+                    (e: Error) => e.message,
+                );
+                const line = message
+                    .split("\n")
+                    .find((l) => l.includes(`${key}`) && reason.test(l));
+                assert.ok(
+                    line,
+                    `${title}: no line for ${key} matching ${String(reason)} in:\n${message}`,
+                );
+                const resources = (await s.exportStack()).deployment.resources ?? [];
+                assert.deepEqual(
+                    resources.filter((r: { type: string }) => !r.type.startsWith("pulumi:")),
+                    [],
+                    `${title}: registered something`,
+                );
+            }
+            console.log(
+                `      ${ENGINE_REFUSALS.length} previews refused in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
+            );
+            await world().remove(s);
         });
     },
 );
