@@ -157,7 +157,11 @@ export function snapshotFingerprints(s: Settings): SnapshotArgs["fingerprints"] 
     return {
         image: sha256(j.image),
         plugins: sha256(pluginsTxt(j.plugins, { asCode, agents: j.agents.enabled })),
-        javaopts: sha256(`${javaOptsOf(s)}\n${j.jenkinsOpts}`),
+        // The controller's environment is part of how it runs; empty, it leaves the digest
+        // as it was before containerEnv existed (no snapshot on upgrade).
+        javaopts: sha256(
+            `${javaOptsOf(s)}\n${j.jenkinsOpts}${j.containerEnv.length ? `\n${JSON.stringify(j.containerEnv)}` : ""}`,
+        ),
         casc: sha256(
             JSON.stringify({
                 asCode,
@@ -303,6 +307,11 @@ function jenkinsArgs(s: Settings, ns: JenkinsNamespace, home: JenkinsVolume): Je
         jenkinsOpts: j.jenkinsOpts,
         resources: j.resources,
         infra: j.infra,
+        containerEnv: j.containerEnv,
+        initContainerEnv: j.initContainerEnv,
+        pluginDownload: j.pluginDownload,
+        imagePullSecretName: j.imagePullSecretName,
+        agentListenerServiceType: j.agentListenerServiceType,
         claimName: home.claimName,
         ingress: j.ingress,
         agents: j.agents.enabled

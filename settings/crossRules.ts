@@ -394,7 +394,27 @@ function jenkinsRules(
     for (const e of jenkinsOptsErrors(splitOpts(jenkins.jenkinsOpts)))
         add("jenkins.jenkinsOpts", e, "--sessionTimeout=1440");
     resourceRules(jenkins.resources, tokens, add);
-    if (asCode) cascRules(jenkins, secrets, add);
+    pluginDownloadRules(jenkins, asCode, add);
+    // JCasC reads the controller's variables too: the stack's containerEnv is known.
+    const known = new Set([...secrets, ...jenkins.containerEnv.map((e) => e.name)]);
+    if (asCode) cascRules(jenkins, known, add);
+}
+
+/** The installer's settings need an installer: pinned plugins, or configuration as code. */
+function pluginDownloadRules(jenkins: StackFields["jenkins"], asCode: boolean, add: Add): void {
+    const d = jenkins.pluginDownload;
+    if (d.noProxy.length > 0 && d.proxy === undefined)
+        add(
+            "jenkins.pluginDownload.noProxy",
+            "applies only with jenkins.pluginDownload.proxy",
+            "http://proxy.example.com:3128",
+        );
+    if (asCode || jenkins.plugins.length > 0) return;
+    const why =
+        "has no effect: no plugin is pinned and Jenkins is not configured as code, so no installer runs (the setup wizard downloads from inside Jenkins); pin plugins in jenkins.plugins, or remove it";
+    const set = d.updateCenter ?? d.downloadSite ?? d.proxy ?? d.noProxy[0];
+    if (set !== undefined) add("jenkins.pluginDownload", why, '["git:5.7.0"]');
+    if (jenkins.initContainerEnv.length > 0) add("jenkins.initContainerEnv", why, '["git:5.7.0"]');
 }
 
 /**

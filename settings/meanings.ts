@@ -92,7 +92,22 @@ export const MEANINGS: Readonly<Record<string, string>> = {
         "Where agent pods run (made, restricted). Default: `jenkins.namespace`.",
     "jenkins.agents.image": "The agents' image, pinned.",
     "jenkins.adminUser": "Configured as code: the admin's user id.",
-    "jenkins.plugins": "Pinned `id:version` plugins, installed at every start.",
+    "jenkins.plugins":
+        "Pinned `id:version` plugins, installed into the home on the volume, and again only when this list or `jenkins.image` changes (a restart needs no network).",
+    "jenkins.pluginDownload.updateCenter": "The update centre's JSON (`JENKINS_UC`).",
+    "jenkins.pluginDownload.downloadSite":
+        "A mirror every plugin is downloaded from (`JENKINS_UC_DOWNLOAD_URL`).",
+    "jenkins.pluginDownload.proxy":
+        "An HTTP proxy for the download, `http://host:port`, no credentials (Java's proxy properties).",
+    "jenkins.pluginDownload.noProxy": "Hosts reached without the proxy (`*.example.com`, IPs).",
+    "jenkins.containerEnv":
+        "Extra variables for the controller, `{name, value}` (the chart's `controller.containerEnv`); plaintext: secrets go in `jenkinsSecrets`.",
+    "jenkins.initContainerEnv":
+        "Extra variables for the plugin installer (the chart's `controller.initContainerEnv`); the site and proxy are `jenkins.pluginDownload`.",
+    "jenkins.imagePullSecretName":
+        "A `kubernetes.io/dockerconfigjson` Secret in Jenkins' namespace to pull the controller's images (the chart's `controller.imagePullSecretName`).",
+    "jenkins.agentListenerServiceType":
+        "The agent port's Service type: `NodePort` or `LoadBalancer` for agents outside the cluster (the Service then exists without `jenkins.agents`, and a NetworkPolicy opens the port to any address).",
     "jenkins.casc": "Your JCasC files, name to YAML (needs `jenkins.adminPassword`).",
     "rbdHost.host":
         "Run every `rbd` step (image, snapshot, preview read, restore) on this Ceph admin host over SSH instead of here.",

@@ -292,3 +292,41 @@ export function cronTimeZone(v: string): string | undefined {
         return `"${v}" is not an IANA time zone name such as Europe/Berlin`;
     }
 }
+
+/**
+ * A name a container's environment can carry that a shell (and JCasC's ${NAME}) can read:
+ * the API server takes more, but jenkins.sh and the installer could not use it.
+ */
+export function envName(v: string): string | undefined {
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(v)
+        ? undefined
+        : `"${v}" is not an environment variable name (letters, digits and _, not first a digit)`;
+}
+
+/** An http(s) URL of a host, with a path or not: a plugin site or an update centre. */
+export function httpUrl(v: string): string | undefined {
+    const m = /^https?:\/\/(\[[^\]]+\]|[^/:@?#]+)(?::(\d+))?(\/[^\s?#]*)?$/.exec(v);
+    if (!m) return `"${v}" is not an http(s) URL such as https://updates.example.com/`;
+    return host(m[1]) ?? (m[2] ? tcpPort(Number(m[2])) : undefined);
+}
+
+/**
+ * An HTTP proxy as http://host:port. No user or password: Java's proxy properties take
+ * none, and they would be plaintext in the pod spec.
+ */
+export function proxyUrl(v: string): { host: string; port: number } | { error: string } {
+    if (/^[a-z]+:\/\/[^/]*@/.test(v))
+        return {
+            error: `"${v}" has credentials: they would be plaintext in the pod spec, and Java's proxy properties take none`,
+        };
+    const m = /^http:\/\/(\[[^\]]+\]|[^/:]+):(\d+)\/?$/.exec(v);
+    if (!m) return { error: `"${v}" is not a proxy URL such as http://proxy.example.com:3128` };
+    const problem = host(m[1]) ?? tcpPort(Number(m[2]));
+    return problem ? { error: problem } : { host: m[1], port: Number(m[2]) };
+}
+
+/** A host that bypasses the proxy, as Java's http.nonProxyHosts takes it (a leading * wildcard). */
+export function noProxyHost(v: string): string | undefined {
+    const bare = v.startsWith("*.") ? v.slice(2) : v;
+    return host(bare) === undefined ? undefined : `"${v}" is not a host, an IP address or *.domain`;
+}

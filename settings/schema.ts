@@ -3,6 +3,7 @@
 import { z } from "zod";
 import * as rules from "./rules";
 import { parseStorageQuantity } from "./quantity";
+import { CONTROLLER_ENV, INIT_CONTAINER_ENV } from "../components/jenkins/jenkinsPod";
 
 // Defaults that error examples repeat: written once here.
 const CHART_VERSION = "3.13.1";
@@ -211,6 +212,73 @@ const tolerationSchema = z
     })
     .describe('{"key": "dedicated", "operator": "Equal", "value": "ci", "effect": "NoSchedule"}');
 
+/** The settings the program's own variables come from (the chart sets some through the env lists). */
+const CONTROLLER_ENV_SETTING: Record<string, string> = {
+    JAVA_OPTS: "jenkins.javaOpts",
+    JENKINS_OPTS: "jenkins.jenkinsOpts",
+};
+const INIT_ENV_SETTING: Record<string, string> = {
+    JENKINS_UC: "jenkins.pluginDownload.updateCenter",
+    JENKINS_UC_DOWNLOAD: "jenkins.pluginDownload.downloadSite",
+    JENKINS_UC_DOWNLOAD_URL: "jenkins.pluginDownload.downloadSite",
+    JAVA_OPTS: "jenkins.pluginDownload.proxy",
+};
+
+/** Extra variables for a container: each name once, none the program sets itself. */
+function envList(programs: readonly string[], settings: Record<string, string>, example: string) {
+    return z
+        .array(z.object({ name: str(rules.envName), value: z.string() }).strict())
+        .default([])
+        .superRefine((list, ctx) => {
+            const seen = new Set<string>();
+            list.forEach((e, i) => {
+                if (seen.has(e.name))
+                    ctx.addIssue({
+                        code: "custom",
+                        path: [i, "name"],
+                        message: `sets ${e.name} twice`,
+                    });
+                seen.add(e.name);
+                if (!programs.includes(e.name)) return;
+                const instead = settings[e.name];
+                ctx.addIssue({
+                    code: "custom",
+                    path: [i, "name"],
+                    message: instead
+                        ? `sets ${e.name}, which this program sets from ${instead}; set that instead`
+                        : `sets ${e.name}, which this program sets itself`,
+                });
+            });
+        })
+        .describe(example);
+}
+
+const pluginDownloadSchema = z
+    .object({
+        updateCenter: str(rules.httpUrl)
+            .optional()
+            .describe(
+                "https://updates.example.com/update-center.json (default: updates.jenkins.io)",
+            ),
+        downloadSite: str(rules.httpUrl)
+            .optional()
+            .describe("https://mirror.example.com/jenkins/plugins/ (default: the update centre's)"),
+        proxy: str((v) => {
+            const p = rules.proxyUrl(v);
+            return "error" in p ? p.error : undefined;
+        })
+            .transform((v) => rules.proxyUrl(v) as { host: string; port: number })
+            .optional()
+            .describe("http://proxy.example.com:3128 (default: none)"),
+        noProxy: z
+            .array(str(rules.noProxyHost))
+            .default([])
+            .describe('["*.example.com", "10.0.0.5"]'),
+    })
+    .strict()
+    .default({})
+    .describe('{"downloadSite": "https://mirror.example.com/jenkins/plugins/"}');
+
 const jenkinsSchema = z
     .object({
         namespace: str(rules.dnsLabel).default("ci-infra").describe("ci-infra"),
@@ -312,6 +380,22 @@ const jenkinsSchema = z
             .record(str(rules.cascName), str(rules.cascYaml))
             .default({})
             .describe('{"welcome": "jenkins:\\n  systemMessage: Configured as code"}'),
+        pluginDownload: pluginDownloadSchema,
+        containerEnv: envList(
+            CONTROLLER_ENV,
+            CONTROLLER_ENV_SETTING,
+            '[{"name": "http_proxy", "value": "http://proxy.example.com:3128"}]',
+        ),
+        initContainerEnv: envList(
+            INIT_CONTAINER_ENV,
+            INIT_ENV_SETTING,
+            '[{"name": "JENKINS_PLUGIN_INFO", "value": "https://mirror.example.com/plugin-versions.json"}]',
+        ),
+        imagePullSecretName: str(rules.dnsSubdomain).optional().describe("registry-credentials"),
+        agentListenerServiceType: z
+            .enum(["ClusterIP", "NodePort", "LoadBalancer"])
+            .default("ClusterIP")
+            .describe("LoadBalancer (default ClusterIP: agents in the cluster only)"),
     })
     .strict();
 

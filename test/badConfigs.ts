@@ -1028,4 +1028,81 @@ export const BAD_CONFIGS: Case[] = [
         "jenkins-ceph:jenkins.resources.requests.cpu",
         /\(4\) is more than limits.cpu \(2\), which the API server refuses/,
     ],
+    [
+        "containerEnv setting a variable the program sets",
+        jenkins({ containerEnv: [{ name: "JAVA_OPTS", value: "-Xmx1g" }] }),
+        "jenkins-ceph:jenkins.containerEnv[0].name",
+        /sets JAVA_OPTS, which this program sets from jenkins\.javaOpts; set that instead/,
+    ],
+    [
+        "containerEnv with a name a shell cannot read",
+        jenkins({ containerEnv: [{ name: "my-var", value: "x" }] }),
+        "jenkins-ceph:jenkins.containerEnv[0].name",
+        /"my-var" is not an environment variable name/,
+    ],
+    [
+        "containerEnv with one name twice",
+        jenkins({
+            containerEnv: [
+                { name: "HTTP_PROXY", value: "http://a:3128" },
+                { name: "HTTP_PROXY", value: "http://b:3128" },
+            ],
+        }),
+        "jenkins-ceph:jenkins.containerEnv[1].name",
+        /sets HTTP_PROXY twice/,
+    ],
+    [
+        "initContainerEnv with JENKINS_UC, the chart's way",
+        jenkins({
+            plugins: ["git:5.7.0"],
+            initContainerEnv: [{ name: "JENKINS_UC", value: "https://mirror.example.com/uc.json" }],
+        }),
+        "jenkins-ceph:jenkins.initContainerEnv[0].name",
+        /sets JENKINS_UC, which this program sets from jenkins\.pluginDownload\.updateCenter; set that instead/,
+    ],
+    [
+        "plugin proxy with a password in it",
+        jenkins({
+            plugins: ["git:5.7.0"],
+            pluginDownload: { proxy: "http://ci:hunter2@proxy.example.com:3128" },
+        }),
+        "jenkins-ceph:jenkins.pluginDownload.proxy",
+        /has credentials: they would be plaintext in the pod spec/,
+    ],
+    [
+        "plugin proxy without a port",
+        jenkins({ plugins: ["git:5.7.0"], pluginDownload: { proxy: "http://proxy.example.com" } }),
+        "jenkins-ceph:jenkins.pluginDownload.proxy",
+        /is not a proxy URL such as http:\/\/proxy\.example\.com:3128/,
+    ],
+    [
+        "plugin download site that is not a URL",
+        jenkins({ plugins: ["git:5.7.0"], pluginDownload: { downloadSite: "mirror.example.com" } }),
+        "jenkins-ceph:jenkins.pluginDownload.downloadSite",
+        /is not an http\(s\) URL/,
+    ],
+    [
+        "noProxy without a proxy",
+        jenkins({ plugins: ["git:5.7.0"], pluginDownload: { noProxy: ["*.example.com"] } }),
+        "jenkins-ceph:jenkins.pluginDownload.noProxy",
+        /applies only with jenkins\.pluginDownload\.proxy/,
+    ],
+    [
+        "plugin download settings with nothing to install",
+        jenkins({ pluginDownload: { downloadSite: "https://mirror.example.com/plugins/" } }),
+        "jenkins-ceph:jenkins.pluginDownload",
+        /has no effect: no plugin is pinned and Jenkins is not configured as code/,
+    ],
+    [
+        "agent listener Service of an unknown type",
+        jenkins({ agentListenerServiceType: "ExternalName" }),
+        "jenkins-ceph:jenkins.agentListenerServiceType",
+        /must be one of ClusterIP, NodePort, LoadBalancer/,
+    ],
+    [
+        "image pull secret name with capitals",
+        jenkins({ imagePullSecretName: "Registry" }),
+        "jenkins-ceph:jenkins.imagePullSecretName",
+        /not/,
+    ],
 ];

@@ -3,8 +3,10 @@
 // run. What a running Jenkins does with these files is not checked here (no Jenkins can
 // be downloaded on these machines); see the README.
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as YAML from "yaml";
-import { ProgramRun } from "../cli/mockRuntime";
+import { ProgramRun, PROJECT_ROOT } from "../cli/mockRuntime";
 import { stackFileConfig } from "../cli/render";
 import { baseStack, COMBINATIONS, LDAP_REALM_CASC, StackInput } from "./fixtures";
 import { Any, byKind, merge, one, runOk } from "./helpers";
@@ -36,13 +38,34 @@ describe("configuration as code", () => {
             const [init] = t.spec.initContainers;
             assert.equal(init.name, "install-plugins");
             assert.equal(init.image, "jenkins/jenkins:2.568.2-jdk21");
-            assert.deepEqual(init.command.slice(0, 5), [
-                "jenkins-plugin-cli",
-                "--war",
-                "/usr/share/jenkins/jenkins.war",
-                "--plugin-file",
-                "/var/jenkins_config/plugins/plugins.txt",
+            // The installer (installPlugins.sh, tested with real sh in installPlugins.spec.ts)
+            // from the plugins ConfigMap, into the home on the volume.
+            assert.deepEqual(init.command, [
+                "sh",
+                "/var/jenkins_config/plugins/install-plugins.sh",
             ]);
+            const plugins = (one(r, "ConfigMap", "jenkins-plugins").inputs as Any).data;
+            assert.equal(
+                plugins["install-plugins.sh"],
+                fs.readFileSync(
+                    path.join(PROJECT_ROOT, "components/jenkins/installPlugins.sh"),
+                    "utf8",
+                ),
+            );
+            assert.equal(env(init, "PLUGIN_FILE"), "/var/jenkins_config/plugins/plugins.txt");
+            assert.equal(env(init, "JENKINS_IMAGE"), "jenkins/jenkins:2.568.2-jdk21");
+            assert.deepEqual(
+                init.volumeMounts.map((m: Any) => `${m.name}:${m.mountPath}`),
+                [
+                    "plugin-file:/var/jenkins_config/plugins",
+                    "jenkins-home:/var/jenkins_home",
+                    "tmp:/tmp",
+                ],
+            );
+            assert.ok(
+                !t.spec.volumes.some((v: Any) => v.name === "plugins"),
+                "no emptyDir over the home's plugins: they live on the volume",
+            );
             assert.deepEqual(restrictedViolations(t.spec), []);
             assert.deepEqual(init.securityContext, t.spec.containers[0].securityContext);
             assert.match(checksum(r), /^[0-9a-f]{64}$/);
@@ -245,6 +268,91 @@ describe("configuration as code", () => {
                 /jenkins\.adminPassword is not set: Jenkins starts with its setup wizard/.test(n),
             ),
             notes.join("\n"),
+        );
+    });
+});
+
+describe("configuration as code: what Jenkins chart users set", () => {
+    const installer = (r: ProgramRun) => pod(r).spec.initContainers[0];
+
+    it("pluginDownload and initContainerEnv reach only the installer: the site, the mirror, the proxy as Java's properties", async () => {
+        const r = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", {
+                plugins: ["git:5.7.0"],
+                pluginDownload: {
+                    updateCenter: "https://uc.example.com/update-center.json",
+                    downloadSite: "https://mirror.example.com/plugins/",
+                    proxy: "http://proxy.example.com:3128",
+                    noProxy: ["*.example.com", "10.0.0.5"],
+                },
+                initContainerEnv: [
+                    { name: "JENKINS_PLUGIN_INFO", value: "https://uc.example.com/pv.json" },
+                ],
+            }),
+        );
+        const init = installer(r);
+        assert.equal(env(init, "JENKINS_UC"), "https://uc.example.com/update-center.json");
+        assert.equal(env(init, "JENKINS_UC_DOWNLOAD_URL"), "https://mirror.example.com/plugins/");
+        assert.equal(
+            env(init, "JAVA_OPTS"),
+            "-Dhttp.proxyHost=proxy.example.com -Dhttp.proxyPort=3128 -Dhttps.proxyHost=proxy.example.com -Dhttps.proxyPort=3128 -Dhttp.nonProxyHosts=*.example.com|10.0.0.5",
+        );
+        assert.equal(env(init, "JENKINS_PLUGIN_INFO"), "https://uc.example.com/pv.json");
+        const jenkins = pod(r).spec.containers[0];
+        assert.equal(env(jenkins, "JENKINS_UC"), undefined);
+        assert.equal(env(jenkins, "JENKINS_PLUGIN_INFO"), undefined);
+    });
+
+    it("without pluginDownload the installer reaches the update centre directly", async () => {
+        const r = await runOk(
+            merge(baseStack("static", "csi"), "jenkins", { plugins: ["git:5.7.0"] }),
+        );
+        for (const name of ["JENKINS_UC", "JENKINS_UC_DOWNLOAD_URL", "JAVA_OPTS"])
+            assert.equal(env(installer(r), name), undefined, name);
+    });
+
+    it("containerEnv comes after the program's variables, and JCasC may read it", async () => {
+        const r = await runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                containerEnv: [{ name: "ORG_NAME", value: "Example Corp" }],
+                casc: { message: "jenkins:\n  systemMessage: Jenkins of ${ORG_NAME}\n" },
+            }),
+        );
+        const names = pod(r).spec.containers[0].env.map((e: Any) => e.name);
+        assert.deepEqual(names, [...CONTROLLER_ENV, "ORG_NAME"]);
+        assert.equal(env(pod(r).spec.containers[0], "ORG_NAME"), "Example Corp");
+    });
+
+    it("imagePullSecretName goes on the pod", async () => {
+        const r = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", {
+                imagePullSecretName: "registry-credentials",
+            }),
+        );
+        assert.deepEqual(pod(r).spec.imagePullSecrets, [{ name: "registry-credentials" }]);
+        const plain = await runOk(baseStack("dynamic", "csi"));
+        assert.equal(pod(plain).spec.imagePullSecrets, undefined);
+    });
+
+    it("agentListenerServiceType LoadBalancer: the agent Service without the cloud, its port open to any address", async () => {
+        const r = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", {
+                agentListenerServiceType: "LoadBalancer",
+                networkPolicy: { ingressNamespace: "ingress-nginx" },
+            }),
+        );
+        const svc = (one(r, "Service", "jenkins-agent").inputs as Any).spec;
+        assert.equal(svc.type, "LoadBalancer");
+        assert.deepEqual(svc.ports, [
+            { name: "jnlp", port: 50000, targetPort: "jnlp", protocol: "TCP" },
+        ]);
+        assert.equal((one(r, "Service", "jenkins").inputs as Any).spec.type, "ClusterIP");
+        const policy = (one(r, "NetworkPolicy").inputs as Any).spec.ingress;
+        assert.deepEqual(policy[1], { ports: [{ port: 50000, protocol: "TCP" }] });
+        const inCluster = await runOk(baseStack("dynamic", "csi"));
+        assert.deepEqual(
+            byKind(inCluster, "Service").map((s) => (s.inputs as Any).metadata.name),
+            ["jenkins"],
         );
     });
 });

@@ -2,9 +2,8 @@
 // it runs: the CronJob (jenkinsBackups.ts), which reads its settings from a mounted file and
 // its secrets from a mounted Secret, and the CLIs (cli/backup.ts), which send the program
 // with its settings, secrets included, on standard input, locally or to rbdHost over SSH.
-import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
+import { shippedFile } from "../shippedFile";
 import type { RbdClient } from "../rbd/rbdScript";
 import type { BackupSettings } from "../../settings/settings";
 
@@ -13,15 +12,9 @@ const PROGRAM_FILE = "jenkinsBackup.py";
 /** A backup's ID, <chain>-<n>: jenkinsBackup.py's BACKUP_ID (test/backupProgram.spec.ts keeps them one). */
 export const BACKUP_ID = /^([0-9]{8}T[0-9]{6}Z)-([1-9][0-9]*)$/;
 
-/** jenkinsBackup.py's text, from the sources (bin/ holds only compiled TypeScript). */
+/** jenkinsBackup.py's text. */
 export function backupProgramText(): string {
-    for (let dir = __dirname; ; dir = path.dirname(dir)) {
-        const file = path.join(dir, "components", "backup", PROGRAM_FILE);
-        if (fs.existsSync(file)) return fs.readFileSync(file, "utf8");
-        const here = path.join(dir, PROGRAM_FILE);
-        if (fs.existsSync(here)) return fs.readFileSync(here, "utf8");
-        if (path.dirname(dir) === dir) throw new Error(`${PROGRAM_FILE} is not above ${__dirname}`);
-    }
+    return shippedFile("backup", PROGRAM_FILE);
 }
 
 /** What the program backs up and where to: every setting but the secrets. */

@@ -3,7 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigMap, Secret } from "@pulumi/kubernetes/core/v1";
 import { APP_LABEL, HTTP_PORT } from "./names";
-import type { PodConfig } from "./jenkinsPod";
+import { INSTALL_SCRIPT, type PodConfig } from "./jenkinsPod";
+import { shippedFile } from "../shippedFile";
 import type { JenkinsArgs } from "./jenkins";
 import { externalUrl } from "./exposure";
 import {
@@ -13,6 +14,9 @@ import {
     configChecksum,
     pluginsTxt,
 } from "./jenkinsConfig";
+
+/** installPlugins.sh, which the init container runs from the plugins ConfigMap. */
+const INSTALLER = shippedFile("jenkins", "installPlugins.sh");
 
 /**
  * The plugin list, the JCasC files and the admin Secret, and what the pod mounts of
@@ -39,7 +43,10 @@ export function configAsCode(
     });
     const pluginsMap = new ConfigMap(
         `${name}-plugins`,
-        { metadata: meta("plugins"), data: { "plugins.txt": plugins } },
+        {
+            metadata: meta("plugins"),
+            data: { "plugins.txt": plugins, [INSTALL_SCRIPT]: INSTALLER },
+        },
         child,
     );
     resources.push(pluginsMap);

@@ -9,6 +9,7 @@ import { AGENT_PORT, APP_LABEL, HTTP_PORT } from "./names";
 import { createServiceArgs } from "./jenkinsPod";
 import { AGENT_POD_LABEL } from "./jenkinsConfig";
 import type { IngressArgs, JenkinsArgs, NetworkPolicyArgs } from "./jenkins";
+import type { AgentListenerServiceType } from "./jenkinsPod";
 
 /** The URL users open through the ingress (https when it terminates TLS). */
 export function externalUrl(ingress: IngressArgs | undefined): string | undefined {
@@ -20,6 +21,7 @@ function networkPolicyArgs(
     name: string,
     namespace: string,
     agentsNamespace: string,
+    listener: AgentListenerServiceType,
 ) {
     const agents = {
         podSelector: { matchLabels: AGENT_POD_LABEL },
@@ -51,7 +53,10 @@ function networkPolicyArgs(
                     ],
                     ports: [{ port: HTTP_PORT, protocol: "TCP" }],
                 },
-                { from: [agents], ports: [{ port: AGENT_PORT, protocol: "TCP" }] },
+                // Agents outside the cluster come from any address.
+                listener === "ClusterIP"
+                    ? { from: [agents], ports: [{ port: AGENT_PORT, protocol: "TCP" }] }
+                    : { ports: [{ port: AGENT_PORT, protocol: "TCP" }] },
             ],
         },
     };
@@ -102,10 +107,17 @@ export function exposeJenkins(
         createServiceArgs(args.name, ns, { name: "http", port: HTTP_PORT }),
         child,
     );
-    if (args.agents) {
+    // Agents outside the cluster (a listener type other than ClusterIP) need the Service
+    // even without the Kubernetes cloud.
+    if (args.agents || args.agentListenerServiceType !== "ClusterIP") {
         agentService = new Service(
             `${name}-agent`,
-            createServiceArgs(`${args.name}-agent`, ns, { name: "jnlp", port: AGENT_PORT }),
+            createServiceArgs(
+                `${args.name}-agent`,
+                ns,
+                { name: "jnlp", port: AGENT_PORT },
+                args.agentListenerServiceType,
+            ),
             child,
         );
     }
@@ -125,7 +137,9 @@ export function exposeJenkins(
             name,
             pulumi
                 .all([ns, agentsNs])
-                .apply(([n, a]) => networkPolicyArgs(policy, args.name, n, a)),
+                .apply(([n, a]) =>
+                    networkPolicyArgs(policy, args.name, n, a, args.agentListenerServiceType),
+                ),
             child,
         );
     }

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Deployment } from "@pulumi/kubernetes/apps/v1";
 import type { Service } from "@pulumi/kubernetes/core/v1";
 import { HTTP_PORT, JENKINS_HOME } from "./names";
-import { createDeploymentArgs, JenkinsPodArgs } from "./jenkinsPod";
+import { AgentListenerServiceType, createDeploymentArgs, JenkinsPodArgs } from "./jenkinsPod";
 import { jenkinsAgents } from "./agents";
 import { configAsCode } from "./configAsCode";
 import { exposeJenkins, externalUrl } from "./exposure";
@@ -53,6 +53,13 @@ export interface JenkinsArgs extends Omit<JenkinsPodArgs, "serviceAccountName" |
     pdb: boolean;
     /** Admit traffic to the controller only from the ingress controller and agent pods. */
     networkPolicy?: NetworkPolicyArgs;
+    /**
+     * The agent port's Service type (the chart's controller.agentListenerServiceType):
+     * NodePort or LoadBalancer for agents outside the cluster, whose Service then exists
+     * without `agents` too and whose port the NetworkPolicy opens to any address.
+     * Default ClusterIP.
+     */
+    agentListenerServiceType: AgentListenerServiceType;
     /** Resources the Deployment waits for (the volume claim). */
     dependsOn?: pulumi.Resource[];
 }

@@ -25,6 +25,14 @@ export interface JenkinsPodArgs {
     infra: { shareProcessNamespace: boolean; sidecar: boolean; image: string };
     claimName: pulumi.Input<string>;
     serviceAccountName?: pulumi.Input<string>;
+    /** Extra variables for the controller (the chart's controller.containerEnv); default none. */
+    containerEnv: EnvVar[];
+    /** Extra variables for the plugin installer (controller.initContainerEnv); default none. */
+    initContainerEnv: EnvVar[];
+    /** Where the plugin installer downloads from, and through which proxy; default the update centre, direct. */
+    pluginDownload: PluginDownload;
+    /** A Secret of type dockerconfigjson in Jenkins' namespace, to pull the images; default none. */
+    imagePullSecretName?: string;
     /** Pinned plugins and configuration as code; undefined = the setup wizard decides. */
     config?: PodConfig;
     /**
@@ -34,8 +42,25 @@ export interface JenkinsPodArgs {
     lastSnapshot?: pulumi.Input<string>;
 }
 
+export interface EnvVar {
+    name: string;
+    value: string;
+}
+
+/** jenkins-plugin-cli's sources (its README, "CLI Options" and "Proxy Support"). */
+export interface PluginDownload {
+    /** The update centre's JSON (JENKINS_UC). */
+    updateCenter?: string;
+    /** A mirror every plugin is downloaded from instead (JENKINS_UC_DOWNLOAD_URL). */
+    downloadSite?: string;
+    /** An HTTP proxy for both http and https (Java's proxy properties, through JAVA_OPTS). */
+    proxy?: { host: string; port: number };
+    /** Hosts reached without the proxy (http.nonProxyHosts: example.com, *.example.com). */
+    noProxy: string[];
+}
+
 export interface PodConfig {
-    /** The ConfigMap with plugins.txt: an init container installs exactly those plugins. */
+    /** The ConfigMap with plugins.txt and install-plugins.sh, which the init container runs. */
     pluginsConfigMap?: pulumi.Input<string>;
     /** The ConfigMap of JCasC files, and the Secret with the admin credentials they name. */
     casc?: { configMap: pulumi.Input<string>; adminSecret: pulumi.Input<string> };
@@ -52,13 +77,26 @@ export const CONTROLLER_ENV = [
     "SECRETS",
 ] as const;
 
+/** The variables the plugin installer gets from the program: containerEnv may not set them. */
+export const INIT_CONTAINER_ENV = [
+    "JENKINS_HOME",
+    "JENKINS_WAR",
+    "JENKINS_IMAGE",
+    "PLUGIN_FILE",
+    "CACHE_DIR",
+    "JENKINS_UC",
+    "JENKINS_UC_DOWNLOAD",
+    "JENKINS_UC_DOWNLOAD_URL",
+    "JAVA_OPTS",
+] as const;
+
 const UID = 1000;
 const PAUSE_UID = 65535;
 /** First boot on a fresh volume unpacks the war and plugins: allow 10 minutes. */
 const STARTUP_BUDGET_SECONDS = 600;
 const WAR_CACHE = "/var/jenkins_cache";
-/** The plugins the init container installs: an emptyDir over the home's plugins folder. */
-const PLUGINS_DIR = "/var/jenkins_plugins";
+/** installPlugins.sh in the plugins ConfigMap, beside plugins.txt. */
+export const INSTALL_SCRIPT = "install-plugins.sh";
 
 /** The Pod Security Standard "restricted" container rules, plus a read-only root. */
 export function restrictedContainerSecurity(runAsUser: number): inputs.core.v1.SecurityContext {
@@ -106,6 +144,7 @@ function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
                       { name: "SECRETS", value: CONFIG_PATHS.secrets },
                   ]
                 : []),
+            ...args.containerEnv,
         ],
         ports: [
             { name: "http", containerPort: HTTP_PORT, protocol: "TCP" },
@@ -121,9 +160,6 @@ function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
             { name: "jenkins-home", mountPath: JENKINS_HOME },
             { name: "tmp", mountPath: "/tmp" },
             { name: "jenkins-cache", mountPath: WAR_CACHE },
-            ...(args.config?.pluginsConfigMap
-                ? [{ name: "plugins", mountPath: `${JENKINS_HOME}/plugins` }]
-                : []),
             ...(args.config?.casc
                 ? [
                       { name: "casc", mountPath: CONFIG_PATHS.casc, readOnly: true },
@@ -134,34 +170,58 @@ function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
     };
 }
 
+/** Java's proxy properties for jenkins-plugin-cli, which passes JAVA_OPTS to its JVM. */
+function proxyJavaOpts(d: PluginDownload): string | undefined {
+    if (!d.proxy) return undefined;
+    const { host, port } = d.proxy;
+    const opts = ["http", "https"].flatMap((p) => [
+        `-D${p}.proxyHost=${host}`,
+        `-D${p}.proxyPort=${port}`,
+    ]);
+    if (d.noProxy.length) opts.push(`-Dhttp.nonProxyHosts=${d.noProxy.join("|")}`);
+    return opts.join(" ");
+}
+
+/** The installer's environment: where things are, then the download's source and proxy. */
+export function pluginInstallerEnv(args: JenkinsPodArgs): EnvVar[] {
+    const d = args.pluginDownload;
+    const optional: [string, string | undefined][] = [
+        ["JENKINS_UC", d.updateCenter],
+        ["JENKINS_UC_DOWNLOAD_URL", d.downloadSite],
+        ["JAVA_OPTS", proxyJavaOpts(d)],
+    ];
+    return [
+        { name: "JENKINS_HOME", value: JENKINS_HOME },
+        { name: "JENKINS_WAR", value: "/usr/share/jenkins/jenkins.war" },
+        { name: "JENKINS_IMAGE", value: args.image },
+        { name: "PLUGIN_FILE", value: `${CONFIG_PATHS.pluginFile}/plugins.txt` },
+        // Its update-center cache; the default under $HOME is on the read-only root.
+        { name: "CACHE_DIR", value: "/tmp/jenkins-plugin-management-cli" },
+        ...optional.flatMap(([name, value]) => (value === undefined ? [] : [{ name, value }])),
+        ...args.initContainerEnv,
+    ];
+}
+
 /**
  * Installs exactly the pinned plugins (and the dependencies they need, at the versions
- * they need: --latest false) with the image's own jenkins-plugin-cli, as the Jenkins
- * chart does. Same image and restrictions as the controller; it writes only emptyDirs.
+ * they need: --latest false) with the image's own jenkins-plugin-cli, into the home on
+ * the RBD volume, and only when the list or the image changed (installPlugins.sh says
+ * how). Same image and restrictions as the controller.
  */
 function pluginsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
     return {
         name: "install-plugins",
         image: args.image,
         imagePullPolicy: "IfNotPresent",
-        command: [
-            "jenkins-plugin-cli",
-            "--war",
-            "/usr/share/jenkins/jenkins.war",
-            "--plugin-file",
-            `${CONFIG_PATHS.pluginFile}/plugins.txt`,
-            "--plugin-download-directory",
-            PLUGINS_DIR,
-            "--latest",
-            "false",
-        ],
-        // Its update-center cache; the default under $HOME is on the read-only root.
-        env: [{ name: "CACHE_DIR", value: "/tmp/jenkins-plugin-management-cli" }],
+        command: ["sh", `${CONFIG_PATHS.pluginFile}/${INSTALL_SCRIPT}`],
+        env: pluginInstallerEnv(args),
         resources: args.resources,
         securityContext: restrictedContainerSecurity(UID),
+        // The sentence the installer writes there, or its last lines, in kubectl describe.
+        terminationMessagePolicy: "FallbackToLogsOnError",
         volumeMounts: [
             { name: "plugin-file", mountPath: CONFIG_PATHS.pluginFile, readOnly: true },
-            { name: "plugins", mountPath: PLUGINS_DIR },
+            { name: "jenkins-home", mountPath: JENKINS_HOME },
             { name: "tmp", mountPath: "/tmp" },
         ],
     };
@@ -170,10 +230,7 @@ function pluginsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
 function configVolumes(config: PodConfig | undefined): inputs.core.v1.Volume[] {
     const out: inputs.core.v1.Volume[] = [];
     if (config?.pluginsConfigMap) {
-        out.push(
-            { name: "plugin-file", configMap: { name: config.pluginsConfigMap } },
-            { name: "plugins", emptyDir: {} },
-        );
+        out.push({ name: "plugin-file", configMap: { name: config.pluginsConfigMap } });
     }
     if (config?.casc) {
         out.push(
@@ -234,6 +291,9 @@ function createPodSpec(args: JenkinsPodArgs): inputs.core.v1.PodSpec {
             seccompProfile: { type: "RuntimeDefault" },
         },
         serviceAccountName: args.serviceAccountName,
+        imagePullSecrets: args.imagePullSecretName
+            ? [{ name: args.imagePullSecretName }]
+            : undefined,
         automountServiceAccountToken: args.serviceAccountName !== undefined,
         // Jenkins writes its queue and build records on SIGTERM.
         terminationGracePeriodSeconds: 120,
@@ -283,15 +343,18 @@ export function createDeploymentArgs(args: JenkinsPodArgs) {
     };
 }
 
+export type AgentListenerServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
+
 export function createServiceArgs(
     name: string,
     namespace: pulumi.Input<string>,
     port: { name: string; port: number },
+    type: AgentListenerServiceType = "ClusterIP",
 ) {
     return {
         metadata: { name, namespace, labels: { ...APP_LABEL } },
         spec: {
-            type: "ClusterIP",
+            type,
             selector: { ...APP_LABEL },
             ports: [{ name: port.name, port: port.port, targetPort: port.name, protocol: "TCP" }],
         },
