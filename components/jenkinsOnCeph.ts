@@ -167,7 +167,10 @@ export function snapshotFingerprints(s: Settings): SnapshotArgs["fingerprints"] 
                 asCode,
                 user: j.adminUser,
                 casc: j.casc,
-                agents: j.agents,
+                // Without templates, the digest is what it was before they existed.
+                agents: j.agents.templates.length
+                    ? j.agents
+                    : { ...j.agents, templates: undefined },
                 ingress: j.ingress,
             }),
         ),
@@ -315,7 +318,11 @@ function jenkinsArgs(s: Settings, ns: JenkinsNamespace, home: JenkinsVolume): Je
         claimName: home.claimName,
         ingress: j.ingress,
         agents: j.agents.enabled
-            ? { namespace: j.agents.namespace, image: j.agents.image }
+            ? {
+                  namespace: j.agents.namespace,
+                  image: j.agents.image,
+                  templates: j.agents.templates,
+              }
             : undefined,
         adminUser: j.adminUser,
         adminPassword: j.adminPassword,

@@ -388,6 +388,13 @@ function jenkinsRules(
     if (jenkins.agents.namespace !== undefined && !jenkins.agents.enabled) {
         add("jenkins.agents.namespace", "applies only with jenkins.agents.enabled: true", "true");
     }
+    if (jenkins.agents.templates.length > 0 && !(jenkins.agents.enabled && asCode)) {
+        add(
+            "jenkins.agents.templates",
+            "apply only with jenkins.agents.enabled: true and configuration as code (jenkins.adminPassword): the program writes them into the Kubernetes cloud's JCasC",
+            "pulumi config set --secret jenkins.adminPassword",
+        );
+    }
     const tokens = javaOptsTokens(jenkins, asCode);
     for (const e of javaOptsOrderErrors(tokens)) add("jenkins.javaOpts", e);
     for (const e of heapFlagErrors(tokens)) add("jenkins.javaOpts", e);
@@ -474,9 +481,7 @@ function cascRules(jenkins: StackFields["jenkins"], secrets: ReadonlySet<string>
         url: "http://jenkins.example:8080/",
         serviceHost: "jenkins",
         agentServiceHost: "jenkins-agent",
-        agents: jenkins.agents.enabled
-            ? { namespace: "agents", image: jenkins.agents.image }
-            : undefined,
+        agents: jenkins.agents.enabled ? { ...jenkins.agents, namespace: "agents" } : undefined,
         userFiles: jenkins.casc,
     });
     const docs = Object.entries(files).map(([file, text]) => ({

@@ -193,6 +193,72 @@ const resourcesSchema = z
     .strict()
     .describe('{"requests": {"memory": "4Gi"}, "limits": {"memory": "4Gi"}}');
 
+const millicores = (q: string) => (q.endsWith("m") ? Number(q.slice(0, -1)) : Number(q) * 1000);
+const bytesOf = (q: string) => {
+    const b = parseStorageQuantity(q);
+    return "bytes" in b ? b.bytes : undefined;
+};
+
+/** An agent's jnlp container: what it asks and what caps it. */
+const agentResourcesSchema = z
+    .object({
+        requests: z
+            .object({ cpu: cpu.default("500m"), memory: quantity.default("512Mi") })
+            .strict()
+            .default({}),
+        limits: z
+            .object({
+                cpu: cpu.optional().describe("2 (default: none)"),
+                memory: quantity.default("512Mi"),
+            })
+            .strict()
+            .default({}),
+    })
+    .strict()
+    .default({})
+    .superRefine(({ requests, limits }, ctx) => {
+        // The API server refuses a pod whose request is above its limit.
+        if (limits.cpu !== undefined && millicores(requests.cpu) > millicores(limits.cpu))
+            ctx.addIssue({
+                code: "custom",
+                path: ["requests", "cpu"],
+                message: `(${requests.cpu}) is more than limits.cpu (${limits.cpu}), which the API server refuses`,
+            });
+        const [req, lim] = [bytesOf(requests.memory), bytesOf(limits.memory)];
+        if (req !== undefined && lim !== undefined && req > lim)
+            ctx.addIssue({
+                code: "custom",
+                path: ["requests", "memory"],
+                message: `(${requests.memory}) is more than limits.memory (${limits.memory}), which the API server refuses`,
+            });
+    })
+    .describe('{"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "2Gi"}}');
+
+/** One pod template of the Kubernetes cloud (the chart's agent.podTemplates). */
+const agentTemplateSchema = z
+    .object({
+        name: str((v) =>
+            /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v)
+                ? undefined
+                : `"${v}" is not a template name (lower-case letters, digits and -, as pod names start with it)`,
+        ).describe("maven"),
+        label: str((v) =>
+            /^[A-Za-z0-9_.-]+( [A-Za-z0-9_.-]+)*$/.test(v)
+                ? undefined
+                : `"${v}" is not a list of Jenkins labels (words separated by one space)`,
+        )
+            .optional()
+            .describe("maven java (default: none, the template of jobs that ask for no label)"),
+        image: str(rules.pinnedImage).describe(AGENT_IMAGE),
+        resources: agentResourcesSchema,
+        nodeSelector: z
+            .record(str(rules.labelKey), str(rules.labelValue))
+            .default({})
+            .describe('{"kubernetes.io/arch": "amd64"}'),
+    })
+    .strict()
+    .describe(`{"name": "maven", "label": "maven", "image": "${AGENT_IMAGE}"}`);
+
 const tolerationSchema = z
     .object({
         key: str(rules.labelKey).optional(),
@@ -340,6 +406,22 @@ const jenkinsSchema = z
                     .optional()
                     .describe("ci-agents (default: jenkins.namespace)"),
                 image: str(rules.pinnedImage).default(AGENT_IMAGE).describe(AGENT_IMAGE),
+                templates: z
+                    .array(agentTemplateSchema)
+                    .default([])
+                    .superRefine((list, ctx) => {
+                        const seen = new Set<string>();
+                        list.forEach((t, i) => {
+                            if (seen.has(t.name))
+                                ctx.addIssue({
+                                    code: "custom",
+                                    path: [i, "name"],
+                                    message: `names template ${t.name} twice (the Kubernetes plugin keeps one of them)`,
+                                });
+                            seen.add(t.name);
+                        });
+                    })
+                    .describe(`[{"name": "maven", "label": "maven", "image": "${AGENT_IMAGE}"}]`),
             })
             .strict()
             .default({})

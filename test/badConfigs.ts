@@ -1105,4 +1105,68 @@ export const BAD_CONFIGS: Case[] = [
         "jenkins-ceph:jenkins.imagePullSecretName",
         /not/,
     ],
+    [
+        "agent template without an image",
+        jenkins({ agents: { enabled: true, templates: [{ name: "maven", label: "maven" }] } }),
+        "jenkins-ceph:jenkins.agents.templates[0].image",
+        /Required|required/,
+    ],
+    [
+        "two agent templates of one name",
+        jenkins({
+            agents: {
+                enabled: true,
+                templates: [
+                    { name: "maven", label: "maven", image: "maven:3.9.9-eclipse-temurin-21" },
+                    { name: "maven", label: "java", image: "maven:3.9.9-eclipse-temurin-17" },
+                ],
+            },
+        }),
+        "jenkins-ceph:jenkins.agents.templates[1].name",
+        /names template maven twice/,
+    ],
+    [
+        "agent template label with a comma",
+        jenkins({
+            agents: {
+                enabled: true,
+                templates: [
+                    { name: "maven", label: "maven,java", image: "maven:3.9.9-eclipse-temurin-21" },
+                ],
+            },
+        }),
+        "jenkins-ceph:jenkins.agents.templates[0].label",
+        /is not a list of Jenkins labels \(words separated by one space\)/,
+    ],
+    [
+        "agent template asking more memory than its limit",
+        jenkins({
+            agents: {
+                enabled: true,
+                templates: [
+                    {
+                        name: "maven",
+                        label: "maven",
+                        image: "maven:3.9.9-eclipse-temurin-21",
+                        resources: { requests: { memory: "4Gi" }, limits: { memory: "2Gi" } },
+                    },
+                ],
+            },
+        }),
+        "jenkins-ceph:jenkins.agents.templates[0].resources.requests.memory",
+        /\(4Gi\) is more than limits.memory \(2Gi\), which the API server refuses/,
+    ],
+    [
+        "agent templates without configuration as code",
+        jenkins({
+            agents: {
+                enabled: true,
+                templates: [
+                    { name: "maven", label: "maven", image: "maven:3.9.9-eclipse-temurin-21" },
+                ],
+            },
+        }),
+        "jenkins-ceph:jenkins.agents.templates",
+        /apply only with jenkins.agents.enabled: true and configuration as code/,
+    ],
 ];

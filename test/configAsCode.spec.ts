@@ -356,3 +356,66 @@ describe("configuration as code: what Jenkins chart users set", () => {
         );
     });
 });
+
+describe("configuration as code: agent pod templates", () => {
+    const MAVEN = "maven:3.9.9-eclipse-temurin-21";
+    const cloudOf = (r: ProgramRun) =>
+        YAML.parse(casc(r)["jenkins-ceph.yaml"]).jenkins.clouds[0].kubernetes;
+
+    it("each template is the cloud's, labelled ones only for their jobs, restricted, with its resources and nodes", async () => {
+        const r = await runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                agents: {
+                    enabled: true,
+                    namespace: "ci-agents",
+                    templates: [
+                        {
+                            name: "default",
+                            image: "jenkins/inbound-agent:3324.vea_eda_e98cd69-1",
+                        },
+                        {
+                            name: "maven",
+                            label: "maven java",
+                            image: MAVEN,
+                            resources: {
+                                requests: { cpu: "1", memory: "2Gi" },
+                                limits: { cpu: "2", memory: "2Gi" },
+                            },
+                            nodeSelector: { "kubernetes.io/arch": "amd64" },
+                        },
+                    ],
+                },
+            }),
+        );
+        const cloud = cloudOf(r);
+        assert.deepEqual(
+            cloud.templates.map((t: Any) => [t.name, t.label, t.nodeUsageMode, t.namespace]),
+            [
+                ["default", undefined, undefined, "ci-agents"],
+                ["maven", "maven java", "EXCLUSIVE", "ci-agents"],
+            ],
+        );
+        const maven = YAML.parse(cloud.templates[1].yaml).spec;
+        assert.equal(maven.containers[0].name, "jnlp");
+        assert.equal(maven.containers[0].image, MAVEN);
+        assert.deepEqual(maven.containers[0].resources, {
+            requests: { cpu: "1", memory: "2Gi" },
+            limits: { cpu: "2", memory: "2Gi" },
+        });
+        assert.deepEqual(maven.nodeSelector, { "kubernetes.io/arch": "amd64" });
+        assert.deepEqual(restrictedViolations(maven), []);
+        assert.equal(maven.automountServiceAccountToken, false);
+    });
+
+    it("without templates, the one template default, exactly as before templates existed", async () => {
+        const r = await runOk(asCode(baseStack("dynamic", "csi"), { agents: { enabled: true } }));
+        const [t, ...rest] = cloudOf(r).templates;
+        assert.deepEqual(rest, []);
+        assert.deepEqual(Object.keys(t), ["name", "namespace", "yamlMergeStrategy", "yaml"]);
+        assert.equal(t.name, "default");
+        assert.deepEqual(YAML.parse(t.yaml).spec.containers[0].resources, {
+            requests: { cpu: "500m", memory: "512Mi" },
+            limits: { memory: "512Mi" },
+        });
+    });
+});

@@ -90,7 +90,7 @@ function jcascFiles(args: JenkinsArgs, namespace: string, agentsNamespace: strin
         url: externalUrl(args.ingress) ?? `http://${service}:${HTTP_PORT}/`,
         serviceHost: service,
         agentServiceHost: `${args.name}-agent.${namespace}.svc.cluster.local`,
-        agents: args.agents ? { namespace: agentsNamespace, image: args.agents.image } : undefined,
+        agents: args.agents ? { ...args.agents, namespace: agentsNamespace } : undefined,
         userFiles: args.casc,
     });
 }

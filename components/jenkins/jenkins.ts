@@ -7,6 +7,7 @@ import { HTTP_PORT, JENKINS_HOME } from "./names";
 import { AgentListenerServiceType, createDeploymentArgs, JenkinsPodArgs } from "./jenkinsPod";
 import { jenkinsAgents } from "./agents";
 import { configAsCode } from "./configAsCode";
+import type { AgentTemplate } from "./jenkinsConfig";
 import { exposeJenkins, externalUrl } from "./exposure";
 
 export interface IngressArgs {
@@ -25,8 +26,10 @@ export interface NetworkPolicyArgs {
 export interface AgentsArgs {
     /** Where agent pods run (created when it is not Jenkins' own); default Jenkins' namespace. */
     namespace?: string;
-    /** The inbound agent image of the default pod template. */
+    /** The inbound agent image of the pod template "default", used when `templates` is empty. */
     image: string;
+    /** The pod templates; default none: the one template "default". */
+    templates: AgentTemplate[];
 }
 
 export interface JenkinsArgs extends Omit<JenkinsPodArgs, "serviceAccountName" | "config"> {

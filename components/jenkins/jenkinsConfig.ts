@@ -31,7 +31,34 @@ export const ADMIN_PASSWORD_KEY = "jenkins-admin-password";
 export interface AgentConfig {
     /** Where agent pods run. */
     namespace: string;
+    /** The image of the one template "default", when `templates` is empty. */
     image: string;
+    /** The stack's pod templates; empty: the one template "default". */
+    templates: AgentTemplate[];
+}
+
+/** A pod template of the Kubernetes cloud (the chart's agent.podTemplates). */
+export interface AgentTemplate {
+    name: string;
+    /** The Jenkins labels that pick it (space-separated); only jobs that ask for one use it. Undefined: jobs without a label. */
+    label?: string;
+    image: string;
+    resources: {
+        requests: { cpu: string; memory: string };
+        limits: { cpu?: string; memory: string };
+    };
+    /** Node labels the agent pod must run on; empty: any node. */
+    nodeSelector: Record<string, string>;
+}
+
+/** The template an agents-enabled stack gets without templates of its own. */
+function defaultTemplate(image: string): AgentTemplate {
+    return {
+        name: "default",
+        image,
+        resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { memory: "512Mi" } },
+        nodeSelector: {},
+    };
 }
 
 export interface ConfigAsCodeArgs {
@@ -65,13 +92,14 @@ export function pluginsTxt(user: string[], opts: { asCode: boolean; agents: bool
 }
 
 /**
- * The agents' pod: the plugin merges its own jnlp container settings and workspace volume
+ * An agent's pod: the plugin merges its own jnlp container settings and workspace volume
  * into this. Restricted Pod Security: non-root, no privilege escalation, no capabilities,
  * RuntimeDefault seccomp; no service account token (a build needs no API access).
  */
-function agentPodSpec(image: string) {
+export function agentPodSpec(t: AgentTemplate) {
     return {
         automountServiceAccountToken: false,
+        ...(Object.keys(t.nodeSelector).length ? { nodeSelector: t.nodeSelector } : {}),
         securityContext: {
             runAsNonRoot: true,
             runAsUser: 1000,
@@ -82,22 +110,31 @@ function agentPodSpec(image: string) {
         containers: [
             {
                 name: "jnlp",
-                image,
+                image: t.image,
                 securityContext: {
                     allowPrivilegeEscalation: false,
                     capabilities: { drop: ["ALL"] },
                     runAsNonRoot: true,
                 },
-                resources: {
-                    requests: { cpu: "500m", memory: "512Mi" },
-                    limits: { memory: "512Mi" },
-                },
+                resources: t.resources,
             },
         ],
     };
 }
 
+/** One template in JCasC's terms: a labelled one serves only the jobs that ask for its label. */
+function cascTemplate(t: AgentTemplate, namespace: string) {
+    return {
+        name: t.name,
+        ...(t.label ? { label: t.label, nodeUsageMode: "EXCLUSIVE" } : {}),
+        namespace,
+        yamlMergeStrategy: "merge",
+        yaml: YAML.stringify({ apiVersion: "v1", kind: "Pod", spec: agentPodSpec(t) }),
+    };
+}
+
 function kubernetesCloud(args: ConfigAsCodeArgs, agents: AgentConfig) {
+    const templates = agents.templates.length ? agents.templates : [defaultTemplate(agents.image)];
     return {
         kubernetes: {
             name: "kubernetes",
@@ -107,18 +144,7 @@ function kubernetesCloud(args: ConfigAsCodeArgs, agents: AgentConfig) {
             jenkinsTunnel: `${args.agentServiceHost}:${AGENT_PORT}`,
             containerCapStr: "10",
             podLabels: Object.entries(AGENT_POD_LABEL).map(([key, value]) => ({ key, value })),
-            templates: [
-                {
-                    name: "default",
-                    namespace: agents.namespace,
-                    yamlMergeStrategy: "merge",
-                    yaml: YAML.stringify({
-                        apiVersion: "v1",
-                        kind: "Pod",
-                        spec: agentPodSpec(agents.image),
-                    }),
-                },
-            ],
+            templates: templates.map((t) => cascTemplate(t, agents.namespace)),
         },
     };
 }

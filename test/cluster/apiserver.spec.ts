@@ -243,9 +243,25 @@ describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", functio
         timings.push(`can-i ${asked.length} questions`);
     });
 
-    it("the agents' pod template (configured as code) is admitted in a restricted namespace", async () => {
+    it("each agent pod template (configured as code) is admitted in a restricted namespace", async () => {
         let input = merge(stack("dynamic", "csi", "agents-psa"), "jenkins", {
-            agents: { enabled: true, namespace: "agents-psa-pods" },
+            agents: {
+                enabled: true,
+                namespace: "agents-psa-pods",
+                templates: [
+                    { name: "default", image: "jenkins/inbound-agent:3324.vea_eda_e98cd69-1" },
+                    {
+                        name: "maven",
+                        label: "maven",
+                        image: "maven:3.9.9-eclipse-temurin-21",
+                        resources: {
+                            requests: { cpu: "1", memory: "2Gi" },
+                            limits: { memory: "2Gi" },
+                        },
+                        nodeSelector: { "kubernetes.io/arch": "amd64" },
+                    },
+                ],
+            },
         });
         input = {
             ...input,
@@ -255,34 +271,45 @@ describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", functio
         apply(r);
         const casc = one(r, "ConfigMap", "jenkins-casc").inputs as { data: Record<string, string> };
         const cloud = YAML.parse(casc.data["jenkins-ceph.yaml"]).jenkins.clouds[0].kubernetes;
-        const template = YAML.parse(cloud.templates[0].yaml);
-        // What the Kubernetes plugin adds when it starts an agent: its labels, the
-        // workspace volume and the connection settings of the jnlp container.
-        const spec = structuredClone(template.spec);
-        spec.volumes = [{ name: "workspace-volume", emptyDir: {} }];
-        spec.containers[0].env = [{ name: "JENKINS_URL", value: cloud.jenkinsUrl }];
-        spec.containers[0].volumeMounts = [
-            { name: "workspace-volume", mountPath: "/home/jenkins/agent" },
-        ];
-        const agent = {
-            apiVersion: "v1",
-            kind: "Pod",
-            metadata: { name: "agent-1", namespace: cloud.namespace, labels: { jenkins: "slave" } },
-            spec,
-        };
         const ns = kubectl(["get", "ns", cloud.namespace, "-o", "jsonpath={.metadata.labels}"]);
         assert.match(ns.out, /"pod-security.kubernetes.io\/enforce":"restricted"/);
-        const out = kubectl(["apply", "-f", "-"], YAML.stringify(agent));
-        assert.ok(out.ok, out.out);
-        assert.doesNotMatch(out.out, /violates PodSecurity|Warning/);
-        // The check can fail: the same pod without its security context is refused.
-        const bare = structuredClone(agent);
-        bare.metadata.name = "agent-2";
-        delete bare.spec.securityContext;
-        delete bare.spec.containers[0].securityContext;
-        const refused = kubectl(["apply", "-f", "-"], YAML.stringify(bare));
-        assert.ok(!refused.ok);
-        assert.match(refused.out, /violates PodSecurity "restricted/);
+        assert.equal(cloud.templates.length, 2);
+        for (const t of cloud.templates as { name: string; yaml: string }[]) {
+            const template = YAML.parse(t.yaml);
+            // What the Kubernetes plugin adds when it starts an agent: its labels, the
+            // workspace volume and the connection settings of the jnlp container.
+            const spec = structuredClone(template.spec);
+            spec.volumes = [{ name: "workspace-volume", emptyDir: {} }];
+            spec.containers[0].env = [{ name: "JENKINS_URL", value: cloud.jenkinsUrl }];
+            spec.containers[0].volumeMounts = [
+                { name: "workspace-volume", mountPath: "/home/jenkins/agent" },
+            ];
+            const agent = {
+                apiVersion: "v1",
+                kind: "Pod",
+                metadata: {
+                    name: `${t.name}-agent-1`,
+                    namespace: cloud.namespace,
+                    labels: { jenkins: "slave" },
+                },
+                spec,
+            };
+            const out = kubectl(["apply", "-f", "-"], YAML.stringify(agent));
+            assert.ok(out.ok, `${t.name}: ${out.out}`);
+            assert.doesNotMatch(out.out, /violates PodSecurity|Warning/);
+            // The check can fail: the same pod without its security context is refused.
+            const bare = structuredClone(agent);
+            bare.metadata.name = `${t.name}-agent-2`;
+            delete bare.spec.securityContext;
+            delete bare.spec.containers[0].securityContext;
+            const refused = kubectl(["apply", "-f", "-"], YAML.stringify(bare));
+            assert.ok(!refused.ok);
+            assert.match(refused.out, /violates PodSecurity "restricted/);
+        }
+        const maven = kubectl(["get", "pod", "-n", cloud.namespace, "maven-agent-1", "-o", "json"]);
+        assert.deepEqual(JSON.parse(maven.out).spec.nodeSelector, {
+            "kubernetes.io/arch": "amd64",
+        });
     });
 
     it("the backup CronJob is admitted in the key's namespace, and so is the pod its Job makes", async () => {
