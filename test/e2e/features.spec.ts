@@ -137,7 +137,7 @@ describeWorld(
             world().kube.deleteNamespace("e2e-rook-ceph");
         });
 
-        it("configured as code: up, a plugin change touches only its ConfigMap and the Deployment, a credential (--secret --path) only the Secret, the JCasC files and the Deployment, removing the password brings the wizard back", async function () {
+        it("configured as code: up, a plugin change touches only its ConfigMap and the Deployment, a credential (--secret --path) and a second agent template only the Secret, the JCasC files and the Deployment, removing the password brings the wizard back", async function () {
             const combo = localOnly(
                 this,
                 "this test sets an admin password of its own",
@@ -195,11 +195,18 @@ describeWorld(
                 template.metadata.annotations["jenkins-ceph/config-checksum"],
             );
 
-            // A credential for a realm of the stack's own, set as users set it (--secret --path):
-            // only the Secret, the JCasC files and the Deployment change (and the snapshot first).
+            // A credential for a realm of the stack's own, set as users set it (--secret --path),
+            // and a second agent template: only the Secret, the JCasC files and the Deployment
+            // change (and the snapshot first).
             world().setSecretPath(s, "jenkinsSecrets.LDAP_PASSWORD", "e2e-ldap-bind-password");
             const ldap = LDAP_REALM_CASC;
-            world().editConfig(s, { jenkins: { casc: { ldap } } });
+            const templates = [
+                { name: "default", image: "jenkins/inbound-agent:3324.vea_eda_e98cd69-1" },
+                { name: "maven", label: "maven", image: "maven:3.9.9-eclipse-temurin-21" },
+            ];
+            world().editConfig(s, {
+                jenkins: { casc: { ldap }, agents: { enabled: true, templates } },
+            });
             const credential: EngineEvent[] = [];
             await s.up({ onEvent: (e) => credential.push(e) });
             const touched = changes(credential);
@@ -219,10 +226,17 @@ describeWorld(
                 "e2e-ldap-bind-password",
             );
             const files = world().kube.get("configmap", ns, "jenkins-casc").data;
-            assert.equal(YAML.parse(files["jenkins-ceph.yaml"]).jenkins.securityRealm, undefined);
+            const base = YAML.parse(files["jenkins-ceph.yaml"]).jenkins;
+            assert.equal(base.securityRealm, undefined);
+            assert.deepEqual(
+                base.clouds[0].kubernetes.templates.map((t: { name: string }) => t.name),
+                ["default", "maven"],
+            );
             world().assertNoKeys(world().exportStack(s), "pulumi stack export");
             await world().removeSetting(s, "jenkinsSecrets");
-            world().editConfig(s, { jenkins: { casc: undefined } });
+            world().editConfig(s, {
+                jenkins: { casc: undefined, agents: { enabled: true } },
+            });
 
             await world().removeSetting(s, "jenkins.adminPassword");
             await s.up();
