@@ -160,7 +160,7 @@ export function snapshotFingerprints(s: Settings): SnapshotArgs["fingerprints"] 
         // The controller's environment is part of how it runs; empty, it leaves the digest
         // as it was before containerEnv existed (no snapshot on upgrade).
         javaopts: sha256(
-            `${javaOptsOf(s)}\n${j.jenkinsOpts}${j.containerEnv.length ? `\n${JSON.stringify(j.containerEnv)}` : ""}`,
+            `${javaOptsOf(s)}\n${j.jenkinsOpts}${j.jenkinsUriPrefix ? `\n--prefix=${j.jenkinsUriPrefix}` : ""}${j.containerEnv.length ? `\n${JSON.stringify(j.containerEnv)}` : ""}`,
         ),
         casc: sha256(
             JSON.stringify({
@@ -308,6 +308,7 @@ function jenkinsArgs(s: Settings, ns: JenkinsNamespace, home: JenkinsVolume): Je
         priorityClassName: j.priorityClassName,
         javaOpts: javaOptsOf(s),
         jenkinsOpts: j.jenkinsOpts,
+        uriPrefix: j.jenkinsUriPrefix ?? "",
         resources: j.resources,
         infra: j.infra,
         containerEnv: j.containerEnv,

@@ -479,6 +479,7 @@ function cascRules(jenkins: StackFields["jenkins"], secrets: ReadonlySet<string>
     const files = cascFiles({
         adminUser: jenkins.adminUser,
         url: "http://jenkins.example:8080/",
+        uriPrefix: jenkins.jenkinsUriPrefix ?? "",
         serviceHost: "jenkins",
         agentServiceHost: "jenkins-agent",
         agents: jenkins.agents.enabled ? { ...jenkins.agents, namespace: "agents" } : undefined,

@@ -69,6 +69,12 @@ export function jenkinsOptsErrors(tokens: string[]): string[] {
         const m = /^--(httpPort|httpListenAddress|prefix)(=(.*))?$/.exec(t);
         if (!m) continue;
         if (m[1] === "httpPort" && m[3] === "8080") continue;
+        if (m[1] === "prefix") {
+            errors.push(
+                `${t}: set jenkins.jenkinsUriPrefix instead, which the probes, the Ingress and JCasC's URL follow too`,
+            );
+            continue;
+        }
         errors.push(
             `${t} moves Jenkins off http://0.0.0.0:8080/, where the probes (GET /login), the Service and the ingress reach it; leave it out`,
         );

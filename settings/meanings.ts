@@ -90,7 +90,10 @@ export const MEANINGS: Readonly<Record<string, string>> = {
         "Kubernetes agents: a ServiceAccount, a Role and RoleBinding (no `secrets`) and the `jenkins-agent` Service.",
     "jenkins.agents.namespace":
         "Where agent pods run (made, restricted). Default: `jenkins.namespace`.",
-    "jenkins.agents.image": "The agents' image, pinned.",
+    "jenkins.agents.image":
+        "The image of the pod template `default`, pinned; used when `jenkins.agents.templates` is empty.",
+    "jenkins.agents.templates":
+        "Pod templates of the Kubernetes cloud (the chart's `agent.podTemplates`), each `{name, label, image, resources, nodeSelector}`: a unique name, Jenkins labels (space-separated; unset: jobs without a label), a pinned image (required), `requests`/`limits` (default 500m/512Mi, limit 512Mi), node labels. Empty: the one template `default`. Needs configuration as code.",
     "jenkins.adminUser": "Configured as code: the admin's user id.",
     "jenkins.plugins":
         "Pinned `id:version` plugins, installed into the home on the volume, and again only when this list or `jenkins.image` changes (a restart needs no network).",
@@ -104,6 +107,8 @@ export const MEANINGS: Readonly<Record<string, string>> = {
         "Extra variables for the controller, `{name, value}` (the chart's `controller.containerEnv`); plaintext: secrets go in `jenkinsSecrets`.",
     "jenkins.initContainerEnv":
         "Extra variables for the plugin installer (the chart's `controller.initContainerEnv`); the site and proxy are `jenkins.pluginDownload`.",
+    "jenkins.jenkinsUriPrefix":
+        "Serve Jenkins under this path, e.g. `/jenkins` (its `--prefix`; the chart's `controller.jenkinsUriPrefix`): the probes, the Ingress path, JCasC's URL and the agents' URL follow it.",
     "jenkins.imagePullSecretName":
         "A `kubernetes.io/dockerconfigjson` Secret in Jenkins' namespace to pull the controller's images (the chart's `controller.imagePullSecretName`).",
     "jenkins.agentListenerServiceType":

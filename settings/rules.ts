@@ -303,6 +303,15 @@ export function envName(v: string): string | undefined {
         : `"${v}" is not an environment variable name (letters, digits and _, not first a digit)`;
 }
 
+/** Jenkins' --prefix: path segments after a leading slash, no trailing slash (the chart's jenkinsUriPrefix). */
+export function uriPrefix(v: string): string | undefined {
+    if (!v.startsWith("/"))
+        return `"${v}" does not start with a slash; write it as /${v.replace(/^\/*/, "")}`;
+    return /^(\/[A-Za-z0-9._~-]+)+$/.test(v)
+        ? undefined
+        : `"${v}" is not a path such as /jenkins (segments of letters, digits, . _ ~ -, no trailing slash)`;
+}
+
 /** An http(s) URL of a host, with a path or not: a plugin site or an update centre. */
 export function httpUrl(v: string): string | undefined {
     const m = /^https?:\/\/(\[[^\]]+\]|[^/:@?#]+)(?::(\d+))?(\/[^\s?#]*)?$/.exec(v);

@@ -474,6 +474,9 @@ const jenkinsSchema = z
             '[{"name": "JENKINS_PLUGIN_INFO", "value": "https://mirror.example.com/plugin-versions.json"}]',
         ),
         imagePullSecretName: str(rules.dnsSubdomain).optional().describe("registry-credentials"),
+        jenkinsUriPrefix: str(rules.uriPrefix)
+            .optional()
+            .describe("/jenkins (default: none, Jenkins at /)"),
         agentListenerServiceType: z
             .enum(["ClusterIP", "NodePort", "LoadBalancer"])
             .default("ClusterIP")

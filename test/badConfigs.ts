@@ -1014,7 +1014,7 @@ export const BAD_CONFIGS: Case[] = [
         "--prefix in jenkinsOpts",
         jenkins({ jenkinsOpts: "--prefix=/jenkins" }),
         "jenkins-ceph:jenkins.jenkinsOpts",
-        /--prefix=\/jenkins moves Jenkins off/,
+        /--prefix=\/jenkins: set jenkins.jenkinsUriPrefix instead/,
     ],
     [
         "imageFeatures with a space",
@@ -1168,5 +1168,17 @@ export const BAD_CONFIGS: Case[] = [
         }),
         "jenkins-ceph:jenkins.agents.templates",
         /apply only with jenkins.agents.enabled: true and configuration as code/,
+    ],
+    [
+        "URI prefix without its leading slash",
+        jenkins({ jenkinsUriPrefix: "jenkins" }),
+        "jenkins-ceph:jenkins.jenkinsUriPrefix",
+        /"jenkins" does not start with a slash; write it as \/jenkins/,
+    ],
+    [
+        "URI prefix with a trailing slash",
+        jenkins({ jenkinsUriPrefix: "/jenkins/" }),
+        "jenkins-ceph:jenkins.jenkinsUriPrefix",
+        /is not a path such as \/jenkins/,
     ],
 ];

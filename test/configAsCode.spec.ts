@@ -357,6 +357,39 @@ describe("configuration as code: what Jenkins chart users set", () => {
     });
 });
 
+describe("configuration as code: a URI prefix (jenkins.jenkinsUriPrefix)", () => {
+    it("the probes, JENKINS_OPTS, the Ingress, JCasC's URL, the agents' URL and the outputs all follow it", async () => {
+        const r = await runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                jenkinsUriPrefix: "/jenkins",
+                agents: { enabled: true },
+                ingress: { host: "ci.example.com", tlsSecretName: "ci-tls" },
+            }),
+        );
+        const jenkins = pod(r).spec.containers[0];
+        for (const p of ["startupProbe", "readinessProbe", "livenessProbe"])
+            assert.equal(jenkins[p].httpGet.path, "/jenkins/login", p);
+        assert.match(env(jenkins, "JENKINS_OPTS"), /(^| )--prefix=\/jenkins( |$)/);
+        const paths = (one(r, "Ingress").inputs as Any).spec.rules[0].http.paths;
+        assert.deepEqual(
+            paths.map((x: Any) => [x.path, x.pathType]),
+            [["/jenkins", "Prefix"]],
+        );
+        const base = YAML.parse(casc(r)["jenkins-ceph.yaml"]);
+        assert.equal(base.unclassified.location.url, "https://ci.example.com/jenkins/");
+        assert.match(base.jenkins.clouds[0].kubernetes.jenkinsUrl, /:8080\/jenkins$/);
+        assert.equal(r.outputs.externalUrl, "https://ci.example.com/jenkins/");
+        assert.match(String(r.outputs.url), /:8080\/jenkins$/);
+    });
+
+    it("without it Jenkins serves at /, as before", async () => {
+        const r = await runOk(baseStack("dynamic", "csi"));
+        const jenkins = pod(r).spec.containers[0];
+        assert.equal(jenkins.readinessProbe.httpGet.path, "/login");
+        assert.doesNotMatch(env(jenkins, "JENKINS_OPTS"), /--prefix/);
+    });
+});
+
 describe("configuration as code: agent pod templates", () => {
     const MAVEN = "maven:3.9.9-eclipse-temurin-21";
     const cloudOf = (r: ProgramRun) =>

@@ -87,7 +87,10 @@ function jcascFiles(args: JenkinsArgs, namespace: string, agentsNamespace: strin
     const service = `${args.name}.${namespace}.svc.cluster.local`;
     return cascFiles({
         adminUser: args.adminUser,
-        url: externalUrl(args.ingress) ?? `http://${service}:${HTTP_PORT}/`,
+        url:
+            externalUrl(args.ingress, args.uriPrefix) ??
+            `http://${service}:${HTTP_PORT}${args.uriPrefix}/`,
+        uriPrefix: args.uriPrefix,
         serviceHost: service,
         agentServiceHost: `${args.name}-agent.${namespace}.svc.cluster.local`,
         agents: args.agents ? { ...args.agents, namespace: agentsNamespace } : undefined,

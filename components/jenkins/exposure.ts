@@ -11,9 +11,14 @@ import { AGENT_POD_LABEL } from "./jenkinsConfig";
 import type { IngressArgs, JenkinsArgs, NetworkPolicyArgs } from "./jenkins";
 import type { AgentListenerServiceType } from "./jenkinsPod";
 
-/** The URL users open through the ingress (https when it terminates TLS). */
-export function externalUrl(ingress: IngressArgs | undefined): string | undefined {
-    return ingress ? `${ingress.tlsSecretName ? "https" : "http"}://${ingress.host}/` : undefined;
+/** The URL users open through the ingress (https when it terminates TLS), under the prefix. */
+export function externalUrl(
+    ingress: IngressArgs | undefined,
+    uriPrefix: string,
+): string | undefined {
+    return ingress
+        ? `${ingress.tlsSecretName ? "https" : "http"}://${ingress.host}${uriPrefix}/`
+        : undefined;
 }
 
 function networkPolicyArgs(
@@ -62,7 +67,12 @@ function networkPolicyArgs(
     };
 }
 
-function ingressArgs(args: IngressArgs, name: string, namespace: pulumi.Input<string>) {
+function ingressArgs(
+    args: IngressArgs,
+    name: string,
+    namespace: pulumi.Input<string>,
+    uriPrefix: string,
+) {
     return {
         metadata: {
             name,
@@ -81,7 +91,7 @@ function ingressArgs(args: IngressArgs, name: string, namespace: pulumi.Input<st
                     http: {
                         paths: [
                             {
-                                path: "/",
+                                path: uriPrefix || "/",
                                 pathType: "Prefix",
                                 backend: { service: { name, port: { name: "http" } } },
                             },
@@ -144,7 +154,7 @@ export function exposeJenkins(
         );
     }
     if (args.ingress) {
-        new Ingress(name, ingressArgs(args.ingress, args.name, ns), {
+        new Ingress(name, ingressArgs(args.ingress, args.name, ns, args.uriPrefix), {
             ...child,
             dependsOn: [service],
         });

@@ -103,8 +103,8 @@ export class Jenkins extends pulumi.ComponentResource {
         this.service = exposed.service;
         this.agentService = exposed.agentService;
         this.serviceName = this.service.metadata.name;
-        this.externalUrl = externalUrl(args.ingress);
-        this.url = pulumi.interpolate`http://${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${HTTP_PORT}`;
+        this.externalUrl = externalUrl(args.ingress, args.uriPrefix);
+        this.url = pulumi.interpolate`http://${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${HTTP_PORT}${args.uriPrefix}`;
         this.initialAdminPasswordCommand = args.adminPassword
             ? undefined
             : pulumi.interpolate`kubectl -n ${this.deployment.metadata.namespace} exec deploy/${this.deployment.metadata.name} -c jenkins -- cat ${JENKINS_HOME}/secrets/initialAdminPassword`;

@@ -65,6 +65,8 @@ export interface ConfigAsCodeArgs {
     adminUser: string;
     /** The URL Jenkins tells users and agents (Manage Jenkins > Location). */
     url: string;
+    /** Where Jenkins serves under ("" = at /): agents dial the web port there. */
+    uriPrefix: string;
     /** The Services agents dial: the web port, then the inbound agent port. */
     serviceHost: string;
     agentServiceHost: string;
@@ -140,7 +142,7 @@ function kubernetesCloud(args: ConfigAsCodeArgs, agents: AgentConfig) {
             name: "kubernetes",
             serverUrl: "https://kubernetes.default",
             namespace: agents.namespace,
-            jenkinsUrl: `http://${args.serviceHost}:${HTTP_PORT}`,
+            jenkinsUrl: `http://${args.serviceHost}:${HTTP_PORT}${args.uriPrefix}`,
             jenkinsTunnel: `${args.agentServiceHost}:${AGENT_PORT}`,
             containerCapStr: "10",
             podLabels: Object.entries(AGENT_POD_LABEL).map(([key, value]) => ({ key, value })),

@@ -21,6 +21,8 @@ export interface JenkinsPodArgs {
     priorityClassName?: string;
     javaOpts: string;
     jenkinsOpts: string;
+    /** Where Jenkins serves under (its --prefix, the chart's jenkinsUriPrefix), e.g. /jenkins; "" = at /. */
+    uriPrefix: string;
     resources: Resources;
     infra: { shareProcessNamespace: boolean; sidecar: boolean; image: string };
     claimName: pulumi.Input<string>;
@@ -111,19 +113,23 @@ export function restrictedContainerSecurity(runAsUser: number): inputs.core.v1.S
     };
 }
 
-function probe(timing: Omit<inputs.core.v1.Probe, "httpGet">): inputs.core.v1.Probe {
+function probe(
+    uriPrefix: string,
+    timing: Omit<inputs.core.v1.Probe, "httpGet">,
+): inputs.core.v1.Probe {
     return {
-        httpGet: { path: "/login", port: "http" },
+        httpGet: { path: `${uriPrefix}/login`, port: "http" },
         timeoutSeconds: 5,
         periodSeconds: 10,
         ...timing,
     };
 }
 
-function jenkinsOptsResolved(jenkinsOpts: string): string {
+function jenkinsOptsResolved(jenkinsOpts: string, uriPrefix: string): string {
     // The war unpacks into an emptyDir because the root filesystem is read-only.
     const webroot = /--webroot=/.test(jenkinsOpts) ? [] : [`--webroot=${WAR_CACHE}/war`];
-    return [...webroot, jenkinsOpts].filter((s) => s.length > 0).join(" ");
+    const prefix = uriPrefix ? [`--prefix=${uriPrefix}`] : [];
+    return [...webroot, ...prefix, jenkinsOpts].filter((s) => s.length > 0).join(" ");
 }
 
 function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
@@ -136,7 +142,7 @@ function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
         ...(args.infra.shareProcessNamespace ? { command: ["/usr/local/bin/jenkins.sh"] } : {}),
         env: [
             { name: "JAVA_OPTS", value: args.javaOpts },
-            { name: "JENKINS_OPTS", value: jenkinsOptsResolved(args.jenkinsOpts) },
+            { name: "JENKINS_OPTS", value: jenkinsOptsResolved(args.jenkinsOpts, args.uriPrefix) },
             { name: "JENKINS_SLAVE_AGENT_PORT", value: String(AGENT_PORT) },
             ...(args.config?.casc
                 ? [
@@ -150,10 +156,10 @@ function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
             { name: "http", containerPort: HTTP_PORT, protocol: "TCP" },
             { name: "jnlp", containerPort: AGENT_PORT, protocol: "TCP" },
         ],
-        startupProbe: probe({ failureThreshold: STARTUP_BUDGET_SECONDS / 10 }),
+        startupProbe: probe(args.uriPrefix, { failureThreshold: STARTUP_BUDGET_SECONDS / 10 }),
         // The 2018 Deployment's readiness timings.
-        readinessProbe: probe({ successThreshold: 2, failureThreshold: 5 }),
-        livenessProbe: probe({ failureThreshold: 5 }),
+        readinessProbe: probe(args.uriPrefix, { successThreshold: 2, failureThreshold: 5 }),
+        livenessProbe: probe(args.uriPrefix, { failureThreshold: 5 }),
         resources: args.resources,
         securityContext: restrictedContainerSecurity(UID),
         volumeMounts: [
