@@ -12,6 +12,7 @@ import { ConfigError, Problems } from "../settings/problems";
 import { ambiguousNumbers } from "../settings/stackFile";
 import { rbdParameter, SNAPSHOT_COMMANDS } from "../components/rbd/rbdScript";
 import { stackSvg } from "./diagram";
+import { configuredAsCode } from "../components/jenkins/cascMerge";
 import { CommandSpec, parseCommandArgs, Refusal } from "./shared";
 
 const REDACTED = "<redacted>";
@@ -131,7 +132,16 @@ export function stackFileConfig(
             );
         }
     }
-    if (config[`${project}:jenkins.adminPassword`] === undefined) {
+    const jenkins = parsedObject(config[`${project}:jenkins`]) as {
+        adminExistingSecret?: string;
+        casc?: Record<string, string>;
+    };
+    const asCode = configuredAsCode({
+        hasAdminPassword: config[`${project}:jenkins.adminPassword`] !== undefined,
+        adminExistingSecret: jenkins.adminExistingSecret,
+        casc: typeof jenkins.casc === "object" && jenkins.casc !== null ? jenkins.casc : {},
+    });
+    if (!asCode) {
         notes.push(
             `${project}:jenkins.adminPassword is not set: Jenkins starts with its setup wizard ` +
                 "(read the first password with the initialAdminPasswordCommand output); set it " +
@@ -139,6 +149,18 @@ export function stackFileConfig(
         );
     }
     return { project, config, secretKeys, notes };
+}
+
+/** A structured setting as the stack file gives it (JSON text), or {} when it is not one. */
+function parsedObject(text: string | undefined): Record<string, unknown> {
+    try {
+        const v: unknown = JSON.parse(text ?? "{}");
+        return v && typeof v === "object" && !Array.isArray(v)
+            ? (v as Record<string, unknown>)
+            : {};
+    } catch {
+        return {};
+    }
 }
 
 export async function render(

@@ -141,7 +141,7 @@ function javaOptsOf(s: Settings): string {
         extra: j.javaOpts,
         replaceDefaults: j.replaceDefaultJavaOpts,
         timezone: j.timezone,
-        configuredAsCode: j.adminPassword !== undefined,
+        configuredAsCode: j.configuredAsCode,
     }).join(" ");
 }
 
@@ -153,7 +153,7 @@ const sha256 = (v: string) => createHash("sha256").update(v).digest("hex");
  */
 export function snapshotFingerprints(s: Settings): SnapshotArgs["fingerprints"] {
     const j = s.jenkins;
-    const asCode = j.adminPassword !== undefined;
+    const asCode = j.configuredAsCode;
     return {
         image: sha256(j.image),
         plugins: sha256(pluginsTxt(j.plugins, { asCode, agents: j.agents.enabled })),
@@ -326,7 +326,10 @@ function jenkinsArgs(s: Settings, ns: JenkinsNamespace, home: JenkinsVolume): Je
               }
             : undefined,
         adminUser: j.adminUser,
+        configuredAsCode: j.configuredAsCode,
         adminPassword: j.adminPassword,
+        adminExistingSecret: j.adminExistingSecret,
+        existingSecrets: j.existingSecrets,
         plugins: j.plugins,
         casc: j.casc,
         secrets: j.secrets,

@@ -13,7 +13,7 @@ import {
     BASE_CASC_FILE,
     cascFiles,
 } from "../components/jenkins/jenkinsConfig";
-import { cascCollisions } from "../components/jenkins/cascMerge";
+import { cascCollisions, configuredAsCode } from "../components/jenkins/cascMerge";
 import { CONTROLLER_ENV } from "../components/jenkins/jenkinsPod";
 import * as YAML from "yaml";
 
@@ -199,6 +199,33 @@ function namespaceRules(
     }
 }
 
+const NEEDS_AS_CODE =
+    "is read only by JCasC files, which need configuration as code (jenkins.adminPassword, jenkins.adminExistingSecret, or a securityRealm of the stack's own)";
+const ADMIN_EXAMPLE = "pulumi config set --secret jenkins.adminPassword";
+
+/**
+ * The names of JCasC's secret files: jenkinsSecrets, existing Secrets' keys and the
+ * admin's; a name two sources give is refused (one file would hide the other).
+ */
+function secretFileNames(
+    jenkins: StackFields["jenkins"],
+    own: string[],
+    add: Add,
+): ReadonlySet<string> {
+    const names = new Set(own);
+    if (jenkins.adminExistingSecret !== undefined)
+        names.add(ADMIN_USER_KEY).add(ADMIN_PASSWORD_KEY);
+    jenkins.existingSecrets.forEach((e, i) => {
+        if (names.has(e.keyName) || [ADMIN_USER_KEY, ADMIN_PASSWORD_KEY].includes(e.keyName))
+            add(
+                `jenkins.existingSecrets[${i}].keyName`,
+                `${e.keyName} is a secret file another source gives already (jenkinsSecrets, an earlier entry or the admin's); give each name once`,
+            );
+        names.add(e.keyName);
+    });
+    return names;
+}
+
 /** Adds every cross-field problem through `add`. */
 export function crossFieldRules(s: LooseFields, add: Add): void {
     const mode = ok(s.mode);
@@ -224,15 +251,19 @@ export function crossFieldRules(s: LooseFields, add: Add): void {
     backupRules(s, add);
     if (jenkins) {
         namespaceRules(ceph, jenkins, add);
-        const secrets = new Set(Object.keys(ok(s.jenkinsSecrets) ?? {}));
-        if (s.jenkinsSecrets !== undefined && s["jenkins.adminPassword"] === undefined) {
+        const hasAdminPassword = s["jenkins.adminPassword"] !== undefined;
+        const asCode = configuredAsCode({ ...jenkins, hasAdminPassword });
+        const secrets = secretFileNames(jenkins, Object.keys(ok(s.jenkinsSecrets) ?? {}), add);
+        if (s.jenkinsSecrets !== undefined && !asCode)
+            add("jenkinsSecrets", NEEDS_AS_CODE, ADMIN_EXAMPLE);
+        if (hasAdminPassword && jenkins.adminExistingSecret !== undefined) {
             add(
-                "jenkinsSecrets",
-                "is read only by JCasC files, which need jenkins.adminPassword (configuration as code)",
-                "pulumi config set --secret jenkins.adminPassword",
+                "jenkins.adminExistingSecret",
+                "names a second source of the admin's password beside jenkins.adminPassword; keep one",
+                "pulumi config rm jenkins.adminPassword",
             );
         }
-        jenkinsRules(jenkins, s["jenkins.adminPassword"] !== undefined, secrets, add);
+        jenkinsRules(jenkins, asCode, secrets, add);
     }
 }
 
@@ -381,17 +412,19 @@ function jenkinsRules(
     if (Object.keys(jenkins.casc).length > 0 && !asCode) {
         add(
             "jenkins.casc",
-            "needs jenkins.adminPassword: configuration as code replaces the setup wizard, which is what creates the first admin otherwise",
-            "pulumi config set --secret jenkins.adminPassword",
+            "needs an admin: configuration as code replaces the setup wizard, which is what creates the first admin otherwise; set jenkins.adminPassword, name jenkins.adminExistingSecret, or bring a securityRealm in a JCasC file",
+            ADMIN_EXAMPLE,
         );
     }
+    if (jenkins.existingSecrets.length > 0 && !asCode)
+        add("jenkins.existingSecrets", NEEDS_AS_CODE, ADMIN_EXAMPLE);
     if (jenkins.agents.namespace !== undefined && !jenkins.agents.enabled) {
         add("jenkins.agents.namespace", "applies only with jenkins.agents.enabled: true", "true");
     }
     if (jenkins.agents.templates.length > 0 && !(jenkins.agents.enabled && asCode)) {
         add(
             "jenkins.agents.templates",
-            "apply only with jenkins.agents.enabled: true and configuration as code (jenkins.adminPassword): the program writes them into the Kubernetes cloud's JCasC",
+            "apply only with jenkins.agents.enabled: true and configuration as code (jenkins.adminPassword, jenkins.adminExistingSecret, or a securityRealm of the stack's own): the program writes them into the Kubernetes cloud's JCasC",
             "pulumi config set --secret jenkins.adminPassword",
         );
     }

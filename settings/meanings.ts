@@ -109,11 +109,16 @@ export const MEANINGS: Readonly<Record<string, string>> = {
         "Extra variables for the plugin installer (the chart's `controller.initContainerEnv`); the site and proxy are `jenkins.pluginDownload`.",
     "jenkins.jenkinsUriPrefix":
         "Serve Jenkins under this path, e.g. `/jenkins` (its `--prefix`; the chart's `controller.jenkinsUriPrefix`): the probes, the Ingress path, JCasC's URL and the agents' URL follow it.",
+    "jenkins.adminExistingSecret":
+        "A Secret in Jenkins' namespace with the admin's `jenkins-admin-user` and `jenkins-admin-password` (the chart's `controller.admin.existingSecret`), instead of `jenkins.adminPassword`.",
+    "jenkins.existingSecrets":
+        "Keys of existing Secrets in Jenkins' namespace, `{name, keyName}`, that JCasC reads as `${keyName}` (the chart's `additionalExistingSecrets`); a missing key keeps the pod from starting.",
     "jenkins.imagePullSecretName":
         "A `kubernetes.io/dockerconfigjson` Secret in Jenkins' namespace to pull the controller's images (the chart's `controller.imagePullSecretName`).",
     "jenkins.agentListenerServiceType":
         "The agent port's Service type: `NodePort` or `LoadBalancer` for agents outside the cluster (the Service then exists without `jenkins.agents`, and a NetworkPolicy opens the port to any address).",
-    "jenkins.casc": "Your JCasC files, name to YAML (needs `jenkins.adminPassword`).",
+    "jenkins.casc":
+        "Your JCasC files, name to YAML. A file that sets `jenkins.securityRealm` (LDAP, OIDC) brings its own login: no admin password is needed then. Otherwise needs `jenkins.adminPassword` or `jenkins.adminExistingSecret`.",
     "rbdHost.host":
         "Run every `rbd` step (image, snapshot, preview read, restore) on this Ceph admin host over SSH instead of here.",
     "rbdHost.port": "Its SSH port.",
@@ -141,7 +146,7 @@ export const MEANINGS: Readonly<Record<string, string>> = {
     cephAdminKey: "Secret, in-tree dynamic only: the key of `ceph.adminId`.",
     rbdHostKey: "Secret, with `rbdHost`: the SSH private key.",
     "jenkins.adminPassword":
-        "Secret: configures Jenkins as code with this admin password; unset, Jenkins starts its setup wizard. Set it without `--path`.",
+        "Secret: configures Jenkins as code with a local admin of this password. Unset, and without `jenkins.adminExistingSecret` or a login of a JCasC file's own, Jenkins starts its setup wizard. Set it without `--path`.",
     jenkinsSecrets:
         "Secrets your JCasC files read as `${NAME}` (a token, an LDAP bind password), name to value, each set with `pulumi config set --secret --path 'jenkinsSecrets.NAME'`. Each is a file in the Secret JCasC reads, never in a ConfigMap. Configured as code only.",
     backupAccessKey: "Secret, with `backup`: the S3 access key id.",

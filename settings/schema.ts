@@ -474,6 +474,22 @@ const jenkinsSchema = z
             '[{"name": "JENKINS_PLUGIN_INFO", "value": "https://mirror.example.com/plugin-versions.json"}]',
         ),
         imagePullSecretName: str(rules.dnsSubdomain).optional().describe("registry-credentials"),
+        adminExistingSecret: str(rules.dnsSubdomain)
+            .optional()
+            .describe(
+                "jenkins-admin-credentials (keys jenkins-admin-user and jenkins-admin-password)",
+            ),
+        existingSecrets: z
+            .array(
+                z
+                    .object({
+                        name: str(rules.dnsSubdomain).describe("ldap-bind"),
+                        keyName: str(rules.cascSecretName).describe("LDAP_PASSWORD"),
+                    })
+                    .strict(),
+            )
+            .default([])
+            .describe('[{"name": "ldap-bind", "keyName": "LDAP_PASSWORD"}]'),
         jenkinsUriPrefix: str(rules.uriPrefix)
             .optional()
             .describe("/jenkins (default: none, Jenkins at /)"),

@@ -2,6 +2,7 @@
 // over STACK_FIELDS (schema.ts) with the cross-field rules as its superRefine
 // (crossRules.ts); problems.ts words the issues. Every problem of a config is reported
 // together, before the program registers any resource.
+import { configuredAsCode } from "../components/jenkins/cascMerge";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
@@ -65,8 +66,10 @@ type VolumeSettings = StackFields["volume"] & {
     adoptOnly: boolean;
 };
 type JenkinsSettings = Omit<StackFields["jenkins"], "adminPassword"> & {
-    /** Set: Jenkins is configured as code (admin user, no wizard). Unset: the setup wizard. */
+    /** The program's local admin's password; unset with an admin of adminExistingSecret or the stack's own login. */
     adminPassword?: pulumi.Output<string>;
+    /** JCasC and no setup wizard (components/jenkins/cascMerge.ts configuredAsCode decides). */
+    configuredAsCode: boolean;
     /** jenkinsSecrets: each a file JCasC resolves as ${NAME} (names are not secret, values are). */
     secrets: Record<string, pulumi.Output<string>>;
 };
@@ -267,6 +270,10 @@ function jenkinsSettings(f: StackFields): JenkinsSettings {
     return {
         ...jenkins,
         adminPassword: password === undefined ? undefined : pulumi.secret(password),
+        configuredAsCode: configuredAsCode({
+            ...jenkins,
+            hasAdminPassword: password !== undefined,
+        }),
         secrets: Object.fromEntries(
             Object.entries(f.jenkinsSecrets ?? {}).map(([k, v]) => [k, pulumi.secret(v)]),
         ),

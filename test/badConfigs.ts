@@ -779,7 +779,7 @@ export const BAD_CONFIGS: Case[] = [
         "JCasC without an admin password",
         jenkins({ casc: { welcome: "jenkins:\n  systemMessage: hi" } }),
         "jenkins-ceph:jenkins.casc",
-        /needs jenkins.adminPassword/,
+        /needs an admin: .*set jenkins.adminPassword, name jenkins.adminExistingSecret, or bring a securityRealm/,
     ],
     [
         "adminPassword in plaintext",
@@ -1180,5 +1180,37 @@ export const BAD_CONFIGS: Case[] = [
         jenkins({ jenkinsUriPrefix: "/jenkins/" }),
         "jenkins-ceph:jenkins.jenkinsUriPrefix",
         /is not a path such as \/jenkins/,
+    ],
+    [
+        "admin password and an admin Secret both",
+        () => {
+            const i = casc({})();
+            return merge(i, "jenkins", { adminExistingSecret: "jenkins-admin-credentials" });
+        },
+        "jenkins-ceph:jenkins.adminExistingSecret",
+        /names a second source of the admin's password beside jenkins.adminPassword; keep one/,
+    ],
+    [
+        "an existing Secret's key that jenkinsSecrets gives too",
+        () => {
+            const i = merge(casc({})(), "jenkins", {
+                existingSecrets: [{ name: "ldap-bind", keyName: "LDAP_PASSWORD" }],
+            });
+            return {
+                ...i,
+                secrets: {
+                    ...i.secrets,
+                    jenkinsSecrets: JSON.stringify({ LDAP_PASSWORD: "bind-pw" }),
+                },
+            };
+        },
+        "jenkins-ceph:jenkins.existingSecrets[0].keyName",
+        /LDAP_PASSWORD is a secret file another source gives already/,
+    ],
+    [
+        "existing Secrets without configuration as code",
+        jenkins({ existingSecrets: [{ name: "ldap-bind", keyName: "LDAP_PASSWORD" }] }),
+        "jenkins-ceph:jenkins.existingSecrets",
+        /is read only by JCasC files, which need configuration as code/,
     ],
 ];

@@ -452,3 +452,98 @@ describe("configuration as code: agent pod templates", () => {
         });
     });
 });
+
+describe("configuration as code: the stack's own login, and Secrets the cluster has", () => {
+    const ldapStack = (extra: Record<string, unknown> = {}) =>
+        merge(baseStack("dynamic", "csi"), "jenkins", {
+            casc: { ldap: LDAP_REALM_CASC },
+            ...extra,
+        });
+    const volume = (r: ProgramRun) =>
+        pod(r).spec.volumes.find((v: Any) => v.name === "admin") as Any;
+
+    it("a stack file with its own securityRealm needs no admin password: no wizard, no local admin", async () => {
+        const input = ldapStack();
+        input.secrets = {
+            ...input.secrets,
+            jenkinsSecrets: JSON.stringify({ LDAP_PASSWORD: "bind-pw" }),
+        };
+        const r = await runOk(input);
+        const jenkins = pod(r).spec.containers[0];
+        assert.match(env(jenkins, "JAVA_OPTS"), /-Djenkins\.install\.runSetupWizard=false/);
+        assert.equal(YAML.parse(casc(r)["jenkins-ceph.yaml"]).jenkins.securityRealm, undefined);
+        const data = (one(r, "Secret", "jenkins-admin").inputs as Any).stringData;
+        assert.deepEqual(Object.keys(data), ["LDAP_PASSWORD"], "no local admin's files");
+        assert.equal(volume(r).secret.secretName, "jenkins-admin");
+        assert.equal(r.outputs.initialAdminPasswordCommand, undefined);
+        assert.equal(r.outputs.adminUser, undefined);
+    });
+
+    it("without any secret file there is no Secret and nothing mounted at $SECRETS", async () => {
+        const r = await runOk(
+            merge(baseStack("dynamic", "csi"), "jenkins", {
+                casc: { oidc: "jenkins:\n  securityRealm:\n    oic: {clientId: jenkins}\n" },
+            }),
+        );
+        assert.deepEqual(
+            byKind(r, "Secret").filter((s) => s.name.includes("admin")),
+            [],
+        );
+        assert.equal(volume(r), undefined);
+        assert.ok(one(r, "ConfigMap", "jenkins-casc"));
+    });
+
+    it("adminExistingSecret: the admin's id and password are files of that Secret, projected beside the program's", async () => {
+        const input = merge(baseStack("dynamic", "csi"), "jenkins", {
+            adminExistingSecret: "jenkins-admin-credentials",
+            existingSecrets: [{ name: "smtp", keyName: "SMTP_PASSWORD" }],
+            casc: {
+                mail: "unclassified:\n  mailer:\n    authentication:\n      username: ci\n      password: ${SMTP_PASSWORD}\n",
+            },
+        });
+        input.secrets = {
+            ...input.secrets,
+            jenkinsSecrets: JSON.stringify({ GITHUB_TOKEN: "t0k3n" }),
+        };
+        const r = await runOk(input);
+        const realm = YAML.parse(casc(r)["jenkins-ceph.yaml"]).jenkins.securityRealm.local;
+        assert.deepEqual(realm.users, [
+            {
+                id: "${jenkins-admin-user}",
+                name: "Jenkins Admin",
+                password: "${jenkins-admin-password}",
+            },
+        ]);
+        const data = (one(r, "Secret", "jenkins-admin").inputs as Any).stringData;
+        assert.deepEqual(Object.keys(data), ["GITHUB_TOKEN"]);
+        assert.deepEqual(volume(r).projected.sources, [
+            { secret: { name: "jenkins-admin" } },
+            {
+                secret: {
+                    name: "jenkins-admin-credentials",
+                    items: [
+                        { key: "jenkins-admin-user", path: "jenkins-admin-user" },
+                        { key: "jenkins-admin-password", path: "jenkins-admin-password" },
+                    ],
+                },
+            },
+            {
+                secret: {
+                    name: "smtp",
+                    items: [{ key: "SMTP_PASSWORD", path: "SMTP_PASSWORD" }],
+                },
+            },
+        ]);
+        assert.deepEqual(restrictedViolations(pod(r).spec), []);
+    });
+
+    it("a JCasC file may read a key of an existing Secret", async () => {
+        const r = await runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                existingSecrets: [{ name: "ldap-bind", keyName: "LDAP_PASSWORD" }],
+                casc: { ldap: LDAP_REALM_CASC },
+            }),
+        );
+        assert.equal(volume(r).projected.sources.length, 2);
+    });
+});

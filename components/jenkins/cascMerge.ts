@@ -123,6 +123,23 @@ function identity(v: unknown): string | undefined {
     return undefined;
 }
 
+/**
+ * Whether Jenkins is configured as code (JCasC, no setup wizard): the one place this is
+ * decided. An admin password, from the stack or an existing Secret, makes the program's
+ * local admin; a stack file that brings its own login (securityRealm) needs neither.
+ */
+export function configuredAsCode(j: {
+    hasAdminPassword: boolean;
+    adminExistingSecret?: string;
+    casc: Record<string, string>;
+}): boolean {
+    return (
+        j.hasAdminPassword ||
+        j.adminExistingSecret !== undefined ||
+        stackSetsJenkins(j.casc, "securityRealm")
+    );
+}
+
 /** Whether any of the stack's JCasC files sets `jenkins.<key>`. */
 export function stackSetsJenkins(files: Record<string, string>, key: string): boolean {
     return Object.values(files).some((text) => {

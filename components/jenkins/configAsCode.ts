@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigMap, Secret } from "@pulumi/kubernetes/core/v1";
 import { APP_LABEL, HTTP_PORT } from "./names";
-import { INSTALL_SCRIPT, type PodConfig } from "./jenkinsPod";
+import { INSTALL_SCRIPT, type PodConfig, type SecretFiles } from "./jenkinsPod";
 import { shippedFile } from "../shippedFile";
 import type { JenkinsArgs } from "./jenkins";
 import { externalUrl } from "./exposure";
@@ -29,7 +29,7 @@ export function configAsCode(
     child: pulumi.CustomResourceOptions,
 ): { pod?: PodConfig; resources: pulumi.Resource[] } {
     const ns = args.namespace;
-    const asCode = args.adminPassword !== undefined;
+    const asCode = args.configuredAsCode;
     // A wizard-managed Jenkins keeps the plugins it has until the stack pins some:
     // then the plugin folder holds exactly the pinned set.
     if (!asCode && args.plugins.length === 0) return { resources: [] };
@@ -51,34 +51,59 @@ export function configAsCode(
     );
     resources.push(pluginsMap);
     const pluginsConfigMap = pluginsMap.metadata.name;
-    if (!args.adminPassword) {
+    if (!asCode) {
         return { pod: { pluginsConfigMap, checksum: configChecksum({ plugins }) }, resources };
     }
 
-    const admin = new Secret(
-        `${name}-admin`,
-        {
-            metadata: meta("admin"),
-            type: "Opaque",
-            // JCasC reads ${NAME} from the file NAME here: the admin's, then jenkinsSecrets.
-            stringData: {
-                ...args.secrets,
-                [ADMIN_USER_KEY]: args.adminUser,
-                [ADMIN_PASSWORD_KEY]: args.adminPassword,
-            },
-        },
-        child,
-    );
+    const admin = ownSecret(`${name}-admin`, args, meta("admin"), child);
     const files = pulumi.all([ns, agentsNs]).apply(([n, a]) => jcascFiles(args, n, a));
     const casc = new ConfigMap(`${name}-casc`, { metadata: meta("casc"), data: files }, child);
-    resources.push(admin, casc);
+    resources.push(...(admin ? [admin] : []), casc);
     return {
         pod: {
             pluginsConfigMap,
-            casc: { configMap: casc.metadata.name, adminSecret: admin.metadata.name },
+            casc: { configMap: casc.metadata.name, secrets: secretFiles(args, admin) },
             checksum: files.apply((f) => configChecksum({ plugins, ...f })),
         },
         resources,
+    };
+}
+
+/**
+ * The program's Secret: the local admin (with an admin password) and jenkinsSecrets.
+ * None when it would be empty (the stack's own login and no jenkinsSecrets).
+ */
+function ownSecret(
+    name: string,
+    args: JenkinsArgs,
+    metadata: { name: string; namespace: pulumi.Input<string>; labels: Record<string, string> },
+    child: pulumi.CustomResourceOptions,
+): Secret | undefined {
+    const data: Record<string, pulumi.Input<string>> = { ...args.secrets };
+    if (args.adminPassword !== undefined) {
+        data[ADMIN_USER_KEY] = args.adminUser;
+        data[ADMIN_PASSWORD_KEY] = args.adminPassword;
+    }
+    if (Object.keys(data).length === 0) return undefined;
+    // JCasC reads ${NAME} from the file NAME here: the admin's, then jenkinsSecrets.
+    return new Secret(name, { metadata, type: "Opaque", stringData: data }, child);
+}
+
+/**
+ * What JCasC's $SECRETS folder holds: the program's Secret alone (a secret volume, as
+ * before existing Secrets could be named), or with keys of existing Secrets (projected).
+ */
+function secretFiles(args: JenkinsArgs, own: Secret | undefined): SecretFiles | undefined {
+    const items = (...keys: string[]) => keys.map((key) => ({ key, path: key }));
+    const existing = [
+        ...(args.adminExistingSecret
+            ? [{ name: args.adminExistingSecret, items: items(ADMIN_USER_KEY, ADMIN_PASSWORD_KEY) }]
+            : []),
+        ...args.existingSecrets.map((e) => ({ name: e.name, items: items(e.keyName) })),
+    ];
+    if (existing.length === 0) return own ? { secretName: own.metadata.name } : undefined;
+    return {
+        sources: [...(own ? [{ name: own.metadata.name }] : []), ...existing],
     };
 }
 
@@ -86,7 +111,8 @@ export function configAsCode(
 function jcascFiles(args: JenkinsArgs, namespace: string, agentsNamespace: string) {
     const service = `${args.name}.${namespace}.svc.cluster.local`;
     return cascFiles({
-        adminUser: args.adminUser,
+        // An admin of an existing Secret: its user id is that Secret's too.
+        adminUser: args.adminExistingSecret ? `\${${ADMIN_USER_KEY}}` : args.adminUser,
         url:
             externalUrl(args.ingress, args.uriPrefix) ??
             `http://${service}:${HTTP_PORT}${args.uriPrefix}/`,

@@ -41,8 +41,17 @@ export interface JenkinsArgs extends Omit<JenkinsPodArgs, "serviceAccountName" |
     agents?: AgentsArgs;
     /** The admin's user id (configured as code only). */
     adminUser: string;
-    /** Set: configured as code (JCasC, no wizard). Unset: the setup wizard runs. */
+    /** JCasC and no setup wizard (an admin password, adminExistingSecret, or the stack's own login). */
+    configuredAsCode: boolean;
+    /** The program's local admin's password; with adminExistingSecret or the stack's own login, none. */
     adminPassword?: pulumi.Input<string>;
+    /**
+     * A Secret in Jenkins' namespace with the admin's jenkins-admin-user and
+     * jenkins-admin-password (the chart's controller.admin.existingSecret); default none.
+     */
+    adminExistingSecret?: string;
+    /** Keys of existing Secrets JCasC reads as ${keyName} (the chart's additionalExistingSecrets); default none. */
+    existingSecrets: { name: string; keyName: string }[];
     /** The stack's pinned plugins, `id:version`. */
     plugins: string[];
     /** The stack's own JCasC files, name -> YAML (only with adminPassword). */
@@ -105,7 +114,7 @@ export class Jenkins extends pulumi.ComponentResource {
         this.serviceName = this.service.metadata.name;
         this.externalUrl = externalUrl(args.ingress, args.uriPrefix);
         this.url = pulumi.interpolate`http://${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${HTTP_PORT}${args.uriPrefix}`;
-        this.initialAdminPasswordCommand = args.adminPassword
+        this.initialAdminPasswordCommand = args.configuredAsCode
             ? undefined
             : pulumi.interpolate`kubectl -n ${this.deployment.metadata.namespace} exec deploy/${this.deployment.metadata.name} -c jenkins -- cat ${JENKINS_HOME}/secrets/initialAdminPassword`;
         this.registerOutputs({

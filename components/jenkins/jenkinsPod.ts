@@ -61,11 +61,16 @@ export interface PluginDownload {
     noProxy: string[];
 }
 
+/** JCasC's $SECRETS folder: one Secret whole, or keys of several (a projected volume). */
+export type SecretFiles =
+    | { secretName: pulumi.Input<string> }
+    | { sources: { name: pulumi.Input<string>; items?: { key: string; path: string }[] }[] };
+
 export interface PodConfig {
     /** The ConfigMap with plugins.txt and install-plugins.sh, which the init container runs. */
     pluginsConfigMap?: pulumi.Input<string>;
-    /** The ConfigMap of JCasC files, and the Secret with the admin credentials they name. */
-    casc?: { configMap: pulumi.Input<string>; adminSecret: pulumi.Input<string> };
+    /** The ConfigMap of JCasC files, and the secret files they read as ${NAME}, if any. */
+    casc?: { configMap: pulumi.Input<string>; secrets?: SecretFiles };
     /** Digest of both ConfigMaps' data: in the pod template, so a change rolls the pod. */
     checksum: pulumi.Input<string>;
 }
@@ -147,6 +152,7 @@ function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
             ...(args.config?.casc
                 ? [
                       { name: "CASC_JENKINS_CONFIG", value: CONFIG_PATHS.casc },
+                      // Set with no secret files too: JCasC then finds none there.
                       { name: "SECRETS", value: CONFIG_PATHS.secrets },
                   ]
                 : []),
@@ -169,7 +175,9 @@ function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
             ...(args.config?.casc
                 ? [
                       { name: "casc", mountPath: CONFIG_PATHS.casc, readOnly: true },
-                      { name: "admin", mountPath: CONFIG_PATHS.secrets, readOnly: true },
+                      ...(args.config.casc.secrets
+                          ? [{ name: "admin", mountPath: CONFIG_PATHS.secrets, readOnly: true }]
+                          : []),
                   ]
                 : []),
         ],
@@ -239,10 +247,23 @@ function configVolumes(config: PodConfig | undefined): inputs.core.v1.Volume[] {
         out.push({ name: "plugin-file", configMap: { name: config.pluginsConfigMap } });
     }
     if (config?.casc) {
-        out.push(
-            { name: "casc", configMap: { name: config.casc.configMap } },
-            { name: "admin", secret: { secretName: config.casc.adminSecret, defaultMode: 0o400 } },
-        );
+        out.push({ name: "casc", configMap: { name: config.casc.configMap } });
+        const secrets = config.casc.secrets;
+        if (secrets && "secretName" in secrets) {
+            out.push({
+                name: "admin",
+                secret: { secretName: secrets.secretName, defaultMode: 0o400 },
+            });
+        } else if (secrets) {
+            // A key an existing Secret lacks keeps the pod from starting (not optional).
+            out.push({
+                name: "admin",
+                projected: {
+                    defaultMode: 0o400,
+                    sources: secrets.sources.map((secret) => ({ secret })),
+                },
+            });
+        }
     }
     return out;
 }
