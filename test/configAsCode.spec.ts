@@ -459,8 +459,7 @@ describe("configuration as code: the stack's own login, and Secrets the cluster 
             casc: { ldap: LDAP_REALM_CASC },
             ...extra,
         });
-    const volume = (r: ProgramRun) =>
-        pod(r).spec.volumes.find((v: Any) => v.name === "admin");
+    const volume = (r: ProgramRun) => pod(r).spec.volumes.find((v: Any) => v.name === "admin");
 
     it("a stack file with its own securityRealm needs no admin password: no wizard, no local admin", async () => {
         const input = ldapStack();
