@@ -2,6 +2,7 @@
 // and makes what its comment promises; the two-teams program makes two of everything.
 import { strict as assert } from "assert";
 import * as path from "path";
+import * as YAML from "yaml";
 import { PROJECT_ROOT } from "../cli/projectRoot";
 import { render, stackFileConfig } from "../cli/render";
 import { runProgram } from "../cli/mockRuntime";
@@ -91,5 +92,48 @@ describe("examples: each renders as promised", function () {
         assert.ok(steps.length >= 2);
         for (const o of steps)
             assert.match(String(o.inputs.stdin), /^W_SIZE='jenkins-ceph:volume\.size'$/m);
+    });
+    // The JCasC layouts are the configuration-as-code plugin's own samples (cited in each
+    // file); what a running Jenkins does with them is not checked here.
+    const cascOf = (r: Awaited<ReturnType<typeof render>>) =>
+        (r.manifests.find((m: any) => m.metadata.name === "jenkins-casc") as any).data;
+    const deploymentOf = (r: Awaited<ReturnType<typeof render>>) =>
+        r.manifests.find((m) => m.kind === "Deployment") as any;
+
+    for (const [name, plugin, secret, realm] of [
+        ["ldap", /^ldap:\S+$/m, "ldap-bind", "ldap"],
+        ["oidc", /^oic-auth:\S+$/m, "oidc-client", "oic"],
+    ] as const) {
+        it(`${name}: login by ${realm}, no admin password, its Secret's key projected where JCasC reads it`, async () => {
+            const r = await render(name, PROJECT_ROOT, file(name, `Pulumi.${name}.yaml`));
+            assert.ok(!r.notes.some((n) => /setup wizard/.test(n)), r.notes.join("\n"));
+            const files = cascOf(r);
+            const base = YAML.parse(files["jenkins-ceph.yaml"]).jenkins;
+            assert.equal(base.securityRealm, undefined, "the stack's realm, not the local admin");
+            assert.ok(YAML.parse(files[`${name}.yaml`]).jenkins.securityRealm[realm]);
+            const plugins = (
+                r.manifests.find((m: any) => m.metadata.name === "jenkins-plugins") as any
+            ).data["plugins.txt"];
+            assert.match(plugins, plugin);
+            const spec = deploymentOf(r).spec.template.spec;
+            assert.match(
+                spec.containers[0].env.find((e: any) => e.name === "JAVA_OPTS").value,
+                /-Djenkins\.install\.runSetupWizard=false/,
+            );
+            const admin = spec.volumes.find((v: any) => v.name === "admin");
+            assert.deepEqual(
+                admin.projected.sources.map((x: any) => x.secret.name),
+                [secret],
+            );
+            assert.ok(!r.manifests.some((m) => m.kind === "Secret"), "no Secret of the program's");
+        });
+    }
+
+    it("oidc: the URL the provider redirects to is the Ingress's, under /jenkins", async () => {
+        const r = await render("oidc", PROJECT_ROOT, file("oidc", "Pulumi.oidc.yaml"));
+        const base = YAML.parse(cascOf(r)["jenkins-ceph.yaml"]);
+        assert.equal(base.unclassified.location.url, "https://ci.example.com/jenkins/");
+        const ingress = r.manifests.find((m) => m.kind === "Ingress") as any;
+        assert.equal(ingress.spec.rules[0].http.paths[0].path, "/jenkins");
     });
 });
