@@ -156,7 +156,13 @@ export function snapshotFingerprints(s: Settings): SnapshotArgs["fingerprints"] 
     const asCode = j.configuredAsCode;
     return {
         image: sha256(j.image),
-        plugins: sha256(pluginsTxt(j.plugins, { asCode, agents: j.agents.enabled })),
+        plugins: sha256(
+            pluginsTxt(j.plugins, {
+                asCode,
+                agents: j.agents.enabled,
+                prometheus: j.prometheus.enabled,
+            }),
+        ),
         // The controller's environment is part of how it runs; empty, it leaves the digest
         // as it was before containerEnv existed (no snapshot on upgrade).
         javaopts: sha256(
@@ -315,6 +321,9 @@ function jenkinsArgs(s: Settings, ns: JenkinsNamespace, home: JenkinsVolume): Je
         initContainerEnv: j.initContainerEnv,
         pluginDownload: j.pluginDownload,
         imagePullSecretName: j.imagePullSecretName,
+        configAutoReload: j.configAutoReload.enabled
+            ? { image: j.configAutoReload.image }
+            : undefined,
         agentListenerServiceType: j.agentListenerServiceType,
         claimName: home.claimName,
         ingress: j.ingress,
@@ -335,6 +344,14 @@ function jenkinsArgs(s: Settings, ns: JenkinsNamespace, home: JenkinsVolume): Je
         secrets: j.secrets,
         pdb: j.pdb,
         networkPolicy: j.networkPolicy,
+        prometheus: j.prometheus.enabled
+            ? {
+                  scrapeInterval: j.prometheus.scrapeInterval,
+                  serviceMonitor: j.prometheus.serviceMonitor === true,
+                  serviceMonitorLabels: j.prometheus.serviceMonitorLabels,
+                  scraperNamespace: j.prometheus.scraperNamespace,
+              }
+            : undefined,
         lastSnapshot: home.snapshots?.apply((l) => l.at(-1)?.name ?? ""),
         dependsOn: [home],
     };

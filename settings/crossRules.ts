@@ -435,9 +435,52 @@ function jenkinsRules(
         add("jenkins.jenkinsOpts", e, "--sessionTimeout=1440");
     resourceRules(jenkins.resources, tokens, add);
     pluginDownloadRules(jenkins, asCode, add);
+    prometheusRules(jenkins, asCode, add);
+    if (jenkins.configAutoReload.enabled && !asCode)
+        add(
+            "jenkins.configAutoReload.enabled",
+            "reloads JCasC files, which need configuration as code (jenkins.adminPassword, jenkins.adminExistingSecret, or a securityRealm of the stack's own)",
+            ADMIN_EXAMPLE,
+        );
     // JCasC reads the controller's variables too: the stack's containerEnv is known.
     const known = new Set([...secrets, ...jenkins.containerEnv.map((e) => e.name)]);
     if (asCode) cascRules(jenkins, known, add);
+}
+
+/** The metrics endpoint is a plugin, which only the installer puts in; the policy must let scrapes in. */
+function prometheusRules(jenkins: StackFields["jenkins"], asCode: boolean, add: Add): void {
+    const p = jenkins.prometheus;
+    if (!p.enabled) {
+        const set =
+            p.serviceMonitor !== undefined ||
+            p.scraperNamespace !== undefined ||
+            Object.keys(p.serviceMonitorLabels).length > 0;
+        if (set)
+            add(
+                "jenkins.prometheus",
+                "sets a ServiceMonitor or scraper field without enabled: true",
+                '{"enabled": true}',
+            );
+        return;
+    }
+    if (!asCode && jenkins.plugins.length === 0)
+        add(
+            "jenkins.prometheus.enabled",
+            "needs the prometheus plugin, which the plugin installer puts in only with pinned plugins or configuration as code; a wizard-managed Jenkins installs it from Manage Jenkins > Plugins instead",
+            '["git:5.7.0"]',
+        );
+    if (jenkins.networkPolicy && p.scraperNamespace === undefined)
+        add(
+            "jenkins.prometheus.scraperNamespace",
+            "is required with jenkins.networkPolicy, which would drop Prometheus' scrapes: name the namespace Prometheus runs in",
+            "monitoring",
+        );
+    if (!jenkins.networkPolicy && p.scraperNamespace !== undefined)
+        add(
+            "jenkins.prometheus.scraperNamespace",
+            "applies only with jenkins.networkPolicy",
+            '{"ingressNamespace": "ingress-nginx"}',
+        );
 }
 
 /** The installer's settings need an installer: pinned plugins, or configuration as code. */

@@ -83,7 +83,8 @@ export interface CheckedSettings {
  * the end, so the read costs the preview no wait of its own (a preview changes nothing
  * either way).
  */
-export async function checkedAgainstLastRun(s: Settings): Promise<CheckedSettings> {
+export async function checkedAgainstLastRun(given: Settings): Promise<CheckedSettings> {
+    const s = await withServiceMonitorDecided(given);
     const outputs = await lastRunOutputs(s);
     const prev = previousHome(outputs);
     const sameImage =
@@ -223,6 +224,33 @@ async function livePvSource(pvName: string): Promise<unknown> {
     ).catch(() => undefined)) as { spec?: { csi?: unknown; rbd?: unknown } } | undefined;
     if (!pv?.spec) return undefined;
     return pv.spec.csi ? { csi: pv.spec.csi } : pv.spec.rbd ? { rbd: pv.spec.rbd } : undefined;
+}
+
+const SERVICE_MONITOR_CRD =
+    "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/servicemonitors.monitoring.coreos.com";
+
+/**
+ * jenkins.prometheus.serviceMonitor unset: a ServiceMonitor where the cluster has its CRD
+ * (the Prometheus operator's), decided here once; the component gets a yes or a no.
+ */
+async function withServiceMonitorDecided(s: Settings): Promise<Settings> {
+    const p = s.jenkins.prometheus;
+    if (!p.enabled || p.serviceMonitor !== undefined) return s;
+    const access = accessOf(clusterSettings());
+    const found =
+        access instanceof Error
+            ? access
+            : await readObject(access, SERVICE_MONITOR_CRD, 10_000).then(
+                  (crd) => crd !== undefined,
+                  (e: Error) => e,
+              );
+    if (found instanceof Error) {
+        void pulumi.log.warn(
+            `jenkins.prometheus: the cluster could not be asked whether it has the ServiceMonitor CRD (${found.message.split("\n")[0]}), so no ServiceMonitor is made; the web Service keeps its scrape annotations (set jenkins.prometheus.serviceMonitor to decide)`,
+        );
+    }
+    const serviceMonitor = found === true;
+    return { ...s, jenkins: { ...s.jenkins, prometheus: { ...p, serviceMonitor } } };
 }
 
 /** Refusals of the settings as one RunError, worded like every other config problem. */

@@ -113,6 +113,18 @@ export const MEANINGS: Readonly<Record<string, string>> = {
         "A Secret in Jenkins' namespace with the admin's `jenkins-admin-user` and `jenkins-admin-password` (the chart's `controller.admin.existingSecret`), instead of `jenkins.adminPassword`.",
     "jenkins.existingSecrets":
         "Keys of existing Secrets in Jenkins' namespace, `{name, keyName}`, that JCasC reads as `${keyName}` (the chart's `additionalExistingSecrets`); a missing key keeps the pod from starting.",
+    "jenkins.prometheus.enabled":
+        "Metrics for Prometheus (the chart's `controller.prometheus.enabled`): the `prometheus` plugin pinned, scrape annotations on the web Service, and a ServiceMonitor where the cluster has its CRD. Needs pinned plugins or configuration as code.",
+    "jenkins.prometheus.scrapeInterval": "How often the ServiceMonitor scrapes.",
+    "jenkins.prometheus.serviceMonitor":
+        "`true`: a ServiceMonitor (monitoring.coreos.com/v1); `false`: annotations only. Unset: a ServiceMonitor when the cluster has its CRD, asked at each run.",
+    "jenkins.prometheus.serviceMonitorLabels":
+        "Labels the operator's Prometheus selects ServiceMonitors by (kube-prometheus-stack: `release`).",
+    "jenkins.prometheus.scraperNamespace":
+        "The namespace Prometheus runs in, which `jenkins.networkPolicy` then admits; required with it.",
+    "jenkins.configAutoReload.enabled":
+        "A JCasC change applies without a restart (the chart's `controller.sidecars.configAutoReload`): a k8s-sidecar container fills the JCasC folder from the ConfigMap and asks Jenkins to reload; a plugin or image change still restarts. Needs configuration as code.",
+    "jenkins.configAutoReload.image": "The k8s-sidecar image, pinned.",
     "jenkins.imagePullSecretName":
         "A `kubernetes.io/dockerconfigjson` Secret in Jenkins' namespace to pull the controller's images (the chart's `controller.imagePullSecretName`).",
     "jenkins.agentListenerServiceType":

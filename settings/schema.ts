@@ -10,6 +10,8 @@ const CHART_VERSION = "3.13.1";
 const JENKINS_IMAGE = "jenkins/jenkins:2.568.2-jdk21";
 const PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1";
 const AGENT_IMAGE = "jenkins/inbound-agent:3324.vea_eda_e98cd69-1";
+/** The Jenkins chart's config reload image (its values.yaml, sidecars.configAutoReload). */
+const RELOAD_IMAGE = "kiwigrid/k8s-sidecar:1.27.6";
 const CSI_NAMESPACE = "ceph-csi-rbd";
 const CEPH_ID = "kube (the id without client.)";
 
@@ -474,6 +476,39 @@ const jenkinsSchema = z
             '[{"name": "JENKINS_PLUGIN_INFO", "value": "https://mirror.example.com/plugin-versions.json"}]',
         ),
         imagePullSecretName: str(rules.dnsSubdomain).optional().describe("registry-credentials"),
+        configAutoReload: z
+            .object({
+                enabled: z.boolean().default(false),
+                image: str(rules.pinnedImage).default(RELOAD_IMAGE).describe(RELOAD_IMAGE),
+            })
+            .strict()
+            .default({})
+            .describe('{"enabled": true}'),
+        prometheus: z
+            .object({
+                enabled: z.boolean().default(false),
+                scrapeInterval: str((v) =>
+                    /^[1-9][0-9]*(s|m|h)$/.test(v)
+                        ? undefined
+                        : `"${v}" is not a duration such as 60s or 1m`,
+                )
+                    .default("60s")
+                    .describe("60s"),
+                serviceMonitor: z
+                    .boolean()
+                    .optional()
+                    .describe("true (default: made when the cluster has the ServiceMonitor CRD)"),
+                serviceMonitorLabels: z
+                    .record(str(rules.labelKey), str(rules.labelValue))
+                    .default({})
+                    .describe('{"release": "kube-prometheus-stack"}'),
+                scraperNamespace: str(rules.dnsLabel)
+                    .optional()
+                    .describe("monitoring (needed with jenkins.networkPolicy)"),
+            })
+            .strict()
+            .default({})
+            .describe('{"enabled": true}'),
         adminExistingSecret: str(rules.dnsSubdomain)
             .optional()
             .describe(

@@ -1213,4 +1213,32 @@ export const BAD_CONFIGS: Case[] = [
         "jenkins-ceph:jenkins.existingSecrets",
         /is read only by JCasC files, which need configuration as code/,
     ],
+    [
+        "Prometheus on a wizard-managed Jenkins",
+        jenkins({ prometheus: { enabled: true } }),
+        "jenkins-ceph:jenkins.prometheus.enabled",
+        /needs the prometheus plugin, which the plugin installer puts in only with pinned plugins or configuration as code/,
+    ],
+    [
+        "Prometheus behind a NetworkPolicy without its namespace",
+        jenkins({
+            plugins: ["git:5.7.0"],
+            prometheus: { enabled: true },
+            networkPolicy: { ingressNamespace: "ingress-nginx" },
+        }),
+        "jenkins-ceph:jenkins.prometheus.scraperNamespace",
+        /is required with jenkins.networkPolicy, which would drop Prometheus' scrapes/,
+    ],
+    [
+        "Prometheus scrape interval without its unit",
+        jenkins({ plugins: ["git:5.7.0"], prometheus: { enabled: true, scrapeInterval: "60" } }),
+        "jenkins-ceph:jenkins.prometheus.scrapeInterval",
+        /"60" is not a duration such as 60s or 1m/,
+    ],
+    [
+        "JCasC reload without configuration as code",
+        jenkins({ configAutoReload: { enabled: true } }),
+        "jenkins-ceph:jenkins.configAutoReload.enabled",
+        /reloads JCasC files, which need configuration as code/,
+    ],
 ];

@@ -318,8 +318,10 @@ describe("configuration as code: what Jenkins chart users set", () => {
                 casc: { message: "jenkins:\n  systemMessage: Jenkins of ${ORG_NAME}\n" },
             }),
         );
-        const names = pod(r).spec.containers[0].env.map((e: Any) => e.name);
-        assert.deepEqual(names, [...CONTROLLER_ENV, "ORG_NAME"]);
+        const names: string[] = pod(r).spec.containers[0].env.map((e: Any) => e.name);
+        assert.equal(names.at(-1), "ORG_NAME");
+        for (const n of names.slice(0, -1))
+            assert.ok((CONTROLLER_ENV as readonly string[]).includes(n), n);
         assert.equal(env(pod(r).spec.containers[0], "ORG_NAME"), "Example Corp");
     });
 
@@ -544,5 +546,164 @@ describe("configuration as code: the stack's own login, and Secrets the cluster 
             }),
         );
         assert.equal(volume(r).projected.sources.length, 2);
+    });
+});
+
+describe("configuration as code: Prometheus (jenkins.prometheus)", () => {
+    const monitored = (prometheus: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+        runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                prometheus: { enabled: true, ...prometheus },
+                ...extra,
+            }),
+        );
+
+    it("pins the prometheus plugin and annotates the web Service with the endpoint under the prefix", async () => {
+        const r = await monitored({ serviceMonitor: false }, { jenkinsUriPrefix: "/jenkins" });
+        const plugins = (one(r, "ConfigMap", "jenkins-plugins").inputs as Any).data["plugins.txt"];
+        assert.match(plugins, /^prometheus:\S+$/m);
+        const annotations = (one(r, "Service", "jenkins").inputs as Any).metadata.annotations;
+        assert.equal(annotations["prometheus.io/scrape"], "true");
+        assert.equal(annotations["prometheus.io/port"], "8080");
+        assert.equal(annotations["prometheus.io/path"], "/jenkins/prometheus/");
+        assert.deepEqual(
+            r.resources.filter((x) => x.type.includes("ServiceMonitor")),
+            [],
+        );
+    });
+
+    it("serviceMonitor true: a ServiceMonitor for the web Service, with the operator's labels and the interval", async () => {
+        const r = await monitored({
+            serviceMonitor: true,
+            scrapeInterval: "30s",
+            serviceMonitorLabels: { release: "kube-prometheus-stack" },
+        });
+        const sm = r.resources.find(
+            (x) => x.type === "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+        );
+        assert.ok(sm, r.resources.map((x) => x.type).join());
+        const inputs = sm.inputs as Any;
+        assert.deepEqual(inputs.metadata.labels, {
+            app: "jenkins",
+            release: "kube-prometheus-stack",
+        });
+        assert.deepEqual(inputs.spec, {
+            selector: { matchLabels: { app: "jenkins" } },
+            endpoints: [{ port: "http", path: "/prometheus/", interval: "30s" }],
+        });
+    });
+
+    it("unset serviceMonitor, and no cluster to ask: annotations only, and a warning that says so", async () => {
+        const r = await monitored({});
+        assert.deepEqual(
+            r.resources.filter((x) => x.type.includes("ServiceMonitor")),
+            [],
+        );
+        assert.ok(
+            r.logs.some((l) =>
+                /jenkins\.prometheus: the cluster could not be asked whether it has the ServiceMonitor CRD/.test(
+                    l,
+                ),
+            ),
+            r.logs.join("\n"),
+        );
+    });
+
+    it("with a NetworkPolicy, scrapes are admitted from scraperNamespace", async () => {
+        const r = await monitored(
+            { serviceMonitor: false, scraperNamespace: "monitoring" },
+            { networkPolicy: { ingressNamespace: "ingress-nginx" } },
+        );
+        const from = (one(r, "NetworkPolicy").inputs as Any).spec.ingress[0].from;
+        assert.deepEqual(from.at(-1), {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+        });
+    });
+
+    it("off by default: no plugin, no annotations", async () => {
+        const r = await runOk(asCode(baseStack("dynamic", "csi")));
+        const plugins = (one(r, "ConfigMap", "jenkins-plugins").inputs as Any).data["plugins.txt"];
+        assert.doesNotMatch(plugins, /^prometheus:/m);
+        const annotations = (one(r, "Service", "jenkins").inputs as Any).metadata.annotations ?? {};
+        assert.deepEqual(
+            Object.keys(annotations).filter((k) => k.startsWith("prometheus.io/")),
+            [],
+        );
+    });
+});
+
+describe("configuration as code: reload without a restart (jenkins.configAutoReload)", () => {
+    const reloading = (extra: Record<string, unknown> = {}) =>
+        runOk(
+            asCode(baseStack("dynamic", "csi"), { configAutoReload: { enabled: true }, ...extra }),
+        );
+
+    it("a sidecar keeps the JCasC folder filled from the labelled ConfigMap and asks Jenkins to reload", async () => {
+        const r = await reloading({ jenkinsUriPrefix: "/jenkins" });
+        const spec = pod(r).spec;
+        assert.deepEqual(
+            spec.initContainers.map((c: Any) => c.name),
+            ["install-plugins", "casc-files"],
+        );
+        assert.deepEqual(
+            spec.containers.map((c: Any) => c.name),
+            ["jenkins", "casc-reload", "infra"],
+        );
+        const sidecar = spec.containers[1];
+        assert.equal(sidecar.image, "kiwigrid/k8s-sidecar:1.27.6");
+        assert.equal(env(sidecar, "LABEL"), "jenkins-ceph/casc");
+        assert.equal(env(sidecar, "LABEL_VALUE"), "jenkins");
+        assert.equal(env(sidecar, "FOLDER"), "/var/jenkins_config/casc");
+        assert.equal(
+            env(sidecar, "REQ_URL"),
+            "http://localhost:8080/jenkins/reload-configuration-as-code/?casc-reload-token=$(POD_NAME)",
+        );
+        assert.equal(env(spec.initContainers[1], "METHOD"), "LIST");
+        const token = spec.containers[0].env.find((e: Any) => e.name === "CASC_RELOAD_TOKEN");
+        assert.deepEqual(token.valueFrom, { fieldRef: { fieldPath: "metadata.name" } });
+        assert.deepEqual(
+            spec.volumes.find((v: Any) => v.name === "casc"),
+            { name: "casc", emptyDir: {} },
+        );
+        assert.equal(
+            (one(r, "ConfigMap", "jenkins-casc").inputs as Any).metadata.labels[
+                "jenkins-ceph/casc"
+            ],
+            "jenkins",
+        );
+        assert.deepEqual(restrictedViolations(spec), []);
+        // The sidecar reads ConfigMaps with the controller's account, and only that.
+        assert.equal(spec.automountServiceAccountToken, true);
+        const role = one(r, "Role", "jenkins-casc-reader").inputs as Any;
+        assert.deepEqual(role.rules, [
+            { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] },
+        ]);
+    });
+
+    it("a JCasC change leaves the pod template as it is; a plugin change still rolls it", async () => {
+        const a = await reloading({ casc: { welcome: "jenkins:\n  systemMessage: one\n" } });
+        const b = await reloading({ casc: { welcome: "jenkins:\n  systemMessage: two\n" } });
+        assert.notDeepEqual(casc(a), casc(b));
+        assert.deepEqual(pod(a), pod(b));
+        const c = await reloading({
+            casc: { welcome: "jenkins:\n  systemMessage: two\n" },
+            plugins: ["git:5.7.0"],
+        });
+        assert.notEqual(checksum(b), checksum(c));
+    });
+
+    it("without it a JCasC change rolls the pod, as before", async () => {
+        const a = await runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                casc: { welcome: "jenkins:\n  systemMessage: one\n" },
+            }),
+        );
+        const b = await runOk(
+            asCode(baseStack("dynamic", "csi"), {
+                casc: { welcome: "jenkins:\n  systemMessage: two\n" },
+            }),
+        );
+        assert.notEqual(checksum(a), checksum(b));
+        assert.equal(pod(a).spec.containers.length, 2);
     });
 });

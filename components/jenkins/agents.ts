@@ -27,19 +27,60 @@ const AGENT_RULES = [
     { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
 ];
 
-/** The account Jenkins starts agents with, and where they run. */
+/** The controller's ServiceAccount: agents (the Kubernetes plugin) and the reload sidecar use it. */
+export function controllerAccount(
+    name: string,
+    jenkinsName: string,
+    ns: pulumi.Input<string>,
+    child: pulumi.CustomResourceOptions,
+): ServiceAccount {
+    return new ServiceAccount(
+        `${name}-sa`,
+        { metadata: { name: jenkinsName, namespace: ns, labels: { ...APP_LABEL } } },
+        child,
+    );
+}
+
+/** A Role in `namespace` with `rules`, bound to the controller's account. */
+function boundRole(
+    name: string,
+    roleName: string,
+    namespace: pulumi.Input<string>,
+    rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[],
+    sa: ServiceAccount,
+    child: pulumi.CustomResourceOptions,
+): void {
+    const role = new Role(name, { metadata: { name: roleName, namespace }, rules }, child);
+    new RoleBinding(
+        name,
+        {
+            metadata: { name: roleName, namespace },
+            roleRef: {
+                apiGroup: "rbac.authorization.k8s.io",
+                kind: "Role",
+                name: role.metadata.name,
+            },
+            subjects: [
+                {
+                    kind: "ServiceAccount",
+                    name: sa.metadata.name,
+                    namespace: sa.metadata.namespace,
+                },
+            ],
+        },
+        child,
+    );
+}
+
+/** Where agents run (their namespace when it is not Jenkins' own), and the account's rights there. */
 export function jenkinsAgents(
     name: string,
     jenkinsName: string,
     ns: pulumi.Input<string>,
     agents: AgentsArgs,
+    sa: ServiceAccount,
     child: pulumi.CustomResourceOptions,
-): { serviceAccountName: pulumi.Output<string>; agentsNamespace: pulumi.Input<string> } {
-    const sa = new ServiceAccount(
-        `${name}-sa`,
-        { metadata: { name: jenkinsName, namespace: ns, labels: { ...APP_LABEL } } },
-        child,
-    );
+): pulumi.Input<string> {
     const agentsNs =
         agents.namespace === undefined
             ? ns
@@ -51,23 +92,18 @@ export function jenkinsAgents(
                   },
                   child,
               ).metadata.name;
-    const role = new Role(
-        `${name}-agents`,
-        { metadata: { name: `${jenkinsName}-agents`, namespace: agentsNs }, rules: AGENT_RULES },
-        child,
-    );
-    new RoleBinding(
-        `${name}-agents`,
-        {
-            metadata: { name: `${jenkinsName}-agents`, namespace: agentsNs },
-            roleRef: {
-                apiGroup: "rbac.authorization.k8s.io",
-                kind: "Role",
-                name: role.metadata.name,
-            },
-            subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: ns }],
-        },
-        child,
-    );
-    return { serviceAccountName: sa.metadata.name, agentsNamespace: agentsNs };
+    boundRole(`${name}-agents`, `${jenkinsName}-agents`, agentsNs, AGENT_RULES, sa, child);
+    return agentsNs;
+}
+
+/** The reload sidecar reads the JCasC ConfigMaps of Jenkins' namespace, as the chart's does. */
+export function configReader(
+    name: string,
+    jenkinsName: string,
+    ns: pulumi.Input<string>,
+    sa: ServiceAccount,
+    child: pulumi.CustomResourceOptions,
+): void {
+    const rules = [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }];
+    boundRole(`${name}-casc-reader`, `${jenkinsName}-casc-reader`, ns, rules, sa, child);
 }

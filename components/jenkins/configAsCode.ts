@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigMap, Secret } from "@pulumi/kubernetes/core/v1";
 import { APP_LABEL, HTTP_PORT } from "./names";
-import { INSTALL_SCRIPT, type PodConfig, type SecretFiles } from "./jenkinsPod";
+import { CASC_LABEL, INSTALL_SCRIPT, type PodConfig, type SecretFiles } from "./jenkinsPod";
 import { shippedFile } from "../shippedFile";
 import type { JenkinsArgs } from "./jenkins";
 import { externalUrl } from "./exposure";
@@ -33,7 +33,11 @@ export function configAsCode(
     // A wizard-managed Jenkins keeps the plugins it has until the stack pins some:
     // then the plugin folder holds exactly the pinned set.
     if (!asCode && args.plugins.length === 0) return { resources: [] };
-    const plugins = pluginsTxt(args.plugins, { asCode, agents: !!args.agents });
+    const plugins = pluginsTxt(args.plugins, {
+        asCode,
+        agents: !!args.agents,
+        prometheus: args.prometheus !== undefined,
+    });
 
     const resources: pulumi.Resource[] = [];
     const meta = (suffix: string) => ({
@@ -57,16 +61,34 @@ export function configAsCode(
 
     const admin = ownSecret(`${name}-admin`, args, meta("admin"), child);
     const files = pulumi.all([ns, agentsNs]).apply(([n, a]) => jcascFiles(args, n, a));
-    const casc = new ConfigMap(`${name}-casc`, { metadata: meta("casc"), data: files }, child);
+    const reload = args.configAutoReload !== undefined;
+    const casc = cascConfigMap(`${name}-casc`, args, meta("casc"), files, child);
     resources.push(...(admin ? [admin] : []), casc);
     return {
         pod: {
             pluginsConfigMap,
             casc: { configMap: casc.metadata.name, secrets: secretFiles(args, admin) },
-            checksum: files.apply((f) => configChecksum({ plugins, ...f })),
+            // With the reload sidecar a JCasC change applies in place: only plugins roll the pod.
+            checksum: reload
+                ? configChecksum({ plugins })
+                : files.apply((f) => configChecksum({ plugins, ...f })),
         },
         resources,
     };
+}
+
+/** The JCasC files; labelled for the reload sidecar, which finds it so (jenkinsPod.ts CASC_LABEL). */
+function cascConfigMap(
+    name: string,
+    args: JenkinsArgs,
+    metadata: { name: string; namespace: pulumi.Input<string>; labels: Record<string, string> },
+    data: pulumi.Input<Record<string, string>>,
+    child: pulumi.CustomResourceOptions,
+): ConfigMap {
+    const labels = args.configAutoReload
+        ? { ...metadata.labels, [CASC_LABEL]: args.name }
+        : metadata.labels;
+    return new ConfigMap(name, { metadata: { ...metadata, labels }, data }, child);
 }
 
 /**

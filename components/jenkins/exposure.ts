@@ -3,12 +3,13 @@
 // agents, and a PodDisruptionBudget.
 import * as pulumi from "@pulumi/pulumi";
 import { Service } from "@pulumi/kubernetes/core/v1";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import { Ingress, NetworkPolicy } from "@pulumi/kubernetes/networking/v1";
 import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1";
 import { AGENT_PORT, APP_LABEL, HTTP_PORT } from "./names";
 import { createServiceArgs } from "./jenkinsPod";
 import { AGENT_POD_LABEL } from "./jenkinsConfig";
-import type { IngressArgs, JenkinsArgs, NetworkPolicyArgs } from "./jenkins";
+import type { IngressArgs, JenkinsArgs, NetworkPolicyArgs, PrometheusArgs } from "./jenkins";
 import type { AgentListenerServiceType } from "./jenkinsPod";
 
 /** The URL users open through the ingress (https when it terminates TLS), under the prefix. */
@@ -27,6 +28,7 @@ function networkPolicyArgs(
     namespace: string,
     agentsNamespace: string,
     listener: AgentListenerServiceType,
+    scraperNamespace: string | undefined,
 ) {
     const agents = {
         podSelector: { matchLabels: AGENT_POD_LABEL },
@@ -55,6 +57,17 @@ function networkPolicyArgs(
                         },
                         // Inbound agents ask the web port where the agent port is first.
                         agents,
+                        ...(scraperNamespace
+                            ? [
+                                  {
+                                      namespaceSelector: {
+                                          matchLabels: {
+                                              "kubernetes.io/metadata.name": scraperNamespace,
+                                          },
+                                      },
+                                  },
+                              ]
+                            : []),
                     ],
                     ports: [{ port: HTTP_PORT, protocol: "TCP" }],
                 },
@@ -103,6 +116,79 @@ function ingressArgs(
     };
 }
 
+/** The prometheus plugin's endpoint, under the URI prefix. */
+const metricsPath = (uriPrefix: string) => `${uriPrefix}/prometheus/`;
+
+/** The annotations Prometheus' kubernetes_sd configurations commonly select on. */
+function scrapeAnnotations(uriPrefix: string): Record<string, string> {
+    return {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(HTTP_PORT),
+        "prometheus.io/path": metricsPath(uriPrefix),
+    };
+}
+
+/** The Prometheus operator's ServiceMonitor for the web Service (monitoring.coreos.com/v1). */
+function serviceMonitor(
+    name: string,
+    args: JenkinsArgs,
+    p: PrometheusArgs,
+    child: pulumi.CustomResourceOptions,
+): CustomResource {
+    return new CustomResource(
+        `${name}-metrics`,
+        {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "ServiceMonitor",
+            metadata: {
+                name: args.name,
+                namespace: args.namespace,
+                labels: { ...APP_LABEL, ...p.serviceMonitorLabels },
+            },
+            spec: {
+                selector: { matchLabels: { ...APP_LABEL } },
+                endpoints: [
+                    { port: "http", path: metricsPath(args.uriPrefix), interval: p.scrapeInterval },
+                ],
+            },
+        },
+        child,
+    );
+}
+
+/** The web Service, annotated for Prometheus' scrapes with jenkins.prometheus. */
+function webService(name: string, args: JenkinsArgs, child: pulumi.CustomResourceOptions): Service {
+    const web = createServiceArgs(args.name, args.namespace, { name: "http", port: HTTP_PORT });
+    const annotations = args.prometheus ? scrapeAnnotations(args.uriPrefix) : undefined;
+    return new Service(
+        `${name}-http`,
+        annotations ? { ...web, metadata: { ...web.metadata, annotations } } : web,
+        child,
+    );
+}
+
+/**
+ * The agent port's Service: with agents, and for agents outside the cluster (a listener
+ * type other than ClusterIP) even without the Kubernetes cloud.
+ */
+function agentService(
+    name: string,
+    args: JenkinsArgs,
+    child: pulumi.CustomResourceOptions,
+): Service | undefined {
+    if (!args.agents && args.agentListenerServiceType === "ClusterIP") return undefined;
+    return new Service(
+        `${name}-agent`,
+        createServiceArgs(
+            `${args.name}-agent`,
+            args.namespace,
+            { name: "jnlp", port: AGENT_PORT },
+            args.agentListenerServiceType,
+        ),
+        child,
+    );
+}
+
 /** The Services, and the Ingress, NetworkPolicy and PodDisruptionBudget the args ask for. */
 export function exposeJenkins(
     name: string,
@@ -111,26 +197,9 @@ export function exposeJenkins(
     child: pulumi.CustomResourceOptions,
 ): { service: Service; agentService?: Service } {
     const ns = args.namespace;
-    let agentService: Service | undefined;
-    const service = new Service(
-        `${name}-http`,
-        createServiceArgs(args.name, ns, { name: "http", port: HTTP_PORT }),
-        child,
-    );
-    // Agents outside the cluster (a listener type other than ClusterIP) need the Service
-    // even without the Kubernetes cloud.
-    if (args.agents || args.agentListenerServiceType !== "ClusterIP") {
-        agentService = new Service(
-            `${name}-agent`,
-            createServiceArgs(
-                `${args.name}-agent`,
-                ns,
-                { name: "jnlp", port: AGENT_PORT },
-                args.agentListenerServiceType,
-            ),
-            child,
-        );
-    }
+    const service = webService(name, args, child);
+    if (args.prometheus?.serviceMonitor) serviceMonitor(name, args, args.prometheus, child);
+    const agents = agentService(name, args, child);
     if (args.pdb) {
         new PodDisruptionBudget(
             name,
@@ -143,12 +212,20 @@ export function exposeJenkins(
     }
     if (args.networkPolicy) {
         const policy = args.networkPolicy;
+        const scrapers = args.prometheus?.scraperNamespace;
         new NetworkPolicy(
             name,
             pulumi
                 .all([ns, agentsNs])
                 .apply(([n, a]) =>
-                    networkPolicyArgs(policy, args.name, n, a, args.agentListenerServiceType),
+                    networkPolicyArgs(
+                        policy,
+                        args.name,
+                        n,
+                        a,
+                        args.agentListenerServiceType,
+                        scrapers,
+                    ),
                 ),
             child,
         );
@@ -159,6 +236,5 @@ export function exposeJenkins(
             dependsOn: [service],
         });
     }
-
-    return { service, agentService };
+    return { service, agentService: agents };
 }

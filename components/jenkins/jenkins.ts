@@ -5,7 +5,7 @@ import { Deployment } from "@pulumi/kubernetes/apps/v1";
 import type { Service } from "@pulumi/kubernetes/core/v1";
 import { HTTP_PORT, JENKINS_HOME } from "./names";
 import { AgentListenerServiceType, createDeploymentArgs, JenkinsPodArgs } from "./jenkinsPod";
-import { jenkinsAgents } from "./agents";
+import { configReader, controllerAccount, jenkinsAgents } from "./agents";
 import { configAsCode } from "./configAsCode";
 import type { AgentTemplate } from "./jenkinsConfig";
 import { exposeJenkins, externalUrl } from "./exposure";
@@ -21,6 +21,18 @@ export interface IngressArgs {
 export interface NetworkPolicyArgs {
     /** The ingress controller's namespace: the only one that reaches the web UI. */
     ingressNamespace: string;
+}
+
+/** Metrics for Prometheus through the prometheus plugin (the chart's controller.prometheus). */
+export interface PrometheusArgs {
+    /** How often to scrape, e.g. 60s. */
+    scrapeInterval: string;
+    /** A ServiceMonitor for the Prometheus operator (its CRD must exist); else annotations only. */
+    serviceMonitor: boolean;
+    /** Labels the operator's Prometheus selects ServiceMonitors by; default none. */
+    serviceMonitorLabels: Record<string, string>;
+    /** Where Prometheus runs: the NetworkPolicy admits scrapes from there. */
+    scraperNamespace?: string;
 }
 
 export interface AgentsArgs {
@@ -65,6 +77,8 @@ export interface JenkinsArgs extends Omit<JenkinsPodArgs, "serviceAccountName" |
     pdb: boolean;
     /** Admit traffic to the controller only from the ingress controller and agent pods. */
     networkPolicy?: NetworkPolicyArgs;
+    /** Prometheus scrapes: the plugin, annotations on the web Service, a ServiceMonitor. Default none. */
+    prometheus?: PrometheusArgs;
     /**
      * The agent port's Service type (the chart's controller.agentListenerServiceType):
      * NodePort or LoadBalancer for agents outside the cluster, whose Service then exists
@@ -93,9 +107,13 @@ export class Jenkins extends pulumi.ComponentResource {
         const child = { parent: this, deleteBeforeReplace: true };
         const ns = args.namespace;
 
-        const { serviceAccountName, agentsNamespace: agentsNs } = args.agents
-            ? jenkinsAgents(name, args.name, ns, args.agents, child)
-            : { serviceAccountName: undefined, agentsNamespace: ns };
+        const reload = args.configAutoReload !== undefined;
+        const sa =
+            args.agents || reload ? controllerAccount(name, args.name, ns, child) : undefined;
+        const agentsNs =
+            args.agents && sa ? jenkinsAgents(name, args.name, ns, args.agents, sa, child) : ns;
+        if (reload && sa) configReader(name, args.name, ns, sa, child);
+        const serviceAccountName = sa?.metadata.name;
         const config = configAsCode(name, args, agentsNs, child);
         this.deployment = new Deployment(
             name,

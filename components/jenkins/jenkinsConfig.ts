@@ -13,6 +13,8 @@ import { stackSetsJenkins } from "./cascMerge";
  */
 const CASC_PLUGIN = "configuration-as-code:1985.vdda_32d0c4ea_b_";
 const KUBERNETES_PLUGIN = "kubernetes:4371.vb_33b_086d54a_1";
+/** The metrics endpoint (jenkins.prometheus); a stack may pin another version. */
+const PROMETHEUS_PLUGIN = "prometheus:784.vea_eca_f6592eb_";
 
 /** The label the Kubernetes plugin puts on every agent pod (its default podLabels). */
 export const AGENT_POD_LABEL = { jenkins: "slave" };
@@ -77,14 +79,18 @@ export interface ConfigAsCodeArgs {
 
 /**
  * plugins.txt: the program's base set (configuration-as-code when configured as code,
- * kubernetes with agents) and the stack's pins, which win for the same id. Sorted so that
+ * kubernetes with agents, prometheus with jenkins.prometheus) and the stack's pins, which win for the same id. Sorted so that
  * the same set always gives the same file (and the same checksum).
  */
-export function pluginsTxt(user: string[], opts: { asCode: boolean; agents: boolean }): string {
+export function pluginsTxt(
+    user: string[],
+    opts: { asCode: boolean; agents: boolean; prometheus?: boolean },
+): string {
     const byId = new Map<string, string>();
     const base = [
         ...(opts.asCode ? [CASC_PLUGIN] : []),
         ...(opts.agents ? [KUBERNETES_PLUGIN] : []),
+        ...(opts.prometheus ? [PROMETHEUS_PLUGIN] : []),
     ];
     for (const p of [...base, ...user]) byId.set(p.split(":")[0], p);
     return [...byId.keys()]

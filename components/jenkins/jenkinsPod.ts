@@ -35,6 +35,12 @@ export interface JenkinsPodArgs {
     pluginDownload: PluginDownload;
     /** A Secret of type dockerconfigjson in Jenkins' namespace, to pull the images; default none. */
     imagePullSecretName?: string;
+    /**
+     * JCasC changes applied without a restart (the chart's sidecars.configAutoReload): the
+     * k8s-sidecar image fills the JCasC folder before Jenkins starts and keeps it current,
+     * then asks Jenkins to reload. Default none: a JCasC change restarts Jenkins.
+     */
+    configAutoReload?: { image: string };
     /** Pinned plugins and configuration as code; undefined = the setup wizard decides. */
     config?: PodConfig;
     /**
@@ -82,6 +88,7 @@ export const CONTROLLER_ENV = [
     "JENKINS_SLAVE_AGENT_PORT",
     "CASC_JENKINS_CONFIG",
     "SECRETS",
+    "CASC_RELOAD_TOKEN",
 ] as const;
 
 /** The variables the plugin installer gets from the program: containerEnv may not set them. */
@@ -154,6 +161,15 @@ function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
                       { name: "CASC_JENKINS_CONFIG", value: CONFIG_PATHS.casc },
                       // Set with no secret files too: JCasC then finds none there.
                       { name: "SECRETS", value: CONFIG_PATHS.secrets },
+                  ]
+                : []),
+            // The reload endpoint's token: the pod's name, which the sidecar reads too.
+            ...(args.configAutoReload && args.config?.casc
+                ? [
+                      {
+                          name: "CASC_RELOAD_TOKEN",
+                          valueFrom: { fieldRef: { fieldPath: "metadata.name" } },
+                      },
                   ]
                 : []),
             ...args.containerEnv,
@@ -241,13 +257,60 @@ function pluginsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
     };
 }
 
-function configVolumes(config: PodConfig | undefined): inputs.core.v1.Volume[] {
+/** The label k8s-sidecar finds the JCasC ConfigMap by; its value is jenkins.name. */
+export const CASC_LABEL = "jenkins-ceph/casc";
+
+/**
+ * The chart's config reload container (jenkins.configAutoReload): as an init container it
+ * lists the labelled ConfigMap into the JCasC folder once; as a sidecar it keeps the
+ * folder current and POSTs JCasC's reload endpoint with the pod's name as the token.
+ */
+function reloadContainer(
+    args: JenkinsPodArgs,
+    image: string,
+    kind: "init" | "sidecar",
+): inputs.core.v1.Container {
+    const env: inputs.core.v1.EnvVar[] = [
+        { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        { name: "LABEL", value: CASC_LABEL },
+        { name: "LABEL_VALUE", value: args.name },
+        { name: "FOLDER", value: CONFIG_PATHS.casc },
+        { name: "NAMESPACE", value: args.namespace },
+        { name: "RESOURCE", value: "configmap" },
+        ...(kind === "init"
+            ? [{ name: "METHOD", value: "LIST" }]
+            : [
+                  {
+                      name: "REQ_URL",
+                      value: `http://localhost:${HTTP_PORT}${args.uriPrefix}/reload-configuration-as-code/?casc-reload-token=$(POD_NAME)`,
+                  },
+                  { name: "REQ_METHOD", value: "POST" },
+                  { name: "REQ_RETRY_CONNECT", value: "10" },
+              ]),
+    ];
+    return {
+        name: kind === "init" ? "casc-files" : "casc-reload",
+        image,
+        imagePullPolicy: "IfNotPresent",
+        env,
+        resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+        securityContext: restrictedContainerSecurity(UID),
+        volumeMounts: [{ name: "casc", mountPath: CONFIG_PATHS.casc }],
+    };
+}
+
+function configVolumes(config: PodConfig | undefined, reload: boolean): inputs.core.v1.Volume[] {
     const out: inputs.core.v1.Volume[] = [];
     if (config?.pluginsConfigMap) {
         out.push({ name: "plugin-file", configMap: { name: config.pluginsConfigMap } });
     }
     if (config?.casc) {
-        out.push({ name: "casc", configMap: { name: config.casc.configMap } });
+        // With the reload sidecar the folder is its, filled from the ConfigMap at every change.
+        out.push(
+            reload
+                ? { name: "casc", emptyDir: {} }
+                : { name: "casc", configMap: { name: config.casc.configMap } },
+        );
         const secrets = config.casc.secrets;
         if (secrets && "secretName" in secrets) {
             out.push({
@@ -302,7 +365,17 @@ function nodeAffinity(labels: Record<string, string>): inputs.core.v1.Affinity |
     };
 }
 
+function initContainers(args: JenkinsPodArgs): inputs.core.v1.Container[] | undefined {
+    const reload = args.config?.casc ? args.configAutoReload : undefined;
+    const list = [
+        ...(args.config?.pluginsConfigMap ? [pluginsContainer(args)] : []),
+        ...(reload ? [reloadContainer(args, reload.image, "init")] : []),
+    ];
+    return list.length ? list : undefined;
+}
+
 function createPodSpec(args: JenkinsPodArgs): inputs.core.v1.PodSpec {
+    const reload = args.config?.casc ? args.configAutoReload : undefined;
     return {
         shareProcessNamespace: args.infra.shareProcessNamespace,
         affinity: nodeAffinity(args.nodeAffinity),
@@ -324,16 +397,17 @@ function createPodSpec(args: JenkinsPodArgs): inputs.core.v1.PodSpec {
         automountServiceAccountToken: args.serviceAccountName !== undefined,
         // Jenkins writes its queue and build records on SIGTERM.
         terminationGracePeriodSeconds: 120,
-        initContainers: args.config?.pluginsConfigMap ? [pluginsContainer(args)] : undefined,
+        initContainers: initContainers(args),
         containers: [
             jenkinsContainer(args),
+            ...(reload ? [reloadContainer(args, reload.image, "sidecar")] : []),
             ...(args.infra.sidecar ? [infraContainer(args.infra.image)] : []),
         ],
         volumes: [
             { name: "jenkins-home", persistentVolumeClaim: { claimName: args.claimName } },
             { name: "tmp", emptyDir: {} },
             { name: "jenkins-cache", emptyDir: {} },
-            ...configVolumes(args.config),
+            ...configVolumes(args.config, reload !== undefined),
         ],
     };
 }

@@ -312,6 +312,95 @@ describe("real kube-apiserver + controller-manager + Ceph on 127.0.0.1", functio
         });
     });
 
+    it("jenkins.prometheus and configAutoReload: a ServiceMonitor where the cluster has its CRD, and the pod with the reload sidecar admitted under restricted", async () => {
+        // The Prometheus operator's CRD, reduced to what the API server needs to serve the kind.
+        const crd = {
+            apiVersion: "apiextensions.k8s.io/v1",
+            kind: "CustomResourceDefinition",
+            metadata: { name: "servicemonitors.monitoring.coreos.com" },
+            spec: {
+                group: "monitoring.coreos.com",
+                scope: "Namespaced",
+                names: {
+                    plural: "servicemonitors",
+                    singular: "servicemonitor",
+                    kind: "ServiceMonitor",
+                    listKind: "ServiceMonitorList",
+                },
+                versions: [
+                    {
+                        name: "v1",
+                        served: true,
+                        storage: true,
+                        schema: {
+                            openAPIV3Schema: {
+                                type: "object",
+                                "x-kubernetes-preserve-unknown-fields": true,
+                            },
+                        },
+                    },
+                ],
+            },
+        };
+        const made = kubectl(["apply", "-f", "-"], YAML.stringify(crd));
+        assert.ok(made.ok, made.out);
+        await waitFor(
+            "the ServiceMonitor CRD established",
+            () =>
+                kubectl([
+                    "get",
+                    "crd",
+                    crd.metadata.name,
+                    "-o",
+                    "jsonpath={.status.conditions[?(@.type=='Established')].status}",
+                ]).out === "True",
+        );
+        let input = merge(stack("dynamic", "csi", "metrics"), "jenkins", {
+            plugins: ["git:5.7.0"],
+            prometheus: {
+                enabled: true,
+                serviceMonitorLabels: { release: "kube-prometheus-stack" },
+            },
+            configAutoReload: { enabled: true },
+        });
+        input = {
+            ...input,
+            values: { ...input.values, "kubernetes:kubeconfig": kubeconfig },
+            secrets: { ...input.secrets, "jenkins.adminPassword": "cluster-suite-password" },
+        };
+        const r = await runOk(input);
+        const sm = r.resources.find(
+            (x) => x.type === "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+        );
+        assert.ok(sm, "the program asked the cluster and found the CRD");
+        apply(r);
+        const got = kubectl(["-n", "metrics", "get", "servicemonitor", "jenkins", "-o", "json"]);
+        assert.ok(got.ok, got.out);
+        assert.deepEqual(JSON.parse(got.out).spec.endpoints, [
+            { port: "http", path: "/prometheus/", interval: "60s" },
+        ]);
+        // The controller's pod, with the plugin installer, the JCasC lister and the reload
+        // sidecar, is admitted under restricted: the ReplicaSet created it.
+        await waitFor("the metrics stack's pod admitted", () =>
+            kubectl([
+                "-n",
+                "metrics",
+                "get",
+                "pods",
+                "-l",
+                "app=jenkins",
+                "-o",
+                "name",
+            ]).out.includes("pod/"),
+        );
+        const pods = kubectl(["-n", "metrics", "get", "pods", "-l", "app=jenkins", "-o", "json"]);
+        const spec = JSON.parse(pods.out).items[0].spec;
+        assert.deepEqual(
+            [...spec.initContainers, ...spec.containers].map((c: { name: string }) => c.name),
+            ["install-plugins", "casc-files", "jenkins", "casc-reload", "infra"],
+        );
+    });
+
     it("the backup CronJob is admitted in the key's namespace, and so is the pod its Job makes", async () => {
         const ns = "bk";
         let input = merge(backupStack(), "ceph", { monitors: [ceph!.monitor], timeoutSeconds: 10 });
