@@ -132,7 +132,10 @@ export function stackFileConfig(
             );
         }
     }
-    const jenkins = parsedObject(config[`${project}:jenkins`]) as {
+    // stackInput parsed it; a jenkins that is not an object is refused by the program itself.
+    const jenkins = (
+        typeof input.jenkins === "object" && input.jenkins !== null ? input.jenkins : {}
+    ) as {
         adminExistingSecret?: string;
         casc?: Record<string, string>;
     };
@@ -149,18 +152,6 @@ export function stackFileConfig(
         );
     }
     return { project, config, secretKeys, notes };
-}
-
-/** A structured setting as the stack file gives it (JSON text), or {} when it is not one. */
-function parsedObject(text: string | undefined): Record<string, unknown> {
-    try {
-        const v: unknown = JSON.parse(text ?? "{}");
-        return v && typeof v === "object" && !Array.isArray(v)
-            ? (v as Record<string, unknown>)
-            : {};
-    } catch {
-        return {};
-    }
 }
 
 export async function render(

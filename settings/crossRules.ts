@@ -216,7 +216,7 @@ function secretFileNames(
     if (jenkins.adminExistingSecret !== undefined)
         names.add(ADMIN_USER_KEY).add(ADMIN_PASSWORD_KEY);
     jenkins.existingSecrets.forEach((e, i) => {
-        if (names.has(e.keyName) || [ADMIN_USER_KEY, ADMIN_PASSWORD_KEY].includes(e.keyName))
+        if (names.has(e.keyName))
             add(
                 `jenkins.existingSecrets[${i}].keyName`,
                 `${e.keyName} is a secret file another source gives already (jenkinsSecrets, an earlier entry or the admin's); give each name once`,

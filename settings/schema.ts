@@ -292,21 +292,28 @@ const INIT_ENV_SETTING: Record<string, string> = {
     JAVA_OPTS: "jenkins.pluginDownload.proxy",
 };
 
+/** Refuses, at `[i].name`, every entry whose name an earlier entry has. */
+function namesOnce(
+    list: { name: string }[],
+    ctx: z.RefinementCtx,
+    message: (name: string) => string,
+): void {
+    const seen = new Set<string>();
+    list.forEach(({ name }, i) => {
+        if (seen.has(name))
+            ctx.addIssue({ code: "custom", path: [i, "name"], message: message(name) });
+        seen.add(name);
+    });
+}
+
 /** Extra variables for a container: each name once, none the program sets itself. */
 function envList(programs: readonly string[], settings: Record<string, string>, example: string) {
     return z
         .array(z.object({ name: str(rules.envName), value: z.string() }).strict())
         .default([])
         .superRefine((list, ctx) => {
-            const seen = new Set<string>();
+            namesOnce(list, ctx, (name) => `sets ${name} twice`);
             list.forEach((e, i) => {
-                if (seen.has(e.name))
-                    ctx.addIssue({
-                        code: "custom",
-                        path: [i, "name"],
-                        message: `sets ${e.name} twice`,
-                    });
-                seen.add(e.name);
                 if (!programs.includes(e.name)) return;
                 const instead = settings[e.name];
                 ctx.addIssue({
@@ -411,18 +418,14 @@ const jenkinsSchema = z
                 templates: z
                     .array(agentTemplateSchema)
                     .default([])
-                    .superRefine((list, ctx) => {
-                        const seen = new Set<string>();
-                        list.forEach((t, i) => {
-                            if (seen.has(t.name))
-                                ctx.addIssue({
-                                    code: "custom",
-                                    path: [i, "name"],
-                                    message: `names template ${t.name} twice (the Kubernetes plugin keeps one of them)`,
-                                });
-                            seen.add(t.name);
-                        });
-                    })
+                    .superRefine((list, ctx) =>
+                        namesOnce(
+                            list,
+                            ctx,
+                            (name) =>
+                                `names template ${name} twice (the Kubernetes plugin keeps one of them)`,
+                        ),
+                    )
                     .describe(`[{"name": "maven", "label": "maven", "image": "${AGENT_IMAGE}"}]`),
             })
             .strict()

@@ -24,22 +24,18 @@ const volume =
     () =>
         merge(base(), "volume", patch);
 const jenkins = (patch: Record<string, unknown>) => () => merge(csi(), "jenkins", patch);
-const without =
+/** The base stack with one key of its values or of its secrets left out. */
+const leavingOut =
+    (where: "values" | "secrets") =>
     (key: string, base = csi) =>
     () => {
         const i = base();
-        const values = { ...i.values };
-        delete values[key];
-        return { ...i, values };
+        const kept: Record<string, unknown> = { ...i[where] };
+        delete kept[key];
+        return { ...i, [where]: kept };
     };
-const withoutSecret =
-    (key: string, base = csi) =>
-    () => {
-        const i = base();
-        const secrets = { ...i.secrets };
-        delete secrets[key];
-        return { ...i, secrets };
-    };
+const without = leavingOut("values");
+const withoutSecret = leavingOut("secrets");
 const cephWithout =
     (field: string, base = csi) =>
     () => {

@@ -164,7 +164,7 @@ function jenkinsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
                   ]
                 : []),
             // The reload endpoint's token: the pod's name, which the sidecar reads too.
-            ...(args.configAutoReload && args.config?.casc
+            ...(reloadOf(args)
                 ? [
                       {
                           name: "CASC_RELOAD_TOKEN",
@@ -259,6 +259,11 @@ function pluginsContainer(args: JenkinsPodArgs): inputs.core.v1.Container {
 
 /** The label k8s-sidecar finds the JCasC ConfigMap by; its value is jenkins.name. */
 export const CASC_LABEL = "jenkins-ceph/casc";
+
+/** The reload sidecar's settings, when there are JCasC files for it to reload. */
+function reloadOf(args: JenkinsPodArgs): { image: string } | undefined {
+    return args.config?.casc ? args.configAutoReload : undefined;
+}
 
 /**
  * The chart's config reload container (jenkins.configAutoReload): as an init container it
@@ -366,7 +371,7 @@ function nodeAffinity(labels: Record<string, string>): inputs.core.v1.Affinity |
 }
 
 function initContainers(args: JenkinsPodArgs): inputs.core.v1.Container[] | undefined {
-    const reload = args.config?.casc ? args.configAutoReload : undefined;
+    const reload = reloadOf(args);
     const list = [
         ...(args.config?.pluginsConfigMap ? [pluginsContainer(args)] : []),
         ...(reload ? [reloadContainer(args, reload.image, "init")] : []),
@@ -375,7 +380,7 @@ function initContainers(args: JenkinsPodArgs): inputs.core.v1.Container[] | unde
 }
 
 function createPodSpec(args: JenkinsPodArgs): inputs.core.v1.PodSpec {
-    const reload = args.config?.casc ? args.configAutoReload : undefined;
+    const reload = reloadOf(args);
     return {
         shareProcessNamespace: args.infra.shareProcessNamespace,
         affinity: nodeAffinity(args.nodeAffinity),

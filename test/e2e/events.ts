@@ -37,6 +37,11 @@ export function localOnly(
 
 export const REPLACING: OpType[] = ["replace", "create-replacement", "delete-replaced"];
 
+/** Each change as "op type::name", in the engine's order. */
+export function changeLines(c: Map<string, OpType>): string[] {
+    return [...c].map(([k, op]) => `${op} ${k}`);
+}
+
 export function describeChanges(c: Map<string, OpType>): string {
-    return [...c].map(([k, op]) => `${op} ${k}`).join(", ") || "(none)";
+    return changeLines(c).join(", ") || "(none)";
 }

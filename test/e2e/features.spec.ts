@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import * as YAML from "yaml";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { describeWorld, REQUIRED } from "./engine";
-import { changes, describeChanges, localOnly, REPLACING } from "./events";
+import { changeLines, changes, describeChanges, localOnly, REPLACING } from "./events";
 import { cephCsiChartDir } from "../../tools/toolchain";
 import { LDAP_REALM_CASC } from "../fixtures";
 
@@ -180,7 +180,7 @@ describeWorld(
             await s.up({ onEvent: (e) => events.push(e) });
             const ops = changes(events);
             assert.deepEqual(
-                [...ops].map(([k, op]) => `${op} ${k}`).sort(),
+                changeLines(ops).sort(),
                 [
                     // The home is snapshotted first: Jenkins restarts on another plugin set.
                     "update command:local:Command::jenkins-home-snapshot",
@@ -211,7 +211,7 @@ describeWorld(
             await s.up({ onEvent: (e) => credential.push(e) });
             const touched = changes(credential);
             assert.deepEqual(
-                [...touched].map(([k, op]) => `${op} ${k}`).sort(),
+                changeLines(touched).sort(),
                 [
                     "update command:local:Command::jenkins-home-snapshot",
                     "update kubernetes:apps/v1:Deployment::jenkins",
